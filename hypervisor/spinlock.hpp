@@ -1,0 +1,50 @@
+// Ticket spinlock: CPUs acquire in the order they asked, so none starves under contention.
+#pragma once
+
+#include <arch/cpu_relax.hpp>
+
+#include "kstd/atomic.hpp"
+
+class Spinlock final {
+public:
+    constexpr Spinlock() = default;
+    Spinlock(const Spinlock&) = delete;
+    Spinlock& operator=(const Spinlock&) = delete;
+
+    void lock() {
+        uint32_t ticket = next_.fetch_add(1, kstd::MemoryOrder::relaxed);
+        // Ordering: acquire pairs with the release in unlock() of the previous holder.
+        while (serving_.load(kstd::MemoryOrder::acquire) != ticket) arch::cpu_relax();
+    }
+
+    bool try_lock() {
+        uint32_t now = serving_.load(kstd::MemoryOrder::relaxed);
+        uint32_t expected = now;
+        // A ticket is free only when nobody waits: next == serving.
+        return next_.compare_exchange(expected, now + 1, kstd::MemoryOrder::acquire);
+    }
+
+    void unlock() {
+        // Ordering: release pairs with the acquire in lock() of the next holder.
+        serving_.store(serving_.load(kstd::MemoryOrder::relaxed) + 1, kstd::MemoryOrder::release);
+    }
+
+    bool is_locked() const { return next_.load(kstd::MemoryOrder::relaxed) != serving_.load(kstd::MemoryOrder::relaxed); }
+
+private:
+    kstd::Atomic<uint32_t> next_{0};
+    kstd::Atomic<uint32_t> serving_{0};
+};
+
+// Holds a lock for a scope.
+template <typename Lock>
+class LockGuard final {
+public:
+    explicit LockGuard(Lock& l) : lock_(l) { lock_.lock(); }
+    ~LockGuard() { lock_.unlock(); }
+    LockGuard(const LockGuard&) = delete;
+    LockGuard& operator=(const LockGuard&) = delete;
+
+private:
+    Lock& lock_;
+};
