@@ -2,5 +2,6 @@
 set(KESTREL_CORE_SOURCES
     hypervisor/kstd/format.cpp
     hypervisor/kstd/string.cpp
+    hypervisor/symbols.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

@@ -16,7 +16,7 @@ struct ListNode {
 template <typename T, ListNode T::*Member>
 class List {
 public:
-    List() { head_.prev = head_.next = &head_; }
+    constexpr List() { head_.prev = head_.next = &head_; }
     List(const List&) = delete;
     List& operator=(const List&) = delete;
 

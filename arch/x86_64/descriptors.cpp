@@ -1,0 +1,81 @@
+#include "descriptors.hpp"
+
+#include "kstd/types.hpp"
+
+extern "C" const uint64_t vector_stub_table[256];
+
+namespace arch {
+
+namespace {
+
+using kstd::bit;
+
+IdtGate idt[256];
+
+constexpr uint64_t SEG_CODE64 = 0x00af9a000000ffff;  // present, DPL0, code, L=1
+constexpr uint64_t SEG_DATA = 0x00cf92000000ffff;    // present, DPL0, data, writable
+
+constexpr uint8_t GATE_INTERRUPT = 0x8e;  // present, DPL0, 64-bit interrupt gate
+
+// Splits a TSS descriptor across its two GDT slots.
+void set_tss_descriptor(uint64_t* slot, const Tss& tss) {
+    uint64_t base = reinterpret_cast<uint64_t>(&tss);
+    uint64_t limit = sizeof(Tss) - 1;
+    slot[0] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (uint64_t{0x89} << 40) |
+              (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+    slot[1] = base >> 32;
+}
+
+unsigned ist_for_vector(unsigned v) {
+    switch (v) {
+    case 2: return ist::NMI;
+    case 8: return ist::DOUBLE_FAULT;
+    case 18: return ist::MACHINE_CHECK;
+    default: return 0;
+    }
+}
+
+}  // namespace
+
+void init_cpu_tables(CpuTables& t, const uint64_t (&ist_tops)[ist::COUNT]) {
+    t.gdt[0] = 0;
+    t.gdt[1] = SEG_CODE64;
+    t.gdt[2] = SEG_DATA;
+    t.gdt[3] = 0;
+    set_tss_descriptor(&t.gdt[4], t.tss);
+    t.tss = Tss{};
+    for (unsigned i = 0; i < ist::COUNT; ++i) t.tss.ist[i] = ist_tops[i];
+    t.tss.iomap_base = sizeof(Tss);
+}
+
+void load_cpu_tables(CpuTables& t) {
+    DescriptorPointer gdtr{uint16_t(sizeof(t.gdt) - 1), reinterpret_cast<uint64_t>(t.gdt)};
+    DescriptorPointer idtr{uint16_t(sizeof(idt) - 1), reinterpret_cast<uint64_t>(idt)};
+    asm volatile("lgdt %0" ::"m"(gdtr));
+    // Reload CS with a far return, then the data segments.
+    asm volatile(
+        "pushq %[cs]\n\t"
+        "leaq 1f(%%rip), %%rax\n\t"
+        "pushq %%rax\n\t"
+        "lretq\n"
+        "1:\n\t"
+        "movl %[ds], %%eax\n\t"
+        "movl %%eax, %%ds\n\t"
+        "movl %%eax, %%es\n\t"
+        "movl %%eax, %%ss\n\t"
+        :
+        : [cs] "i"(selector::KERNEL_CS), [ds] "i"(selector::KERNEL_DS)
+        : "rax", "memory");
+    asm volatile("ltr %w0" ::"r"(selector::TSS));
+    asm volatile("lidt %0" ::"m"(idtr));
+}
+
+void init_idt() {
+    for (unsigned v = 0; v < 256; ++v) {
+        uint64_t target = vector_stub_table[v];
+        idt[v] = IdtGate{uint16_t(target), selector::KERNEL_CS, uint8_t(ist_for_vector(v)), GATE_INTERRUPT,
+                         uint16_t(target >> 16), uint32_t(target >> 32), 0};
+    }
+}
+
+}  // namespace arch

@@ -1,0 +1,17 @@
+// Interrupt vector assignments. 0..31 are CPU exceptions; legacy PIC vectors are parked at
+// 0x20..0x2f (all masked); device interrupts will get 0x30..0xdf; fixed system vectors sit at
+// the top, highest priority last.
+#pragma once
+
+#include <stdint.h>
+
+namespace vectors {
+
+constexpr uint8_t PIC_BASE = 0x20;
+constexpr uint8_t TIMER = 0xf0;
+constexpr uint8_t CALL_FUNCTION = 0xf1;
+constexpr uint8_t STOP = 0xf2;
+constexpr uint8_t APIC_ERROR = 0xfe;
+constexpr uint8_t SPURIOUS = 0xff;
+
+}  // namespace vectors

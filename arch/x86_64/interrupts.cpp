@@ -1,0 +1,54 @@
+#include "interrupts.hpp"
+
+#include <arch/cpu.hpp>
+#include <arch/vectors.hpp>
+
+#include "lapic.hpp"
+#include "log.hpp"
+#include "panic.hpp"
+
+namespace arch {
+
+namespace {
+
+InterruptHandler handlers[256];
+
+constexpr const char* EXCEPTION_NAMES[32] = {
+    "#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow", "#BR bound range",
+    "#UD invalid opcode", "#NM device not available", "#DF double fault", "coprocessor overrun",
+    "#TS invalid TSS", "#NP segment not present", "#SS stack fault", "#GP general protection",
+    "#PF page fault", "reserved 15", "#MF x87 error", "#AC alignment check", "#MC machine check",
+    "#XM SIMD error", "#VE virtualization", "#CP control protection", "reserved 22", "reserved 23",
+    "reserved 24", "reserved 25", "reserved 26", "reserved 27", "#HV hypervisor injection",
+    "#VC VMM communication", "#SX security", "reserved 31",
+};
+
+constexpr uint64_t VECTOR_PAGE_FAULT = 14;
+
+[[noreturn]] void hypervisor_exception(const ExceptionFrame& f) {
+    if (f.vector == VECTOR_PAGE_FAULT)
+        panic_with_frame(f, "{} at rip {:#x}: {} {} address {:#x} (error {:#x})", exception_name(f.vector), f.rip,
+                         (f.error_code & 1) ? "protection violation on" : "no mapping for",
+                         (f.error_code & 16) ? "fetch at" : (f.error_code & 2) ? "write to" : "read of", read_cr2(),
+                         f.error_code);
+    panic_with_frame(f, "{} at rip {:#x} (error {:#x})", exception_name(f.vector), f.rip, f.error_code);
+}
+
+}  // namespace
+
+void set_interrupt_handler(uint8_t vector, InterruptHandler h) { handlers[vector] = h; }
+
+const char* exception_name(uint64_t vector) { return vector < 32 ? EXCEPTION_NAMES[vector] : "interrupt"; }
+
+}  // namespace arch
+
+extern "C" void exception_dispatch(arch::ExceptionFrame* f) {
+    using namespace arch;
+    if (f->vector < 32) hypervisor_exception(*f);
+    // A spurious interrupt is not in service: it must not be acknowledged.
+    if (f->vector == vectors::SPURIOUS) return;
+    InterruptHandler h = handlers[f->vector];
+    if (h) h(*f);
+    else log::warning("unexpected interrupt vector {:#x}", f->vector);
+    lapic::eoi();
+}

@@ -1,0 +1,99 @@
+#include "memory.hpp"
+
+#include <arch/layout.hpp>
+
+#include "kstd/string.hpp"
+#include "log.hpp"
+#include "memory_map.hpp"
+#include "paging.hpp"
+#include "panic.hpp"
+#include "percpu.hpp"
+
+namespace memory {
+
+namespace {
+
+FrameAllocator allocator;
+MemoryMap* early_map;
+
+constexpr Paddr BELOW_4G(4 * kstd::GiB);
+
+Paddr early_table_frame() {
+    Paddr pa;
+    if (!early_map->take_pages(1, BELOW_4G, pa)) panic("out of memory below 4 GiB for page tables");
+    return pa;
+}
+
+Paddr buddy_table_frame() { return alloc_frame_below(Paddr(~uint64_t{0})); }
+
+unsigned order_for(size_t bytes) {
+    size_t pages = (bytes + PAGE_SIZE - 1) / PAGE_SIZE;
+    return pages <= 1 ? 0 : kstd::log2_floor(pages - 1) + 1;
+}
+
+class BuddyPageSource final : public PageSource {
+public:
+    void* alloc_page() override {
+        auto m = allocator.alloc(0);
+        return m ? paging::phys_to_virt(mfn_to_paddr(*m)) : nullptr;
+    }
+    void free_page(void* p) override { allocator.free(paddr_to_mfn(paging::virt_to_phys(p)), 0); }
+};
+
+BuddyPageSource buddy_pages;
+
+void init_allocator(MemoryMap& map) {
+    Mfn max = paddr_to_mfn_up(map.highest_available_end());
+    size_t meta_pages = (FrameAllocator::metadata_bytes(max) + PAGE_SIZE - 1) / PAGE_SIZE;
+    Paddr meta;
+    if (!map.take_pages(meta_pages, Paddr(~uint64_t{0}), meta)) panic("no room for frame allocator metadata");
+    allocator.init(layout::DIRECTMAP_BASE, max, static_cast<uint8_t*>(paging::phys_to_virt(meta)));
+    for (size_t i = 0; i < map.count(); ++i)
+        if (map[i].type == RegionType::available) allocator.add_free_range(map[i].base, map[i].end());
+}
+
+}  // namespace
+
+void init(MemoryMap& map) {
+    early_map = &map;
+    paging::set_table_allocator(early_table_frame);
+    paging::init(map);
+    init_allocator(map);
+    paging::set_table_allocator(buddy_table_frame);
+    early_map = nullptr;
+}
+
+FrameAllocator& frames() { return allocator; }
+PageSource& page_source() { return buddy_pages; }
+
+Paddr alloc_frame_below(Paddr limit) {
+    auto m = allocator.alloc(0, limit);
+    if (!m) panic("out of memory: no free frame below {:#x}", limit);
+    return mfn_to_paddr(*m);
+}
+
+void* alloc_zeroed(size_t bytes) {
+    auto m = allocator.alloc(order_for(bytes));
+    if (!m) panic("out of memory allocating {} bytes", bytes);
+    void* p = paging::phys_to_virt(mfn_to_paddr(*m));
+    memset(p, 0, PAGE_SIZE << order_for(bytes));
+    return p;
+}
+
+void setup_stacks(arch::PerCpu& p) {
+    uint64_t slot = layout::STACKS_BASE + uint64_t(p.id.raw()) * layout::STACK_SLOT_SIZE;
+    uint64_t va = slot + PAGE_SIZE;  // the slot's first page is a guard
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i) {
+        paging::map_frames(va, alloc_frame_below(Paddr(~uint64_t{0})), 1);
+        p.ist_bottom[i] = va;
+        va += layout::IST_STACK_SIZE + PAGE_SIZE;  // stack, then the next guard
+    }
+    size_t main_pages = layout::MAIN_STACK_SIZE / PAGE_SIZE;
+    auto block = allocator.alloc(order_for(layout::MAIN_STACK_SIZE));
+    if (!block) panic("out of memory for CPU{} stack", p.id);
+    paging::map_frames(va, mfn_to_paddr(*block), main_pages);
+    p.stack_bottom = va;
+    p.stack_top = va + layout::MAIN_STACK_SIZE;
+}
+
+}  // namespace memory

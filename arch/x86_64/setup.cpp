@@ -1,0 +1,203 @@
+// The boot CPU's path from the multiboot2 hand-off to a running SMP hypervisor. Each step is
+// one call, in the order the steps depend on each other; no subsystem initializes itself.
+#include <arch/cpu.hpp>
+#include <arch/layout.hpp>
+#include <arch/msr.hpp>
+
+#include "acpi.hpp"
+#include "cmdline.hpp"
+#include "console.hpp"
+#include "crashtest.hpp"
+#include "ioapic.hpp"
+#include "lapic.hpp"
+#include "log.hpp"
+#include "memory.hpp"
+#include "memory_map.hpp"
+#include "multiboot2.hpp"
+#include "paging.hpp"
+#include "panic.hpp"
+#include "percpu.hpp"
+#include "platform.hpp"
+#include "selftest.hpp"
+#include "smp.hpp"
+#include "timer.hpp"
+#include "tsc.hpp"
+#include "uart16550.hpp"
+
+extern "C" char __image_phys_start[], __image_phys_end[];
+extern "C" [[noreturn]] void run_on_stack(uint64_t top, void (*fn)());
+
+namespace {
+
+constexpr const char* VERSION = "0.1";
+
+// Boot-time state too large for the stack; zero-initialized, no constructors.
+Uart16550 com1, com2;
+kstd::Diagnostics diagnostics;
+mb2::BootInfo boot_info;
+MemoryMap memory_map;
+acpi::Platform platform_info;
+Options options;
+alignas(16) uint8_t early_ist_stacks[arch::ist::COUNT][4096];
+
+// Catches faults from the first instruction on: the boot CPU gets its tables at once, on
+// static IST stacks that memory::setup_stacks later replaces with guarded ones.
+void early_cpu_setup(arch::PerCpu& bsp) {
+    uint64_t tops[arch::ist::COUNT];
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i) tops[i] = reinterpret_cast<uint64_t>(early_ist_stacks[i] + 4096);
+    arch::init_idt();
+    arch::init_cpu_tables(bsp.tables, tops);
+    arch::load_cpu_tables(bsp.tables);
+    arch::percpu_install(bsp);
+    arch::percpu_register(bsp);
+    bsp.online.store(true);
+}
+
+RegionType region_type_of(mb2::MemoryType t) {
+    switch (t) {
+    case mb2::MemoryType::available: return RegionType::available;
+    case mb2::MemoryType::acpi_reclaimable: return RegionType::acpi_reclaimable;
+    case mb2::MemoryType::nvs: return RegionType::nvs;
+    case mb2::MemoryType::bad: return RegionType::bad;
+    default: return RegionType::reserved;
+    }
+}
+
+void start_consoles(const Options& o) {
+    if (o.console_com1 && com1.init(o.com1.io_base, o.com1.baud)) console::add(com1);
+    if (o.console_com2 && com2.init(o.com2.io_base, o.com2.baud)) console::add(com2);
+}
+
+void log_diagnostics(const char* what) {
+    for (size_t i = 0; i < diagnostics.count(); ++i) log::warning("{}: {}", what, diagnostics.message(i));
+    if (diagnostics.dropped()) log::warning("{}: {} more warnings not shown", what, diagnostics.dropped());
+    diagnostics.clear();
+}
+
+// Reads the command line first, so the console is configured before anything is printed.
+void parse_boot_info(uint32_t magic, uint32_t info_pa) {
+    if (magic != mb2::BOOTLOADER_MAGIC) {
+        com1.init(0x3f8, 115200);
+        console::add(com1);
+        panic("not started by a multiboot2 loader (magic {:#x}): boot Kestrel with GRUB's multiboot2 command", magic);
+    }
+    auto* info = static_cast<const uint8_t*>(paging::phys_to_virt(Paddr(info_pa)));
+    auto parsed = mb2::parse(info, mb2::total_size(info), diagnostics);
+    if (parsed) boot_info = *parsed;
+    options = parse_cmdline(parsed ? boot_info.cmdline : kstd::StringView(), diagnostics);
+    log::set_level(options.loglvl);
+    start_consoles(options);
+    platform::set_debug_exit_port(options.debug_exit_port);
+    platform::set_noreboot(options.noreboot);
+    log::info("Kestrel {} x86_64 hypervisor", VERSION);
+    if (!parsed) panic("bad multiboot2 information: {} (at byte {})", parsed.error().what, parsed.error().where);
+    log::info("loader: {}; command line: '{}'", boot_info.loader_name, boot_info.cmdline);
+    log_diagnostics("boot information");
+}
+
+void build_memory_map() {
+    for (size_t i = 0; i < boot_info.region_count; ++i) {
+        const mb2::MemoryRegion& r = boot_info.regions[i];
+        memory_map.add(r.base, r.size, region_type_of(r.type), diagnostics);
+    }
+    if (boot_info.region_count == 0) panic("the boot loader gave no memory map");
+    memory_map.sanitize(diagnostics);
+    memory_map.reserve(Paddr(0), PAGE_SIZE, RegionType::reserved);  // real-mode IVT and BIOS data
+    Paddr image(reinterpret_cast<uint64_t>(__image_phys_start));
+    memory_map.reserve(image, uint64_t(__image_phys_end - __image_phys_start), RegionType::hypervisor);
+    for (size_t i = 0; i < boot_info.module_count; ++i) {
+        const mb2::Module& m = boot_info.modules[i];
+        memory_map.reserve(m.start, m.end - m.start, RegionType::module);
+    }
+    if (options.mem_limit) memory_map.limit(Paddr(options.mem_limit));
+    log_diagnostics("memory map");
+    for (size_t i = 0; i < memory_map.count(); ++i) {
+        const Region& r = memory_map[i];
+        log::debug("  [{:#014x}, {:#014x}) {}", r.base, r.end(), region_type_name(r.type));
+    }
+}
+
+class IoWindowReader final : public acpi::PhysReader {
+public:
+    const uint8_t* map(Paddr pa, size_t len) override {
+        if (len == 0 || pa.raw() + len < pa.raw()) return nullptr;
+        return static_cast<const uint8_t*>(paging::map_io(pa, len, paging::Cache::writeback));
+    }
+};
+
+void discover_platform() {
+    IoWindowReader reader;
+    if (!boot_info.rsdp) panic("no ACPI RSDP from the boot loader: cannot find CPUs and interrupt controllers");
+    auto parsed = acpi::parse(boot_info.rsdp, boot_info.rsdp_length, reader, diagnostics);
+    log_diagnostics("ACPI");
+    if (!parsed) panic("ACPI tables unusable: {} (at {:#x})", parsed.error().what, parsed.error().where);
+    platform_info = *parsed;
+    platform::set_acpi(platform_info);
+    log::info("ACPI {}: {} CPUs, {} I/O APICs, {} overrides, S5 {}", platform_info.oem_id, platform_info.cpu_count,
+              platform_info.ioapic_count, platform_info.override_count, platform_info.has_s5 ? "yes" : "no");
+}
+
+void start_time_and_interrupts(arch::PerCpu& bsp) {
+    ioapic::mask_legacy_pic();
+    ioapic::init(platform_info);
+    lapic::init_global(platform_info.lapic_address);
+    lapic::init_cpu();
+    bsp.apic_id = lapic::id();
+    tsc::calibrate();
+    log::set_clock(tsc::now_ns);
+    lapic::calibrate_timer();
+    smp::init();
+    timer::init();
+    timer::init_cpu();
+    arch::interrupts_on();
+}
+
+// The boot CPU leaves the boot stack (no guard page) for stacks like every other CPU's.
+void move_to_guarded_stacks(arch::PerCpu& bsp) {
+    memory::setup_stacks(bsp);
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i) bsp.tables.tss.ist[i] = bsp.ist_bottom[i] + layout::IST_STACK_SIZE;
+}
+
+void print_banner() {
+    const FrameAllocator& f = memory::frames();
+    uint64_t ram = memory_map.total(RegionType::available) + memory_map.total(RegionType::boot_data) +
+                   memory_map.total(RegionType::hypervisor) + memory_map.total(RegionType::module);
+    uint64_t boot_ms = tsc::ticks_to_ns(arch::rdtsc() - tsc::boot_tsc()) / 1000000;
+    log::info("Kestrel {} up: {} CPUs online, {} MiB RAM, {} MiB free, highest RAM address {:#x}, {} ms since entry",
+              VERSION, smp::online_count(), ram / kstd::MiB, f.free_frames() * PAGE_SIZE / kstd::MiB,
+              memory_map.highest_available_end(), boot_ms);
+}
+
+[[noreturn]] void boot_continue();
+
+}  // namespace
+
+extern "C" [[noreturn]] void kestrel_main(uint32_t magic, uint32_t info_pa) {
+    tsc::record_boot_tsc();
+    arch::PerCpu& bsp = arch::boot_cpu_percpu();
+    early_cpu_setup(bsp);
+    parse_boot_info(magic, info_pa);
+    build_memory_map();
+    memory::init(memory_map);
+    move_to_guarded_stacks(bsp);
+    run_on_stack(bsp.stack_top, boot_continue);
+}
+
+namespace {
+
+void boot_continue() {
+    auto pstats = paging::stats();
+    log::info("memory: {} MiB direct-mapped ({} x 1G, {} x 2M, {} x 4K pages), {} MiB free in the frame allocator",
+              pstats.direct_map_bytes / kstd::MiB, pstats.pages_1g, pstats.pages_2m, pstats.pages_4k,
+              memory::frames().free_frames() * PAGE_SIZE / kstd::MiB);
+    discover_platform();
+    start_time_and_interrupts(arch::this_cpu());
+    smp::boot_aps(platform_info, options.max_cpus);
+    print_banner();
+    if (!options.crashtest.empty()) crashtest::run(options.crashtest);
+    if (options.selftest) selftest::run_and_power_off(options);
+    log::info("no domain to start yet: CPU0 idles");
+    for (;;) arch::safe_halt();
+}
+
+}  // namespace

@@ -1,0 +1,128 @@
+#!/usr/bin/env python3
+"""Boots Kestrel from a GRUB ISO in QEMU (software emulation only) and checks its serial log.
+
+Example:
+  boottest.py --image build/arch/x86_64/kestrel --smp 4 --mem 512M --cmdline "selftest" \
+      --expect "4 CPUs online" --expect "selftest: \\d+ passed, 0 failed" --exit 0
+
+Passes when every --expect pattern matched (in order), no --forbid pattern matched, and QEMU
+ended with the --exit status (0: ACPI poweroff; (v << 1) | 1: isa-debug-exit with value v)
+or, with --stop-on, as soon as that pattern appears. On failure it prints why and the whole log.
+KVM is never used: it hangs guests on our machines."""
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
+OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--image", required=True)
+    p.add_argument("--cmdline", default="")
+    p.add_argument("--smp", default="1")
+    p.add_argument("--mem", default="512M")
+    p.add_argument("--cpu", default="qemu64")
+    p.add_argument("--uefi", action="store_true")
+    p.add_argument("--expect", action="append", default=[], help="regex that must appear, in order")
+    p.add_argument("--forbid", action="append", default=[], help="regex that must not appear")
+    p.add_argument("--exit", type=int, default=0, help="expected QEMU exit status")
+    p.add_argument("--stop-on", help="regex: end the run successfully once it appears")
+    p.add_argument("--timeout", type=float, default=120)
+    p.add_argument("--log", help="also write the serial log here")
+    p.add_argument("--report-boot-time", action="store_true",
+                   help="print seconds from QEMU start to the first Kestrel line")
+    return p.parse_args()
+
+
+def qemu_command(args, iso, vars_copy):
+    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", args.cpu, "-smp", args.smp, "-m", args.mem,
+           "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
+           "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso, "-boot", "d"]
+    if args.uefi:
+        cmd += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
+                "-drive", f"if=pflash,format=raw,file={vars_copy}"]
+    return cmd
+
+
+def run(args, work):
+    iso = os.path.join(work, "kestrel.iso")
+    subprocess.run([os.path.join(TOP, "tools", "mkiso"), iso, args.image, args.cmdline], check=True)
+    vars_copy = os.path.join(work, "vars.fd")
+    if args.uefi:
+        shutil.copy(OVMF_VARS, vars_copy)
+    start = time.monotonic()
+    proc = subprocess.Popen(qemu_command(args, iso, vars_copy), stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    os.set_blocking(proc.stdout.fileno(), False)
+    log, first_line_at, stopped = b"", None, False
+    while True:
+        chunk = proc.stdout.read()
+        if chunk:
+            log += chunk
+            if first_line_at is None and b"(KESTREL)" in log:
+                first_line_at = time.monotonic() - start
+            if args.stop_on and re.search(args.stop_on, log.decode(errors="replace")):
+                stopped = True
+                proc.kill()
+        if proc.poll() is not None:
+            rest = proc.stdout.read()
+            log += rest or b""
+            break
+        if time.monotonic() - start > args.timeout:
+            proc.kill()
+            proc.wait()
+            return None, log.decode(errors="replace"), first_line_at, False
+        time.sleep(0.02)
+    return proc.returncode, log.decode(errors="replace"), first_line_at, stopped
+
+
+def check(args, status, log, stopped):
+    problems = []
+    if status is None:
+        problems.append(f"timed out after {args.timeout:.0f} s")
+    elif not stopped and status != args.exit:
+        problems.append(f"QEMU exit status {status}, expected {args.exit}"
+                        + (" (a triple fault or reset ends QEMU with 0 under -no-reboot)" if status == 0 else ""))
+    pos = 0
+    for pattern in args.expect:
+        m = re.compile(pattern, re.M).search(log, pos)
+        if not m:
+            problems.append(f"expected /{pattern}/ not found" + (" after earlier matches" if pos else ""))
+            continue
+        pos = m.end()
+    for pattern in args.forbid:
+        if re.search(pattern, log, re.M):
+            problems.append(f"forbidden /{pattern}/ found")
+    return problems
+
+
+def main():
+    args = parse_args()
+    with tempfile.TemporaryDirectory(prefix="kestrel-boot-") as work:
+        status, log, first_line_at, stopped = run(args, work)
+    if args.log:
+        with open(args.log, "w") as f:
+            f.write(log)
+    problems = check(args, status, log, stopped)
+    if args.report_boot_time and first_line_at is not None:
+        print(f"boot-time: {first_line_at:.3f} s from QEMU start to the first Kestrel line")
+    if problems:
+        print("----- serial log -----")
+        print(log)
+        print("----- end of serial log -----")
+        for p in problems:
+            print("FAIL:", p)
+        sys.exit(1)
+    print(f"PASS ({'stopped on pattern' if stopped else f'QEMU exit status {status}'})")
+
+
+if __name__ == "__main__":
+    main()
