@@ -2,6 +2,13 @@
 set(KESTREL_CORE_SOURCES
     hypervisor/kstd/format.cpp
     hypervisor/kstd/string.cpp
+    hypervisor/acpi.cpp
+    hypervisor/cmdline.cpp
+    hypervisor/frame_allocator.cpp
+    hypervisor/memory_map.cpp
+    hypervisor/multiboot2.cpp
+    hypervisor/object_cache.cpp
     hypervisor/symbols.cpp
+    hypervisor/timer_queue.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

@@ -4,6 +4,7 @@
 #include <arch/cpu_relax.hpp>
 
 #include "kstd/atomic.hpp"
+#include "kstd/types.hpp"
 
 class Spinlock final {
 public:

@@ -37,7 +37,9 @@ public:
         auto m = allocator.alloc(0);
         return m ? paging::phys_to_virt(mfn_to_paddr(*m)) : nullptr;
     }
-    void free_page(void* p) override { allocator.free(paddr_to_mfn(paging::virt_to_phys(p)), 0); }
+    void free_page(void* p) override {
+        if (!allocator.free(paddr_to_mfn(paging::virt_to_phys(p)), 0)) panic("object cache returned a page it did not own: {}", p);
+    }
 };
 
 BuddyPageSource buddy_pages;

@@ -7,7 +7,7 @@ namespace arch {
 
 namespace {
 
-PerCpu boot_percpu;
+constinit PerCpu boot_percpu{};
 PerCpu* registry[MAX_CPUS];
 kstd::Atomic<unsigned> registered{0};
 bool installed_on_boot_cpu;

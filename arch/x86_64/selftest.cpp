@@ -98,11 +98,12 @@ void test_frame_allocator() {
         blocks[i] = m ? *m : Mfn(0);
     }
     for (unsigned i = 0; i < 16; ++i)
-        if (blocks[i].raw()) f.free(blocks[i], i % 10);
+        if (blocks[i].raw()) ok = f.free(blocks[i], i % 10).has_value() && ok;
     check(ok && f.free_frames() == before, "frame allocator: 16 blocks of orders 0-9 allocated and returned");
     auto low = f.alloc(0, Paddr(kstd::MiB));
     check(low && mfn_to_paddr(*low).raw() < kstd::MiB, "frame allocator: a frame below 1 MiB on request");
-    if (low) f.free(*low, 0);
+    if (low) check(f.free(*low, 0).has_value(), "frame allocator: the low frame is returned");
+    check(!f.free(Mfn(1), 3).has_value(), "frame allocator: freeing a block it never handed out is refused");
 }
 
 }  // namespace

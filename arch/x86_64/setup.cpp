@@ -24,7 +24,7 @@
 #include "tsc.hpp"
 #include "uart16550.hpp"
 
-extern "C" char __image_phys_start[], __image_phys_end[];
+extern "C" const uint64_t image_phys_bounds[2];
 extern "C" [[noreturn]] void run_on_stack(uint64_t top, void (*fn)());
 
 namespace {
@@ -32,12 +32,12 @@ namespace {
 constexpr const char* VERSION = "0.1";
 
 // Boot-time state too large for the stack; zero-initialized, no constructors.
-Uart16550 com1, com2;
-kstd::Diagnostics diagnostics;
-mb2::BootInfo boot_info;
-MemoryMap memory_map;
-acpi::Platform platform_info;
-Options options;
+constinit Uart16550 com1, com2;
+constinit kstd::Diagnostics diagnostics{};
+constinit mb2::BootInfo boot_info{};
+constinit MemoryMap memory_map{};
+constinit acpi::Platform platform_info{};
+constinit Options options{};
 alignas(16) uint8_t early_ist_stacks[arch::ist::COUNT][4096];
 
 // Catches faults from the first instruction on: the boot CPU gets its tables at once, on
@@ -103,8 +103,7 @@ void build_memory_map() {
     if (boot_info.region_count == 0) panic("the boot loader gave no memory map");
     memory_map.sanitize(diagnostics);
     memory_map.reserve(Paddr(0), PAGE_SIZE, RegionType::reserved);  // real-mode IVT and BIOS data
-    Paddr image(reinterpret_cast<uint64_t>(__image_phys_start));
-    memory_map.reserve(image, uint64_t(__image_phys_end - __image_phys_start), RegionType::hypervisor);
+    memory_map.reserve(Paddr(image_phys_bounds[0]), image_phys_bounds[1] - image_phys_bounds[0], RegionType::hypervisor);
     for (size_t i = 0; i < boot_info.module_count; ++i) {
         const mb2::Module& m = boot_info.modules[i];
         memory_map.reserve(m.start, m.end - m.start, RegionType::module);

@@ -12,6 +12,8 @@
 #include <arch/msr.hpp>
 #include <arch/vectors.hpp>
 
+#include <new>
+
 #include "acpi.hpp"
 #include "memory.hpp"
 #include "interrupts.hpp"
@@ -76,10 +78,13 @@ void wait_for(CallRequest& r) {
 
 // Maps the AP's stacks with a guard page below each and fills in its PerCpu.
 arch::PerCpu* prepare_cpu(CpuId id, uint32_t apic_id) {
-    auto* p = static_cast<arch::PerCpu*>(memory::alloc_zeroed(sizeof(arch::PerCpu)));
+    auto* p = new (memory::alloc_zeroed(sizeof(arch::PerCpu))) arch::PerCpu();
     p->id = id;
     p->apic_id = apic_id;
     memory::setup_stacks(*p);
+    uint64_t ist_tops[arch::ist::COUNT];
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i) ist_tops[i] = p->ist_bottom[i] + layout::IST_STACK_SIZE;
+    arch::init_cpu_tables(p->tables, ist_tops);
     return p;
 }
 

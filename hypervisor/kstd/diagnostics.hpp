@@ -28,7 +28,7 @@ public:
     void clear() { count_ = dropped_ = 0; }
 
 private:
-    char text_[MAX_MESSAGES][MESSAGE_LEN];
+    char text_[MAX_MESSAGES][MESSAGE_LEN] = {};
     size_t count_ = 0;
     size_t dropped_ = 0;
 };

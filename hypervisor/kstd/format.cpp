@@ -35,9 +35,12 @@ void write_unsigned(Sink& out, uint64_t v, const Spec& spec, bool negative = fal
         digits[n++] = "0123456789abcdef"[v % base];
         v /= base;
     } while (v);
-    if (spec.prefix && spec.hex) out.write("0x", 2);
+    // The width counts the sign and the 0x prefix too, as in std::format.
+    size_t extra = (negative ? 1 : 0) + (spec.prefix && spec.hex ? 2 : 0);
+    if (!spec.zero_pad) pad(out, n + extra, spec);
     if (negative) out.write("-", 1);
-    pad(out, n + (negative ? 1 : 0), spec);
+    if (spec.prefix && spec.hex) out.write("0x", 2);
+    if (spec.zero_pad) pad(out, n + extra, spec);
     while (n) out.write(&digits[--n], 1);
 }
 
@@ -72,7 +75,7 @@ void write_arg(Sink& out, const FormatArg& arg, const Spec& spec) {
         return;
     }
     case FormatArg::Kind::pointer: {
-        Spec p{true, true, true, 16};
+        Spec p{true, true, true, 18};
         write_unsigned(out, arg.as_unsigned(), p);
         return;
     }

@@ -2,6 +2,8 @@
 // so that a physical address can never be passed where a frame number is expected.
 #pragma once
 
+#include <compare>
+
 #include "kstd/types.hpp"
 
 namespace kstd {

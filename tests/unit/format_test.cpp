@@ -14,8 +14,14 @@ TEST(Format, PlacesArgumentsInOrder) {
 
 TEST(Format, HexWidthAndPrefix) {
     char buf[64];
-    kstd::format_to(buf, sizeof buf, "{:x} {:#x} {:08x} {:#016x}", 255u, 255u, 0xabcu, uint64_t{1} << 40);
-    EXPECT_STREQ(buf, "ff 0xff 00000abc 0x0000010000000000");
+    kstd::format_to(buf, sizeof buf, "{:x} {:#x} {:08x} {:#018x} {:#06x}", 255u, 255u, 0xabcu, uint64_t{1} << 40, 8u);
+    EXPECT_STREQ(buf, "ff 0xff 00000abc 0x0000010000000000 0x0008");
+}
+
+TEST(Format, WidthCountsSignAndPads) {
+    char buf[64];
+    kstd::format_to(buf, sizeof buf, "[{:5}] [{:05}] [{:4}]", -42, -42, 7u);
+    EXPECT_STREQ(buf, "[  -42] [-0042] [   7]");
 }
 
 TEST(Format, NegativeNumbersAndBooleans) {

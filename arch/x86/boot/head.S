@@ -174,3 +174,7 @@ boot_stack32_top:
     .globl boot_pdpt_low_pa
 boot_pdpt_low_pa:
     .quad   boot_pdpt_low
+    .globl image_phys_bounds
+image_phys_bounds:                            /* [start, end) of the loaded image, physical */
+    .quad   __image_phys_start
+    .quad   __image_phys_end
