@@ -1,10 +1,21 @@
-// The machine's physical memory as the hypervisor sees it: a sorted list of non-overlapping
-// typed ranges. Firmware regions go in raw (overlapping, zero-length), sanitize() makes the
-// list consistent, and the boot path then carves out what it uses (image, modules, early page
-// tables). The frame allocator later takes every range still `available`.
+// The machine's physical memory as the hypervisor sees it: a fixed-capacity list of typed
+// physical ranges.
 //
-// Invariant after sanitize(): ranges are sorted, disjoint, non-empty, and adjacent ranges of
-// one type are merged. The capacity is fixed; running out is reported, never overflowed.
+// Life cycle: the boot path add()s the firmware's regions as given (overlapping, unsorted,
+// zero-length), calls sanitize() once, then carves out what it uses with reserve() and
+// take_pages() and applies mem= with limit(). The frame allocator finally takes every range
+// still `available`.
+//
+// Invariants after sanitize(), kept by every later call:
+//   - ranges are sorted by base, disjoint and non-empty;
+//   - two ranges that touch have different types (neighbours of one type are merged);
+//   - `available` ranges start and end on page boundaries (partial pages are dropped);
+//   - a place covered by several firmware regions has the most restrictive of their types;
+//   - memory not covered by any range is not RAM: dropping a range is always the safe choice.
+// Counted: count() ranges, and lost_bytes(): available memory given up because the map was
+// full when a carve-out had to split a range. Nothing here ever writes past CAPACITY.
+//
+// Not locked: the boot CPU alone builds and reads the map before other CPUs start.
 #pragma once
 
 #include "kstd/diagnostics.hpp"
@@ -26,32 +37,46 @@ class MemoryMap final {
 public:
     static constexpr size_t CAPACITY = 256;
 
-    // Adds a raw firmware region; false (with a diagnostic) when the map is full.
+    // Records a raw firmware region. A region reaching past the end of the address space is
+    // cut short. False, with a diagnostic, when the map is full.
     bool add(Paddr base, uint64_t size, RegionType t, kstd::Diagnostics& diag);
+    // Establishes the invariants above; warns about each zero-length region, each overlap
+    // (naming both firmware ranges and the type kept) and each range lost to the capacity.
     void sanitize(kstd::Diagnostics& diag);
-    // Re-types [base, base+size) where it is available memory; other types are left alone.
+    // Re-types the available memory in [base, base+size), widened to whole pages, as t (for
+    // the hypervisor image, boot modules, boot information). Other types are left alone.
     void reserve(Paddr base, uint64_t size, RegionType t);
-    // Drops available memory at and above top (mem=).
+    // Drops available memory at and above top, rounded down to a page (mem=).
     void limit(Paddr top);
-    // Carves n whole pages from the highest available range that fits below `below`, marking
-    // them boot_data. False if no range has room.
+    // Carves n whole pages from the top of the highest available range that has room below
+    // `below` and marks them boot_data. False, changing nothing, if no range has room.
     bool take_pages(size_t n, Paddr below, Paddr& out);
 
     size_t count() const { return count_; }
     const Region& operator[](size_t i) const { return regions_[i]; }
     uint64_t total(RegionType t) const;
-    // End of the highest available (or hypervisor-used RAM) range; 0 if none.
+    // End of the highest range of RAM: available, or in use by the hypervisor (image,
+    // modules, boot data). Paddr(0) if there is none.
     Paddr highest_available_end() const;
+    uint64_t lost_bytes() const { return lost_bytes_; }
 
 private:
     bool insert_at(size_t i, const Region& r);
     void erase_at(size_t i);
     void sort();
+    void drop_empty(kstd::Diagnostics& diag);
+    void report_overlaps(kstd::Diagnostics& diag) const;
+    void flatten(kstd::Diagnostics& diag);
+    bool append_piece(size_t& n, uint64_t base, uint64_t end, RegionType t);
+    void trim_available_to_pages();
     void merge_adjacent();
-    // Sets [base, end) within available ranges to type t, splitting ranges as needed.
+    // Re-types every available byte of [base, end) as t.
     void retype_available(uint64_t base, uint64_t end, RegionType t);
+    void retype_part(size_t i, uint64_t lo, uint64_t hi, RegionType t);
+    bool join_neighbour(size_t i, uint64_t lo, uint64_t hi, RegionType t);
 
     Region regions_[CAPACITY] = {};
+    Region scratch_[CAPACITY] = {};  // sanitize() builds the flattened map here
     size_t count_ = 0;
-    bool overflowed_ = false;
+    uint64_t lost_bytes_ = 0;
 };

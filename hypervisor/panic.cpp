@@ -11,6 +11,8 @@ kstd::Atomic<int> panicking{0};
 
 }  // namespace
 
+bool panic_in_progress() { return panicking.load() != 0; }
+
 void vpanic(const arch::ExceptionFrame* frame, const char* fmt, const kstd::FormatArg* args, size_t nargs) {
     arch::interrupts_off();
     // Only the first CPU to panic reports; a second one (or a fault inside the report) stops.

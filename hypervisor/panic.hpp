@@ -8,6 +8,9 @@ namespace arch {
 struct ExceptionFrame;
 }
 
+// True once any CPU has started a panic report.
+bool panic_in_progress();
+
 [[noreturn]] void vpanic(const arch::ExceptionFrame* frame, const char* fmt, const kstd::FormatArg* args,
                          size_t nargs);
 

@@ -23,7 +23,15 @@ constexpr const char* EXCEPTION_NAMES[32] = {
     "#VC VMM communication", "#SX security", "reserved 31",
 };
 
+constexpr uint64_t VECTOR_NMI = 2;
 constexpr uint64_t VECTOR_PAGE_FAULT = 14;
+
+// NMIs stop this CPU when another one is panicking (stop_other_cpus sends them); any other
+// NMI (a watchdog, a front-panel button) is logged and survived.
+void nmi(const ExceptionFrame& f) {
+    if (panic_in_progress()) halt_forever();
+    log::warning("NMI on this CPU at rip {:#x}: ignored", f.rip);
+}
 
 [[noreturn]] void hypervisor_exception(const ExceptionFrame& f) {
     if (f.vector == VECTOR_PAGE_FAULT)
@@ -44,6 +52,10 @@ const char* exception_name(uint64_t vector) { return vector < 32 ? EXCEPTION_NAM
 
 extern "C" void exception_dispatch(arch::ExceptionFrame* f) {
     using namespace arch;
+    if (f->vector == VECTOR_NMI) {
+        nmi(*f);
+        return;
+    }
     if (f->vector < 32) hypervisor_exception(*f);
     // A spurious interrupt is not in service: it must not be acknowledged.
     if (f->vector == vectors::SPURIOUS) return;

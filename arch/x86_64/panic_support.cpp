@@ -11,6 +11,7 @@
 #include "percpu.hpp"
 #include "platform.hpp"
 #include "symbols.hpp"
+#include "tsc.hpp"
 
 namespace arch {
 
@@ -49,8 +50,11 @@ void print_frame(const ExceptionFrame& f) {
     f.error_code = 0;
 }
 
-void print_location(const char* what, uint64_t addr) {
-    auto s = symbols::lookup(symbols::image_table(), addr);
+// Return addresses are looked up one byte back: a call to a noreturn function can be the
+// last instruction of its caller, leaving the return address just past the caller's end.
+void print_location(const char* what, uint64_t addr, bool return_address) {
+    auto s = symbols::lookup(symbols::image_table(), return_address ? addr - 1 : addr);
+    if (s.name && return_address) ++s.offset;
     if (s.name) log::error("  {} {:#018x} {}+{:#x}", what, addr, s.name, s.offset);
     else log::error("  {} {:#018x} ?", what, addr);
 }
@@ -64,12 +68,12 @@ bool plausible_frame(uint64_t rbp, uint64_t previous) {
 
 void backtrace(const ExceptionFrame& f) {
     log::error("backtrace:");
-    print_location("at", f.rip);
+    print_location("at", f.rip, false);
     uint64_t rbp = f.rbp, previous = 0;
     for (unsigned depth = 0; depth < BACKTRACE_DEPTH && plausible_frame(rbp, previous); ++depth) {
         auto* fp = reinterpret_cast<const uint64_t*>(rbp);
         if (fp[1] == 0) break;
-        print_location("by", fp[1]);
+        print_location("by", fp[1], true);
         previous = rbp;
         rbp = fp[0];
     }
@@ -105,7 +109,12 @@ void panic_finish() {
         halt_forever();
     }
     log::error("rebooting in 5 seconds");
-    for (unsigned i = 0; i < 5000000; ++i) outb(0x80, 0);
+    if (tsc::frequency_hz()) {
+        uint64_t end = tsc::now_ns() + 5'000'000'000;
+        while (tsc::now_ns() < end) cpu_relax();
+    } else {
+        for (unsigned i = 0; i < 5000000; ++i) outb(0x80, 0);  // about 1 us each
+    }
     platform::reboot();
 }
 
