@@ -31,6 +31,8 @@ def parse_args():
     p.add_argument("--mem", default="512M")
     p.add_argument("--cpu", default="qemu64")
     p.add_argument("--uefi", action="store_true")
+    p.add_argument("--emulator", choices=["qemu", "bochs"], default="qemu",
+                   help="bochs: Bochs with a Skylake-X CPU (x2APIC, TSC-deadline, VMX); needs --stop-on")
     p.add_argument("--expect", action="append", default=[], help="regex that must appear, in order")
     p.add_argument("--forbid", action="append", default=[], help="regex that must not appear")
     p.add_argument("--exit", type=int, default=0, help="expected QEMU exit status")
@@ -52,6 +54,42 @@ def qemu_command(args, iso, vars_copy):
     return cmd
 
 
+BOCHSRC = """megs: {megs}
+cpu: model=corei7_skylake_x, count={smp}, ips=200000000
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/bochs/VGABIOS-lgpl-latest
+ata0-master: type=cdrom, path={iso}, status=inserted
+boot: cdrom
+display_library: x
+com1: enabled=1, mode=file, dev={serial}
+log: {work}/bochs.log
+sound: driver=dummy
+speaker: enabled=0
+"""
+
+
+def bochs_process(args, iso, work):
+    """Bochs under Xvfb; its debugger waits at the first instruction until it reads 'c'."""
+    serial = os.path.join(work, "serial.txt")
+    megs = int(args.mem.rstrip("MG")) * (1024 if args.mem.endswith("G") else 1)
+    with open(os.path.join(work, "bochsrc"), "w") as f:
+        f.write(BOCHSRC.format(megs=megs, smp=args.smp, iso=iso, serial=serial, work=work))
+    open(serial, "wb").close()
+    proc = subprocess.Popen(["xvfb-run", "-a", "bochs", "-q", "-f", os.path.join(work, "bochsrc")],
+                            stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    proc.stdin.write(b"c\n")
+    proc.stdin.flush()
+    return proc, open(serial, "rb")
+
+
+def kill(proc):
+    try:
+        os.killpg(proc.pid, 9)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+
+
 def run(args, work):
     iso = os.path.join(work, "kestrel.iso")
     subprocess.run([os.path.join(TOP, "tools", "mkiso"), iso, args.image, args.cmdline], check=True)
@@ -59,25 +97,29 @@ def run(args, work):
     if args.uefi:
         shutil.copy(OVMF_VARS, vars_copy)
     start = time.monotonic()
-    proc = subprocess.Popen(qemu_command(args, iso, vars_copy), stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    os.set_blocking(proc.stdout.fileno(), False)
+    if args.emulator == "bochs":
+        proc, output = bochs_process(args, iso, work)
+    else:
+        proc = subprocess.Popen(qemu_command(args, iso, vars_copy), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        output = proc.stdout
+        os.set_blocking(output.fileno(), False)
     log, first_line_at, stopped = b"", None, False
     while True:
-        chunk = proc.stdout.read()
+        chunk = output.read()
         if chunk:
             log += chunk
             if first_line_at is None and b"(KESTREL)" in log:
                 first_line_at = time.monotonic() - start
             if args.stop_on and re.search(args.stop_on, log.decode(errors="replace")):
                 stopped = True
-                proc.kill()
+                kill(proc)
         if proc.poll() is not None:
-            rest = proc.stdout.read()
+            rest = output.read()
             log += rest or b""
             break
         if time.monotonic() - start > args.timeout:
-            proc.kill()
+            kill(proc)
             proc.wait()
             return None, log.decode(errors="replace"), first_line_at, False
         time.sleep(0.02)
