@@ -25,7 +25,14 @@ def function_symbols(image):
         if kind not in ("t", "T", "W", "w"):
             continue
         syms.append((int(addr, 16), int(size, 16), name))
-    return sorted(syms)
+    syms.sort()
+    # An unsized symbol (an assembly label) covers the bytes up to the next symbol, and the
+    # last one nothing, so addresses outside the code never borrow a code symbol's name.
+    for i, (addr, size, name) in enumerate(syms):
+        if size == 0:
+            nxt = syms[i + 1][0] if i + 1 < len(syms) else addr
+            syms[i] = (addr, max(nxt - addr, 1), name)
+    return syms
 
 
 def escape(s):

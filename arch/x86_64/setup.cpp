@@ -38,6 +38,7 @@ constinit mb2::BootInfo boot_info{};
 constinit MemoryMap memory_map{};
 constinit acpi::Platform platform_info{};
 constinit Options options{};
+Paddr boot_info_pa;
 alignas(16) uint8_t early_ist_stacks[arch::ist::COUNT][4096];
 
 // Catches faults from the first instruction on: the boot CPU gets its tables at once, on
@@ -81,7 +82,8 @@ void parse_boot_info(uint32_t magic, uint32_t info_pa) {
         console::add(com1);
         panic("not started by a multiboot2 loader (magic {:#x}): boot Kestrel with GRUB's multiboot2 command", magic);
     }
-    auto* info = static_cast<const uint8_t*>(paging::phys_to_virt(Paddr(info_pa)));
+    boot_info_pa = Paddr(info_pa);
+    auto* info = static_cast<const uint8_t*>(paging::phys_to_virt(boot_info_pa));
     auto parsed = mb2::parse(info, mb2::total_size(info), diagnostics);
     if (parsed) boot_info = *parsed;
     options = parse_cmdline(parsed ? boot_info.cmdline : kstd::StringView(), diagnostics);
@@ -103,6 +105,9 @@ void build_memory_map() {
     if (boot_info.region_count == 0) panic("the boot loader gave no memory map");
     memory_map.sanitize(diagnostics);
     memory_map.reserve(Paddr(0), PAGE_SIZE, RegionType::reserved);  // real-mode IVT and BIOS data
+    // The boot information stays in use: module command lines and the RSDP copy live in it.
+    memory_map.reserve(boot_info_pa, mb2::total_size(static_cast<const uint8_t*>(paging::phys_to_virt(boot_info_pa))),
+                       RegionType::boot_data);
     memory_map.reserve(Paddr(image_phys_bounds[0]), image_phys_bounds[1] - image_phys_bounds[0], RegionType::hypervisor);
     for (size_t i = 0; i < boot_info.module_count; ++i) {
         const mb2::Module& m = boot_info.modules[i];
