@@ -12,10 +12,9 @@
 #include <arch/msr.hpp>
 #include <arch/vectors.hpp>
 
-#include <new>
-
 #include "acpi.hpp"
 #include "memory.hpp"
+#include "object_cache.hpp"
 #include "interrupts.hpp"
 #include "lapic.hpp"
 #include "log.hpp"
@@ -76,9 +75,17 @@ void wait_for(CallRequest& r) {
     while (r.remaining.load(kstd::MemoryOrder::acquire) != 0) arch::cpu_relax();
 }
 
+// Per-CPU data of the APs comes from a typed object cache; created on first use, on the
+// boot CPU, before any AP runs.
+ObjectCache<arch::PerCpu>& percpu_cache() {
+    static ObjectCache<arch::PerCpu> cache("percpu", memory::page_source());
+    return cache;
+}
+
 // Maps the AP's stacks with a guard page below each and fills in its PerCpu.
 arch::PerCpu* prepare_cpu(CpuId id, uint32_t apic_id) {
-    auto* p = new (memory::alloc_zeroed(sizeof(arch::PerCpu))) arch::PerCpu();
+    arch::PerCpu* p = percpu_cache().create();
+    if (!p) panic("out of memory for CPU{}'s per-CPU data", id);
     p->id = id;
     p->apic_id = apic_id;
     memory::setup_stacks(*p);
