@@ -38,7 +38,9 @@ public:
     static constexpr size_t CAPACITY = 256;
 
     // Records a raw firmware region. A region reaching past the end of the address space is
-    // cut short. False, with a diagnostic, when the map is full.
+    // cut short. A full map is first compacted (sanitize() without the trimming to pages);
+    // if that frees no slot the region is dropped, with a diagnostic, and false returned, but
+    // the available memory it covers is still withdrawn.
     bool add(Paddr base, uint64_t size, RegionType t, kstd::Diagnostics& diag);
     // Establishes the invariants above; warns about each zero-length region, each overlap
     // (naming both firmware ranges and the type kept) and each range lost to the capacity.
@@ -64,6 +66,8 @@ private:
     bool insert_at(size_t i, const Region& r);
     void erase_at(size_t i);
     void sort();
+    // Sorted, disjoint, merged, overlaps reported: sanitize() except trimming to pages.
+    void compact(kstd::Diagnostics& diag);
     void drop_empty(kstd::Diagnostics& diag);
     void report_overlaps(kstd::Diagnostics& diag) const;
     void flatten(kstd::Diagnostics& diag);
