@@ -1,11 +1,16 @@
-// ACPI tables, read once at boot: the RSDP (from the loader's copy), the RSDT or XSDT, the
-// MADT for CPUs, I/O APICs and interrupt overrides, the FADT for power and reset registers,
-// and the \_S5 package of the DSDT for poweroff.
+// ACPI tables, read once at boot: the RSDP (from the loader's copy), the XSDT (ACPI 2.0+) or
+// RSDT, the MADT for CPUs, I/O APICs and interrupt overrides, the FADT for power, timer and
+// reset registers, and the \_S5 package of the DSDT for poweroff.
 //
-// Error policy: the RSDP and the root table must be sound and a MADT must exist, or parse()
-// fails with a ParseError (the boot cannot find its CPUs otherwise). Any other table that is
-// unmappable, truncated or has a bad checksum is skipped with a warning; a damaged MADT entry
-// ends the MADT walk with a warning. Every read is bounds-checked against the table length.
+// Error policy: the RSDP (signature, checksums, length) and the root table (mapping, length,
+// checksum, signature) must be sound and a usable MADT must exist, or parse() fails with a
+// ParseError (the boot cannot find its CPUs otherwise; `where` is the byte in the RSDP or the
+// root table's address). Any other table that is unmappable, shorter than its header or has a
+// bad checksum is skipped with a warning. A MADT entry with a bad length ends the MADT walk with
+// a warning; entries that do not fit the arrays are counted and dropped. A FADT shorter than
+// ACPI 1.0's 116 bytes is ignored with a warning; fields of later revisions are read only when
+// the table is long enough to hold them. A missing or malformed \_S5 leaves has_s5 false with
+// a warning. Every read is bounds-checked against what PhysReader mapped.
 #pragma once
 
 #include "kstd/diagnostics.hpp"

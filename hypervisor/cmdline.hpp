@@ -1,6 +1,11 @@
-// The hypervisor command line: space-separated `name` or `name=value` words, as GRUB passes
-// them after the image path. Nothing here is fatal: an unknown option or a bad value is
-// reported through Diagnostics and the default stays.
+// The hypervisor command line: space-separated `name` or `name=value` words (tabs and runs of
+// blanks separate too), as GRUB passes them; a first word with a '/' and no '=' is the image
+// path some loaders prepend, and is skipped. The options and their syntax are listed in
+// docs/boot.md; Options below holds their defaults.
+//
+// Error policy: nothing here is fatal. An unknown option is reported through Diagnostics by
+// name; a bad value (malformed, out of range, overflowing, trailing junk) is reported with the
+// option and the value, and that option keeps its default or earlier setting.
 #pragma once
 
 #include "kstd/diagnostics.hpp"
@@ -22,12 +27,13 @@ struct Options {
     bool noreboot = false;
     uint16_t debug_exit_port = 0;  // 0: no QEMU isa-debug-exit device
     bool selftest = false;
-    kstd::StringView crashtest;    // empty: none
+    kstd::StringView crashtest;    // empty: none; points into the parsed line
 };
 
 Options parse_cmdline(kstd::StringView line, kstd::Diagnostics& diag);
 
-// Number parsing shared with other parsers: decimal, or hex with 0x; no overflow, no junk.
+// Number parsing shared with other parsers: decimal, or hex with 0x; false on overflow, an
+// empty string, a sign or any other character.
 bool parse_u64(kstd::StringView s, uint64_t& out);
-// A size with an optional K/M/G/T suffix (binary units).
+// A size in bytes with an optional K/M/G/T suffix (binary units); false if it overflows.
 bool parse_size(kstd::StringView s, uint64_t& out);

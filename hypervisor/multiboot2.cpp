@@ -1,3 +1,7 @@
+// Multiboot2 boot information walker. Every tag is checked against total_size before any of
+// its fields is read, and every field is copied out with memcpy, so a damaged blob can only
+// produce a ParseError, never a read outside it. Soft problems are counted while walking and
+// reported once at the end, so a long memory map cannot flood Diagnostics.
 #include "multiboot2.hpp"
 
 #include "kstd/string.hpp"
@@ -5,6 +9,55 @@
 namespace mb2 {
 
 namespace {
+
+// Layouts from the Multiboot2 specification (1.0, section 3.6); little-endian, naturally aligned.
+
+struct InfoHeader {
+    uint32_t total_size;  // 0: bytes, this header and the end tag included
+    uint32_t reserved;    // 4
+};
+static_assert(sizeof(InfoHeader) == 8);
+
+struct TagHeader {
+    uint32_t type;  // 0
+    uint32_t size;  // 4: bytes, this header included, the padding to 8 bytes excluded
+};
+static_assert(sizeof(TagHeader) == 8);
+
+struct ModuleTag {  // followed by the module's NUL-terminated command line
+    TagHeader header;    // 0
+    uint32_t mod_start;  // 8
+    uint32_t mod_end;    // 12: exclusive
+};
+static_assert(sizeof(ModuleTag) == 16);
+
+struct BasicMeminfoTag {
+    TagHeader header;    // 0
+    uint32_t mem_lower;  // 8: KiB
+    uint32_t mem_upper;  // 12: KiB
+};
+static_assert(sizeof(BasicMeminfoTag) == 16);
+
+struct MmapTag {  // followed by entries of entry_size bytes
+    TagHeader header;        // 0
+    uint32_t entry_size;     // 8: a multiple of 8, at least sizeof(MmapEntry)
+    uint32_t entry_version;  // 12: 0 so far; later versions only append fields
+};
+static_assert(sizeof(MmapTag) == 16);
+
+struct MmapEntry {
+    uint64_t base_addr;  // 0
+    uint64_t length;     // 8
+    uint32_t type;       // 16: MemoryType
+    uint32_t reserved;   // 20
+};
+static_assert(sizeof(MmapEntry) == 24);
+
+struct Efi64Tag {
+    TagHeader header;  // 0
+    uint64_t pointer;  // 8: EFI system table
+};
+static_assert(sizeof(Efi64Tag) == 16);
 
 enum TagType : uint32_t {
     TAG_END = 0,
@@ -18,131 +71,179 @@ enum TagType : uint32_t {
     TAG_ACPI_NEW = 15,
 };
 
-constexpr uint32_t TAG_HEADER = 8;
-constexpr uint32_t MMAP_HEADER = 16;     // tag header, entry_size, entry_version
-constexpr uint32_t MMAP_ENTRY_MIN = 24;  // base, length, type, reserved
-constexpr uint32_t MODULE_HEADER = 16;   // tag header, mod_start, mod_end
+constexpr size_t TAG_ALIGN = 8;
+constexpr size_t MIN_TOTAL_SIZE = sizeof(InfoHeader) + sizeof(TagHeader);  // header and end tag
+constexpr size_t RSDP_V1_LENGTH = 20;
+constexpr size_t RSDP_V2_LENGTH = 36;
 
-uint32_t read32(const uint8_t* p) {
-    uint32_t v;
-    memcpy(&v, p, 4);
-    return v;
-}
-
-uint64_t read64(const uint8_t* p) {
-    uint64_t v;
-    memcpy(&v, p, 8);
-    return v;
-}
-
-using Result = kstd::Expected<BootInfo, kstd::ParseError>;
+struct Ok {};
+using Status = kstd::Expected<Ok, kstd::ParseError>;
 using Error = kstd::Unexpected<kstd::ParseError>;
 
 Error fail(const char* what, uint64_t where) { return kstd::unexpected(kstd::ParseError{what, where}); }
 
-// A string field must end with a NUL inside its tag.
-bool string_in(const uint8_t* p, size_t len, kstd::StringView& out) {
-    for (size_t i = 0; i < len; ++i)
-        if (p[i] == 0) {
-            out = kstd::StringView(reinterpret_cast<const char*>(p), i);
-            return true;
+// Callers have checked that sizeof(T) bytes at p lie inside the blob.
+template <typename T>
+T load(const uint8_t* p) {
+    T v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+// One tag, already checked to lie inside the blob.
+struct Tag {
+    const uint8_t* data;
+    size_t offset;  // from the start of the information, for error reports
+    uint32_t type;
+    uint32_t size;
+};
+
+// What the walk has seen beyond what BootInfo records.
+struct Walk {
+    BootInfo& out;
+    bool saw_mmap = false;
+    size_t regions_dropped = 0;
+    size_t empty_regions = 0;
+    uint64_t first_empty_base = 0;
+    size_t modules_dropped = 0;
+};
+
+// A string field runs from `from` to a NUL that must lie inside the tag.
+Status string_field(const Tag& t, size_t from, kstd::StringView& out, const char* what) {
+    for (size_t i = from; i < t.size; ++i)
+        if (t.data[i] == 0) {
+            out = kstd::StringView(reinterpret_cast<const char*>(t.data + from), i - from);
+            return Ok{};
         }
-    return false;
+    return fail(what, t.offset + from);
+}
+
+Status need(const Tag& t, size_t bytes, const char* what) {
+    if (t.size < bytes) return fail(what, t.offset);
+    return Ok{};
 }
 
 MemoryType memory_type(uint32_t t) {
-    return (t >= 1 && t <= 5) ? MemoryType(t) : MemoryType::reserved;
-}
-
-const char* parse_mmap(const uint8_t* tag, uint32_t size, BootInfo& bi, kstd::Diagnostics& diag) {
-    if (size < MMAP_HEADER) return "memory map tag too short";
-    uint32_t entry_size = read32(tag + 8);
-    if (entry_size < MMAP_ENTRY_MIN || entry_size % 8) return "memory map entry size invalid";
-    if ((size - MMAP_HEADER) % entry_size) return "memory map entries do not fill the tag";
-    for (uint32_t off = MMAP_HEADER; off + entry_size <= size; off += entry_size) {
-        uint64_t base = read64(tag + off), len = read64(tag + off + 8);
-        if (base + len < base) return "memory map region wraps past the end of the address space";
-        if (len == 0) {
-            diag.add("zero-length memory region at {:#x} dropped", base);
-            continue;
-        }
-        if (bi.region_count == MAX_REGIONS) {
-            diag.add("more than {} memory regions: region at {:#x} dropped", MAX_REGIONS, base);
-            continue;
-        }
-        bi.regions[bi.region_count++] = {Paddr(base), len, memory_type(read32(tag + off + 16))};
+    switch (t) {
+    case 1: case 2: case 3: case 4: case 5: return MemoryType(t);
+    default: return MemoryType::reserved;
     }
-    return nullptr;
 }
 
-const char* parse_module(const uint8_t* tag, uint32_t size, BootInfo& bi, kstd::Diagnostics& diag) {
-    if (size < MODULE_HEADER + 1) return "module tag too short";
-    uint32_t start = read32(tag + 8), end = read32(tag + 12);
-    if (end < start) return "module ends before it starts";
-    kstd::StringView cmd;
-    if (!string_in(tag + MODULE_HEADER, size - MODULE_HEADER, cmd)) return "module string not terminated";
-    if (bi.module_count == MAX_MODULES) {
-        diag.add("more than {} modules: module at {:#x} dropped", MAX_MODULES, start);
-        return nullptr;
+Status add_region(const uint8_t* p, size_t offset, Walk& w) {
+    const MmapEntry e = load<MmapEntry>(p);
+    if (e.length == 0) {
+        if (w.empty_regions++ == 0) w.first_empty_base = e.base_addr;
+        return Ok{};
     }
-    bi.modules[bi.module_count++] = {Paddr(start), Paddr(end), cmd};
-    return nullptr;
+    // The end must be representable: base + length may not pass 2^64 - 1.
+    if (e.length - 1 > UINT64_MAX - e.base_addr) return fail("memory region wraps past 2^64", offset);
+    if (w.out.region_count == MAX_REGIONS) {
+        ++w.regions_dropped;
+        return Ok{};
+    }
+    w.out.regions[w.out.region_count++] = {Paddr(e.base_addr), e.length, memory_type(e.type)};
+    return Ok{};
 }
 
-const char* parse_tag(uint32_t type, const uint8_t* tag, uint32_t size, BootInfo& bi, kstd::Diagnostics& diag) {
-    const uint8_t* body = tag + TAG_HEADER;
-    uint32_t len = size - TAG_HEADER;
-    switch (type) {
-    case TAG_CMDLINE:
-        return string_in(body, len, bi.cmdline) ? nullptr : "command line not terminated";
-    case TAG_LOADER_NAME:
-        return string_in(body, len, bi.loader_name) ? nullptr : "loader name not terminated";
-    case TAG_MODULE: return parse_module(tag, size, bi, diag);
-    case TAG_MMAP: return parse_mmap(tag, size, bi, diag);
-    case TAG_BASIC_MEMINFO:
-        if (len < 8) return "basic memory information tag too short";
-        bi.has_basic_meminfo = true;
-        bi.mem_lower_kib = read32(body);
-        bi.mem_upper_kib = read32(body + 4);
-        return nullptr;
-    case TAG_EFI64:
-        if (len < 8) return "EFI system table tag too short";
-        bi.efi64 = true;
-        bi.efi_system_table = Paddr(read64(body));
-        return nullptr;
+Status parse_mmap(const Tag& t, Walk& w) {
+    if (auto s = need(t, sizeof(MmapTag), "memory map tag too short"); !s) return s;
+    const MmapTag m = load<MmapTag>(t.data);
+    const size_t field = t.offset + offsetof(MmapTag, entry_size);
+    if (m.entry_size < sizeof(MmapEntry)) return fail("memory map entry size invalid: smaller than an entry", field);
+    if (m.entry_size % 8) return fail("memory map entry size invalid: not a multiple of 8", field);
+    if ((t.size - sizeof(MmapTag)) % m.entry_size) return fail("memory map entries do not fill the tag", field);
+    w.saw_mmap = true;
+    for (size_t at = sizeof(MmapTag); at < t.size; at += m.entry_size)
+        if (auto s = add_region(t.data + at, t.offset + at, w); !s) return s;
+    return Ok{};
+}
+
+Status parse_module(const Tag& t, Walk& w) {
+    if (auto s = need(t, sizeof(ModuleTag) + 1, "module tag too short"); !s) return s;
+    const ModuleTag m = load<ModuleTag>(t.data);
+    if (m.mod_end < m.mod_start) return fail("module ends before it starts", t.offset + offsetof(ModuleTag, mod_end));
+    kstd::StringView cmdline;
+    if (auto s = string_field(t, sizeof(ModuleTag), cmdline, "module string not terminated"); !s) return s;
+    if (w.out.module_count == MAX_MODULES) {
+        ++w.modules_dropped;
+        return Ok{};
+    }
+    w.out.modules[w.out.module_count++] = {Paddr(m.mod_start), Paddr(m.mod_end), cmdline};
+    return Ok{};
+}
+
+// The tag body is a copy of the RSDP; the ACPI 2.0+ one wins over the 1.0 one in any order.
+Status parse_rsdp(const Tag& t, BootInfo& out) {
+    const bool v2 = t.type == TAG_ACPI_NEW;
+    const size_t body = t.size - sizeof(TagHeader);
+    if (body < (v2 ? RSDP_V2_LENGTH : RSDP_V1_LENGTH)) return fail("ACPI RSDP tag too short", t.offset);
+    if (v2 || !out.rsdp_v2) {
+        out.rsdp = t.data + sizeof(TagHeader);
+        out.rsdp_length = body;
+        out.rsdp_v2 = v2;
+    }
+    return Ok{};
+}
+
+Status parse_tag(const Tag& t, Walk& w) {
+    BootInfo& out = w.out;
+    switch (t.type) {
+    case TAG_CMDLINE: return string_field(t, sizeof(TagHeader), out.cmdline, "command line not terminated");
+    case TAG_LOADER_NAME: return string_field(t, sizeof(TagHeader), out.loader_name, "loader name not terminated");
+    case TAG_MODULE: return parse_module(t, w);
+    case TAG_MMAP: return parse_mmap(t, w);
     case TAG_ACPI_OLD:
-    case TAG_ACPI_NEW:
-        if (len < 20) return "ACPI RSDP tag too short";
-        if (type == TAG_ACPI_NEW || !bi.rsdp_v2) {
-            bi.rsdp = body;
-            bi.rsdp_length = len;
-            bi.rsdp_v2 = type == TAG_ACPI_NEW;
-        }
-        return nullptr;
-    default: return nullptr;  // tags we do not use
+    case TAG_ACPI_NEW: return parse_rsdp(t, out);
+    case TAG_BASIC_MEMINFO: {
+        if (auto s = need(t, sizeof(BasicMeminfoTag), "basic memory information tag too short"); !s) return s;
+        const BasicMeminfoTag m = load<BasicMeminfoTag>(t.data);
+        out.mem_lower_kib = m.mem_lower;
+        out.mem_upper_kib = m.mem_upper;
+        out.has_basic_meminfo = true;
+        return Ok{};
     }
+    case TAG_EFI64:
+        if (auto s = need(t, sizeof(Efi64Tag), "EFI64 system table tag too short"); !s) return s;
+        out.efi64 = true;
+        out.efi_system_table = Paddr(load<Efi64Tag>(t.data).pointer);
+        return Ok{};
+    default: return Ok{};  // framebuffer, ELF sections, APM, SMBIOS, ...: not used
+    }
+}
+
+void report(const Walk& w, kstd::Diagnostics& diag) {
+    if (!w.saw_mmap) diag.add("no memory map tag: the caller must fall back");
+    else if (w.out.region_count == 0) diag.add("memory map tag without usable regions");
+    if (w.empty_regions == 1) diag.add("zero-length memory region at {:#x} dropped", w.first_empty_base);
+    if (w.empty_regions > 1)
+        diag.add("zero-length memory region at {:#x} dropped, and {} more", w.first_empty_base, w.empty_regions - 1);
+    if (w.regions_dropped) diag.add("more than {} memory regions: {} dropped", MAX_REGIONS, w.regions_dropped);
+    if (w.modules_dropped) diag.add("more than {} modules: {} dropped", MAX_MODULES, w.modules_dropped);
 }
 
 }  // namespace
 
-uint32_t total_size(const uint8_t* info) { return read32(info); }
+uint32_t total_size(const uint8_t* info) { return load<InfoHeader>(info).total_size; }
 
-Result parse(const uint8_t* info, size_t mapped_bytes, kstd::Diagnostics& diag) {
-    BootInfo bi{};
-    if (mapped_bytes < 16) return fail("boot information shorter than its header and end tag", 0);
-    uint32_t total = read32(info);
-    if (total < 16) return fail("boot information total size too small", 0);
+kstd::Expected<BootInfo, kstd::ParseError> parse(const uint8_t* info, size_t mapped_bytes, kstd::Diagnostics& diag) {
+    if (mapped_bytes < sizeof(InfoHeader)) return fail("boot information shorter than its header", 0);
+    const size_t total = total_size(info);
+    if (total < MIN_TOTAL_SIZE) return fail("boot information total size too small", 0);
     if (total > mapped_bytes) return fail("boot information larger than the memory given for it", 0);
-    for (uint32_t off = 8; off + TAG_HEADER <= total;) {
-        uint32_t type = read32(info + off), size = read32(info + off + 4);
-        if (size < TAG_HEADER) return fail("tag smaller than its header", off);
-        if (size > total - off) return fail("tag runs past the end of the boot information", off);
-        if (type == TAG_END) {
-            if (bi.region_count == 0) diag.add("no memory map tag");
+    BootInfo bi{};
+    Walk w{bi};
+    // Offsets are size_t: rounding a tag size up to 8 may step past total, never past 2^64.
+    for (size_t off = sizeof(InfoHeader); off + sizeof(TagHeader) <= total;) {
+        const TagHeader h = load<TagHeader>(info + off);
+        if (h.size < sizeof(TagHeader)) return fail("tag smaller than its header", off);
+        if (h.size > total - off) return fail("tag runs past the end of the boot information", off);
+        if (h.type == TAG_END) {
+            report(w, diag);
             return bi;
         }
-        if (const char* err = parse_tag(type, info + off, size, bi, diag)) return fail(err, off);
-        off += uint32_t(kstd::align_up(size, 8));
+        if (auto s = parse_tag(Tag{info + off, off, h.type, h.size}, w); !s) return kstd::unexpected(s.error());
+        off += kstd::align_up(h.size, TAG_ALIGN);
     }
     return fail("no end tag", total);
 }

@@ -1,7 +1,12 @@
 // The multiboot2 boot information: a size header, then 8-byte aligned tags ending with a
-// type-0 tag. Structural damage (a tag running past the end, a missing end tag, a bad memory
-// map entry size, an unterminated string) is a ParseError naming the byte offset; problems
-// the boot can live with (more regions than fit, zero-length regions) go to Diagnostics.
+// type-0 tag. Only the tags the boot path uses are decoded; the others are skipped.
+//
+// Error policy: structural damage (a bad total size, a tag smaller than its header or running
+// past the end, a missing end tag, a bad memory map entry size, a region wrapping past 2^64,
+// a module ending before it starts, a string without its NUL, a tag too short for its fixed
+// fields) is a ParseError naming the byte offset of the damage. Problems the boot can live with
+// (more regions or modules than fit, zero-length regions, no memory map tag) are counted into
+// Diagnostics and parsing goes on. Nothing outside [info, info + total_size) is ever read.
 // The result points into the information blob, which must stay mapped and untouched.
 #pragma once
 
@@ -42,9 +47,9 @@ struct BootInfo {
     bool rsdp_v2;
     bool efi64;
     Paddr efi_system_table;
+    uint32_t mem_lower_kib;  // conventional memory below 1 MiB
+    uint32_t mem_upper_kib;  // memory from 1 MiB up to the first hole
     bool has_basic_meminfo;
-    uint32_t mem_lower_kib;
-    uint32_t mem_upper_kib;
 };
 
 // The total_size field; callers map that many bytes before calling parse().

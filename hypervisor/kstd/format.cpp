@@ -114,7 +114,7 @@ void BufferSink::write(const char* s, size_t n) {
     }
     size_t room = cap_ - 1 - len_;
     size_t take = min(room, n);
-    memcpy(buf_ + len_, s, take);
+    if (take) memcpy(buf_ + len_, s, take);  // an empty view may carry a null pointer
     len_ += take;
     buf_[len_] = '\0';
     if (take < n) truncated_ = true;

@@ -264,4 +264,182 @@ TEST(Multiboot2, TruncatedAtEveryLength) {
     }
 }
 
+// --- Where errors are reported, and the less common shapes of valid input ---
+
+void set32(std::vector<uint8_t>& b, size_t at, uint32_t v) { memcpy(&b[at], &v, 4); }
+
+void expect_error_at(const std::vector<uint8_t>& info, const char* what_part, uint64_t where) {
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_FALSE(r) << "expected an error containing '" << what_part << "'";
+    EXPECT_NE(std::string(r.error().what).find(what_part), std::string::npos) << r.error().what;
+    EXPECT_EQ(r.error().where, where) << r.error().what;
+}
+
+TEST(Multiboot2, ErrorsNameTheOffendingByte) {
+    Blob a;
+    a.string_tag(1, "x").mmap({{0, 0x1000, 1}, {0xfffffffffffff000, 0x1001, 1}});
+    size_t mmap_at = a.last_tag();
+    expect_error_at(a.end().finish(), "wraps", mmap_at + 16 + 24);  // the second entry
+
+    Blob b;
+    b.string_tag(1, "x").mmap({{0, 0x1000, 1}}, 20);
+    size_t at = b.last_tag();
+    expect_error_at(b.end().finish(), "entry size invalid", at + 8);  // the entry_size field
+
+    Blob c;
+    c.string_tag(1, "x").module(0x2000, 0x1000, "m");
+    at = c.last_tag();
+    expect_error_at(c.end().finish(), "ends before it starts", at + 12);  // mod_end
+
+    Blob d;
+    d.string_tag(1, "x").string_tag(2, "GRUB");
+    at = d.last_tag();
+    auto info = d.end().finish();
+    memcpy(&info[at + 8 + 4], "\xcc\xcc\xcc\xcc", 4);  // the NUL and the padding after it
+    set32(info, at + 4, 8 + 5);
+    expect_error_at(info, "loader name not terminated", at + 8);
+
+    Blob e;
+    e.string_tag(1, "x").tag(7, {});
+    at = e.last_tag();
+    auto tiny = e.end().finish();
+    set32(tiny, at + 4, 7);
+    expect_error_at(tiny, "smaller than its header", at);
+
+    auto no_end = Blob().string_tag(1, "x").finish();
+    expect_error_at(no_end, "no end tag", no_end.size());
+}
+
+TEST(Multiboot2, TotalSizeThatCutsTheEndTagShortMeansNoEndTag) {
+    auto info = Blob().string_tag(1, "x").end().finish();
+    set32(info, 0, uint32_t(info.size() - 1));
+    expect_error_at(info, "no end tag", info.size() - 1);
+}
+
+TEST(Multiboot2, NulInThePaddingDoesNotTerminate) {
+    auto info = Blob().tag(1, {'a', 'b', 'c'}).end().finish();  // the padding after "abc" is zero
+    expect_error_at(info, "command line not terminated", 16);
+}
+
+TEST(Multiboot2, TagsTooShortForTheirFixedFields) {
+    struct Case {
+        uint32_t type;
+        size_t body;
+        const char* what;
+    } cases[] = {{3, 8, "module tag too short"},  // start and end, no string at all
+                 {4, 4, "basic memory information tag too short"},
+                 {6, 4, "memory map tag too short"},
+                 {12, 4, "EFI64 system table tag too short"},
+                 {14, 19, "ACPI RSDP tag too short"},
+                 {15, 35, "ACPI RSDP tag too short"}};
+    for (const Case& c : cases) {
+        Blob b;
+        b.string_tag(1, "x").tag(c.type, std::vector<uint8_t>(c.body, 0));
+        size_t at = b.last_tag();
+        expect_error_at(b.end().finish(), c.what, at);
+    }
+}
+
+TEST(Multiboot2, MinimalInformationIsHeaderAndEndTag) {
+    auto info = Blob().end().finish();
+    ASSERT_EQ(info.size(), 16u);
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->region_count, 0u);
+    EXPECT_EQ(r->module_count, 0u);
+    EXPECT_EQ(r->rsdp, nullptr);
+    EXPECT_FALSE(r->efi64);
+    EXPECT_FALSE(r->has_basic_meminfo);
+    EXPECT_TRUE(r->cmdline.empty());
+    EXPECT_TRUE(diag.contains("no memory map tag"));
+}
+
+TEST(Multiboot2, BytesAfterTheEndTagAreNotRead) {
+    // An unterminated string tag after the end tag: never looked at.
+    auto info = Blob().mmap({{0, 0x1000, 1}}).end().tag(1, {'x', 'y', 'z', 'w'}).finish();
+    info[info.size() - 4] = 'x';
+    kstd::Diagnostics diag;
+    EXPECT_TRUE(mb2::parse(info.data(), info.size(), diag));
+}
+
+TEST(Multiboot2, WiderMemoryMapEntriesOfLaterVersions) {
+    auto info = Blob().mmap({{0, 0x9fc00, 1}, {0x100000, 0x1000000, 3}}, 32).end().finish();
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_TRUE(r) << r.error().what;
+    ASSERT_EQ(r->region_count, 2u);
+    EXPECT_EQ(r->regions[1].base, Paddr(0x100000));
+    EXPECT_EQ(r->regions[1].size, 0x1000000u);
+    EXPECT_EQ(r->regions[1].type, mb2::MemoryType::acpi_reclaimable);
+}
+
+TEST(Multiboot2, RegionEndingExactlyAtTheTopIsAccepted) {
+    auto ok = Blob().mmap({{0xfffffffffffff000, 0x1000, 2}}).end().finish();
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(ok.data(), ok.size(), diag);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->region_count, 1u);
+    expect_error(Blob().mmap({{UINT64_MAX, UINT64_MAX, 1}}).end().finish(), "wraps");
+}
+
+TEST(Multiboot2, EmptyModuleIsAllowed) {
+    auto info = Blob().module(0x5000, 0x5000, "empty").end().finish();
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->module_count, 1u);
+    EXPECT_EQ(r->modules[0].end - r->modules[0].start, 0u);
+}
+
+TEST(Multiboot2, RepeatedProblemsAreCountedInOneMessage) {
+    std::vector<Blob::Region> regions;
+    for (uint64_t i = 0; i < 6; ++i) regions.push_back({0x1000 * (i + 1), 0, 1});
+    for (uint64_t i = 0; i < mb2::MAX_REGIONS + 40; ++i) regions.push_back({0x100000 + i * 0x1000, 0x1000, 1});
+    Blob b;
+    b.mmap(regions);
+    for (size_t i = 0; i < mb2::MAX_MODULES + 30; ++i) b.module(0x100000, 0x200000, "m");
+    auto info = b.end().finish();
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(diag.count(), 3u);
+    EXPECT_EQ(diag.dropped(), 0u);
+    EXPECT_TRUE(diag.contains("zero-length memory region at 0x1000 dropped, and 5 more"));
+    EXPECT_TRUE(diag.contains("more than 128 memory regions: 40 dropped"));
+    EXPECT_TRUE(diag.contains("more than 16 modules: 30 dropped"));
+}
+
+TEST(Multiboot2, MemoryMapWithOnlyEmptyRegionsIsNotAMissingOne) {
+    auto info = Blob().mmap({{0x1000, 0, 1}}).end().finish();
+    kstd::Diagnostics diag;
+    auto r = mb2::parse(info.data(), info.size(), diag);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->region_count, 0u);
+    EXPECT_TRUE(diag.contains("without usable regions"));
+    EXPECT_FALSE(diag.contains("no memory map tag"));
+}
+
+// Any single damaged byte gives a result or a clean error; ASan checks that nothing outside the
+// blob is read, and the strings of a result lie inside it.
+TEST(Multiboot2, EveryByteCorrupted) {
+    const auto full = full_info();
+    for (size_t at = 0; at < full.size(); ++at)
+        for (uint8_t v : {0x00, 0x01, 0x07, 0x80, 0xff}) {
+            std::vector<uint8_t> info = full;
+            info[at] = v;
+            kstd::Diagnostics diag;
+            auto r = mb2::parse(info.data(), info.size(), diag);
+            if (!r) continue;
+            const char* lo = reinterpret_cast<const char*>(info.data());
+            const char* hi = lo + info.size();
+            for (kstd::StringView sv : {r->cmdline, r->loader_name})
+                EXPECT_TRUE(!sv.data() || (sv.data() >= lo && sv.data() + sv.size() < hi)) << at;
+            for (size_t i = 0; i < r->module_count; ++i)
+                EXPECT_TRUE(r->modules[i].cmdline.data() >= lo && r->modules[i].cmdline.data() < hi) << at;
+            EXPECT_TRUE(!r->rsdp || (r->rsdp >= info.data() && r->rsdp + r->rsdp_length <= info.data() + info.size()));
+        }
+}
+
 }  // namespace
