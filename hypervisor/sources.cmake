@@ -4,6 +4,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/kstd/string.cpp
     hypervisor/acpi.cpp
     hypervisor/cmdline.cpp
+    hypervisor/elf.cpp
     hypervisor/frame_allocator.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
