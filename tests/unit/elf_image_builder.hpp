@@ -171,6 +171,60 @@ struct Builder {
     }
 };
 
+// A small kernel shaped like Linux's x86_64 vmlinux: text at 16 MiB physical, linked at
+// VIRT_BASE + 16 MiB, a data segment with bss after it, its notes in one PT_NOTE segment that
+// the ".notes" section aliases.
+constexpr uint64_t LINUX_VIRT_BASE = 0xffffffff80000000;
+constexpr uint64_t KERNEL_PADDR = 0x1000000;
+constexpr uint64_t KERNEL_TEXT = LINUX_VIRT_BASE + KERNEL_PADDR;
+constexpr uint64_t KERNEL_ENTRY = KERNEL_TEXT + 0x40;
+constexpr uint64_t KERNEL_HYPERCALL_PAGE = KERNEL_TEXT + 0x2000;
+
+// The notes Linux 6.1 declares for a PV x86_64 kernel (arch/x86/xen/xen-head.S), values ours.
+inline std::vector<Bytes> linux_notes() {
+    using namespace std::string_literals;
+    return {
+        xen_note(6, str("linux")),                       // GUEST_OS
+        xen_note(7, str("2.6")),                         // GUEST_VERSION
+        xen_note(5, str("xen-3.0")),                     // XEN_VERSION
+        xen_note(3, u64(LINUX_VIRT_BASE)),               // VIRT_BASE
+        xen_note(15, u64(0x8000000000)),                 // INIT_P2M
+        xen_note(1, u64(KERNEL_ENTRY)),                  // ENTRY
+        xen_note(10, Bytes{'!', 'w', 'r', 'i', 't', 'a', 'b', 'l', 'e', '_', 'p', 'a', 'g', 'e', '_', 't', 'a', 'b',
+                           'l', 'e', 's'}),              // FEATURES, .ascii: no NUL of its own
+        xen_note(9, str("yes")),                         // PAE_MODE
+        xen_note(13, cat({u64(1), u64(1)})),             // L1_MFN_VALID
+        xen_note(16, u32(1)),                            // MOD_START_PFN
+        xen_note(4, u64(0)),                             // PADDR_OFFSET
+        xen_note(2, u64(KERNEL_HYPERCALL_PAGE)),         // HYPERCALL_PAGE
+        xen_note(17, u32((1u << 0) | (1u << 11) | (1u << 15))),  // SUPPORTED_FEATURES
+        xen_note(8, str("generic")),                     // LOADER
+        xen_note(14, u32(1)),                            // SUSPEND_CANCEL
+        xen_note(12, u64(0xffff800000000000)),           // HV_START_LOW
+    };
+}
+
+inline Bytes text_bytes(size_t n) {
+    Bytes b(n);
+    for (size_t i = 0; i < n; ++i) b[i] = static_cast<uint8_t>(i * 7 + 3);
+    return b;
+}
+
+// text: 0x3000 bytes (hypercall page at +0x2000), data: 0x1800 bytes of file, 0x4000 in memory.
+inline Builder linux_like_kernel(const std::vector<Bytes>& notes = linux_notes()) {
+    Builder e;
+    e.entry = KERNEL_TEXT;  // e_entry differs from the ENTRY note on purpose
+    e.segments.push_back({elf::PT_LOAD, elf::PF_R | elf::PF_X, KERNEL_TEXT, KERNEL_PADDR, 0, 0x200000, text_bytes(0x3000)});
+    Bytes data(0x1800, 0x5a);
+    e.segments.push_back({elf::PT_LOAD, elf::PF_R | elf::PF_W, KERNEL_TEXT + 0x3000, KERNEL_PADDR + 0x3000, 0x4000,
+                          0x200000, data});
+    Bytes all;
+    for (const Bytes& n : notes) all = cat({all, n});
+    e.segments.push_back({elf::PT_NOTE, elf::PF_R, 0, 0, 0, 4, all});
+    e.sections.push_back({".notes", elf::SHT_NOTE, 4, {}, 2});
+    return e;
+}
+
 // Overwrites a T at `offset` in an already built file.
 template <typename T>
 void poke(Bytes& b, uint64_t offset, T v) { memcpy(b.data() + offset, &v, sizeof v); }
