@@ -29,14 +29,21 @@
 #define KESTREL_ABI_SIZE(type, size) KESTREL_STATIC_ASSERT(sizeof(type) == (size), "ABI size of " #type)
 #define KESTREL_ABI_FIELD(type, member, offset) \
     KESTREL_STATIC_ASSERT(offsetof(type, member) == (offset), "ABI offset of " #type "." #member)
+/* The same for a trailing flexible array member, which has no size of its own. */
+#define KESTREL_ABI_FLEX(type, member, offset) \
+    KESTREL_STATIC_ASSERT(offsetof(type, member) == (offset), "ABI offset of " #type "." #member)
 
 /* The layouts below assume x86_64: 8-byte pointers, naturally aligned 64-bit integers. */
 KESTREL_STATIC_ASSERT(sizeof(void *) == 8, "the Xen x86_64 guest ABI needs 64-bit pointers");
 
-/* Integer constants with a C suffix, so that shifts and comparisons happen in the intended width. */
-#define xen_mk_uint(x) x##U
-#define xen_mk_ulong(x) x##UL
-#define xen_mk_ullong(x) x##ULL
+/* Integer constants with a C suffix, so that shifts and comparisons happen in the intended width. The extra
+ * level lets the argument be a macro that expands to a number first. */
+#define __xen_mk_uint(x) x##U
+#define __xen_mk_ulong(x) x##UL
+#define __xen_mk_ullong(x) x##ULL
+#define xen_mk_uint(x) __xen_mk_uint(x)
+#define xen_mk_ulong(x) __xen_mk_ulong(x)
+#define xen_mk_ullong(x) __xen_mk_ullong(x)
 #else
 /* The assembler has no integer suffixes. */
 #define xen_mk_uint(x) x

@@ -108,7 +108,7 @@ struct xen_build_id {
 typedef struct xen_build_id xen_build_id_t;
 KESTREL_ABI_SIZE(struct xen_build_id, 4);
 KESTREL_ABI_FIELD(struct xen_build_id, len, 0);
-KESTREL_ABI_FIELD(struct xen_build_id, buf, 4);
+KESTREL_ABI_FLEX(struct xen_build_id, buf, 4);
 #ifdef __cplusplus
 }
 #endif
