@@ -44,7 +44,8 @@
      sizeof(ABI_MEMBER(type, member)),                                                                           \
      __alignof__(ABI_MEMBER(type, member)),                                                                      \
      0},
-#define ABI_FLEX(group, type, member) {group, #member, ABI_KIND_FLEX, offsetof(type, member), 0, 0, 0},
+#define ABI_FLEX(group, type, member) \
+    {group, #member, ABI_KIND_FLEX, offsetof(type, member), 0, __alignof__(ABI_MEMBER(type, member)[0]), 0},
 /* "name * 0 - 1 < 0" is true exactly when the constant's type is signed. */
 #define ABI_INT(group, name) {group, #name, ABI_KIND_INT, (unsigned long long)(name), sizeof(name), (name) * 0 - 1 < 0, 0},
 #define ABI_STR(group, name) {group, #name, ABI_KIND_STR, 0, 0, 0, name},

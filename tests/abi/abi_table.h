@@ -14,7 +14,7 @@ extern "C" {
 enum abi_kind {
     ABI_KIND_SIZE,  /* value = sizeof, align = alignment of the type */
     ABI_KIND_FIELD, /* value = offsetof, size = sizeof member, align = alignment of the member */
-    ABI_KIND_FLEX,  /* value = offsetof of a flexible array member */
+    ABI_KIND_FLEX,  /* value = offsetof of a flexible array member, align = alignment of its elements */
     ABI_KIND_INT,   /* value = the constant, size = sizeof its type, align = 1 if its type is signed */
     ABI_KIND_STR,   /* text = the string */
     ABI_KIND_ALIAS, /* text = what the macro expands to */
