@@ -6,9 +6,11 @@ set(KESTREL_CORE_SOURCES
     hypervisor/cmdline.cpp
     hypervisor/elf.cpp
     hypervisor/frame_allocator.cpp
+    hypervisor/hypercall_page.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
     hypervisor/object_cache.cpp
+    hypervisor/pv_layout.cpp
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
     hypervisor/xen_elfnotes.cpp
