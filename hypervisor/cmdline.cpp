@@ -139,6 +139,16 @@ bool opt_mem(StringView v, bool, Options& o, Diag&) {
     return true;
 }
 
+// Xen's dom0_mem also takes min:/max: forms; Kestrel takes the plain size only so far.
+bool opt_dom0_mem(StringView v, bool, Options& o, Diag&) {
+    uint64_t bytes = 0;
+    if (!parse_size(v, bytes) || bytes < 4096) return false;
+    o.dom0_mem = bytes;
+    return true;
+}
+
+bool opt_dom0_max_vcpus(StringView v, bool, Options& o, Diag&) { return parse_ranged(v, 1, 32, o.dom0_max_vcpus); }
+
 bool opt_crashtest(StringView v, bool, Options& o, Diag&) {
     if (v.empty()) return false;
     o.crashtest = v;
@@ -154,7 +164,7 @@ constexpr OptionSpec OPTIONS[] = {
     {"console", opt_console},   {"com1", opt_com1},         {"com2", opt_com2},
     {"loglvl", opt_loglvl},     {"mem", opt_mem},           {"maxcpus", opt_maxcpus},
     {"noreboot", opt_noreboot}, {"debug_exit", opt_debug_exit}, {"selftest", opt_selftest},
-    {"crashtest", opt_crashtest},
+    {"crashtest", opt_crashtest}, {"dom0_mem", opt_dom0_mem}, {"dom0_max_vcpus", opt_dom0_max_vcpus},
 };
 
 void apply_word(StringView word, Options& o, kstd::Diagnostics& diag) {

@@ -28,6 +28,8 @@ struct Options {
     uint16_t debug_exit_port = 0;  // 0: no QEMU isa-debug-exit device
     bool selftest = false;
     kstd::StringView crashtest;    // empty: none; points into the parsed line
+    uint64_t dom0_mem = 0;         // bytes of the control domain's memory; 0: the default
+    uint32_t dom0_max_vcpus = 0;   // 0: one per online CPU (at most 32)
 };
 
 Options parse_cmdline(kstd::StringView line, kstd::Diagnostics& diag);

@@ -3,16 +3,27 @@ set(KESTREL_CORE_SOURCES
     hypervisor/kstd/format.cpp
     hypervisor/kstd/string.cpp
     hypervisor/acpi.cpp
+    hypervisor/boot_domains.cpp
     hypervisor/cmdline.cpp
+    hypervisor/console_input.cpp
+    hypervisor/console_io.cpp
+    hypervisor/cpuid_policy.cpp
+    hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/frame_allocator.cpp
+    hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
+    hypervisor/hypercall.cpp
+    hypervisor/machine_memory.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
     hypervisor/object_cache.cpp
     hypervisor/pv_layout.cpp
+    hypervisor/pv_traps.cpp
+    hypervisor/sched_op.cpp
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
     hypervisor/xen_elfnotes.cpp
+    hypervisor/xen_version.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

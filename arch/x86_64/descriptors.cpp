@@ -12,10 +12,22 @@ using kstd::bit;
 
 IdtGate idt[256];
 
-constexpr uint64_t SEG_CODE64 = 0x00af9a000000ffff;  // present, DPL0, code, L=1
-constexpr uint64_t SEG_DATA = 0x00cf92000000ffff;    // present, DPL0, data, writable
+constexpr uint64_t SEG_CODE64 = 0x00af9a000000ffff;       // present, DPL0, code, L=1
+constexpr uint64_t SEG_DATA = 0x00cf92000000ffff;         // present, DPL0, data, writable
+constexpr uint64_t SEG_CODE32 = 0x00cf9a000000ffff;       // present, DPL0, code, D=1
+constexpr uint64_t SEG_USER_CODE32 = 0x00cffa000000ffff;  // present, DPL3, code, D=1
+constexpr uint64_t SEG_USER_DATA = 0x00cff2000000ffff;    // present, DPL3, data, writable
+constexpr uint64_t SEG_USER_CODE64 = 0x00affa000000ffff;  // present, DPL3, code, L=1
 
-constexpr uint8_t GATE_INTERRUPT = 0x8e;  // present, DPL0, 64-bit interrupt gate
+constexpr size_t slot(uint16_t selector) { return selector >> 3; }
+
+constexpr uint8_t GATE_INTERRUPT = 0x8e;       // present, DPL0, 64-bit interrupt gate
+constexpr uint8_t GATE_INTERRUPT_USER = 0xee;  // the same, reachable by INT n from ring 3
+
+// int3 and into are the only vectors a PV guest may raise with INT n directly (as on Xen);
+// any other INT n from a guest faults with #GP, whose handler bounces it when the guest's
+// trap table allows that vector from the guest's privilege level.
+bool user_gate(unsigned v) { return v == 3 || v == 4; }
 
 // Splits a TSS descriptor across its two GDT slots.
 void set_tss_descriptor(uint64_t* slot, const Tss& tss) {
@@ -37,19 +49,22 @@ unsigned ist_for_vector(unsigned v) {
 
 }  // namespace
 
-void init_cpu_tables(CpuTables& t, const uint64_t (&ist_tops)[ist::COUNT]) {
-    t.gdt[0] = 0;
-    t.gdt[1] = SEG_CODE64;
-    t.gdt[2] = SEG_DATA;
-    t.gdt[3] = 0;
-    set_tss_descriptor(&t.gdt[4], t.tss);
+void init_cpu_tables(CpuTables& t, uint64_t* gdt, const uint64_t (&ist_tops)[ist::COUNT]) {
+    t.gdt = gdt;
+    gdt[slot(selector::HYPERVISOR_CS)] = SEG_CODE64;
+    gdt[slot(selector::HYPERVISOR_DS)] = SEG_DATA;
+    gdt[slot(selector::GUEST_CS32)] = SEG_USER_CODE32;
+    gdt[slot(selector::GUEST_DS)] = SEG_USER_DATA;
+    gdt[slot(selector::GUEST_CS64)] = SEG_USER_CODE64;
+    gdt[slot(selector::HYPERVISOR_CS32)] = SEG_CODE32;
+    set_tss_descriptor(&gdt[slot(selector::TSS)], t.tss);
     t.tss = Tss{};
     for (unsigned i = 0; i < ist::COUNT; ++i) t.tss.ist[i] = ist_tops[i];
     t.tss.iomap_base = sizeof(Tss);
 }
 
 void load_cpu_tables(CpuTables& t) {
-    DescriptorPointer gdtr{uint16_t(sizeof(t.gdt) - 1), reinterpret_cast<uint64_t>(t.gdt)};
+    DescriptorPointer gdtr{uint16_t(GDT_BYTES - 1), reinterpret_cast<uint64_t>(t.gdt)};
     DescriptorPointer idtr{uint16_t(sizeof(idt) - 1), reinterpret_cast<uint64_t>(idt)};
     asm volatile("lgdt %0" ::"m"(gdtr));
     // Reload CS with a far return, then the data segments.
@@ -64,16 +79,19 @@ void load_cpu_tables(CpuTables& t) {
         "movl %%eax, %%es\n\t"
         "movl %%eax, %%ss\n\t"
         :
-        : [cs] "i"(selector::KERNEL_CS), [ds] "i"(selector::KERNEL_DS)
+        : [cs] "i"(selector::HYPERVISOR_CS), [ds] "i"(selector::HYPERVISOR_DS)
         : "rax", "memory");
     asm volatile("ltr %w0" ::"r"(selector::TSS));
     asm volatile("lidt %0" ::"m"(idtr));
 }
 
+void set_ring0_stack(CpuTables& t, uint64_t top) { t.tss.rsp[0] = top; }
+
 void init_idt() {
     for (unsigned v = 0; v < 256; ++v) {
         uint64_t target = vector_stub_table[v];
-        idt[v] = IdtGate{uint16_t(target), selector::KERNEL_CS, uint8_t(ist_for_vector(v)), GATE_INTERRUPT,
+        idt[v] = IdtGate{uint16_t(target), selector::HYPERVISOR_CS, uint8_t(ist_for_vector(v)),
+                         user_gate(v) ? GATE_INTERRUPT_USER : GATE_INTERRUPT,
                          uint16_t(target >> 16), uint32_t(target >> 32), 0};
     }
 }

@@ -6,10 +6,19 @@
 
 namespace arch {
 
+// The Xen x86_64 PV ABI fixes the selectors guests load (FLAT_RING3_*, FLAT_KERNEL_*) and
+// reserves the top two pages of a 16-page GDT for the hypervisor; the first 14 pages are the
+// guest's own (set_gdt). So Kestrel's descriptors sit where Xen's do, and SYSCALL/SYSRET's
+// fixed selector arithmetic (STAR) lands on the guest's ring-3 entries.
 namespace selector {
-constexpr uint16_t KERNEL_CS = 0x08;
-constexpr uint16_t KERNEL_DS = 0x10;
-constexpr uint16_t TSS = 0x20;
+constexpr uint16_t HYPERVISOR_CS = 0xe008;    // ring 0, 64-bit code (STAR's SYSCALL CS)
+constexpr uint16_t HYPERVISOR_DS = 0xe010;    // ring 0 data, SYSCALL's SS
+constexpr uint16_t GUEST_CS32 = 0xe023;       // ring 3, 32-bit code: STAR's SYSRET base
+constexpr uint16_t GUEST_DS = 0xe02b;         // ring 3 data and stack (FLAT_KERNEL_SS)
+constexpr uint16_t GUEST_CS64 = 0xe033;       // ring 3, 64-bit code (FLAT_KERNEL_CS)
+constexpr uint16_t HYPERVISOR_CS32 = 0xe038;  // ring 0, 32-bit code
+constexpr uint16_t TSS = 0xe040;              // two slots
+constexpr uint16_t LDT = 0xe050;              // two slots, for a guest's LDT
 }  // namespace selector
 
 // IST slots (1-based as the IDT encodes them) for exceptions that must not use a possibly
@@ -52,17 +61,23 @@ struct [[gnu::packed]] DescriptorPointer {
 };
 static_assert(sizeof(DescriptorPointer) == 10);
 
-constexpr size_t GDT_ENTRIES = 6;  // null, code, data, reserved, TSS (two slots)
+constexpr size_t GDT_PAGES = 16;
+constexpr size_t GDT_GUEST_PAGES = 14;  // FIRST_RESERVED_GDT_PAGE of the Xen ABI
+constexpr size_t GDT_BYTES = GDT_PAGES * 4096;
+constexpr size_t GDT_ENTRIES = GDT_BYTES / 8;
 
 struct CpuTables {
-    alignas(16) uint64_t gdt[GDT_ENTRIES];
+    uint64_t* gdt;  // GDT_BYTES, page aligned
     Tss tss;
 };
 
-// Fills a CPU's GDT and TSS; ist_tops are the IST stack tops (index 0 = IST1).
-void init_cpu_tables(CpuTables& t, const uint64_t (&ist_tops)[ist::COUNT]);
+// Fills a CPU's GDT (gdt: GDT_BYTES of zeroed, page-aligned memory) and TSS; ist_tops are
+// the IST stack tops (index 0 = IST1).
+void init_cpu_tables(CpuTables& t, uint64_t* gdt, const uint64_t (&ist_tops)[ist::COUNT]);
 // Loads GDT, segment registers, TSS and the shared IDT on the calling CPU.
 void load_cpu_tables(CpuTables& t);
+// Where the CPU saves a guest's frame when it enters the hypervisor from ring 3.
+void set_ring0_stack(CpuTables& t, uint64_t top);
 // Builds the shared IDT from entry.S's stubs; once, on the boot CPU.
 void init_idt();
 

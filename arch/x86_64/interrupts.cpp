@@ -24,7 +24,28 @@ constexpr const char* EXCEPTION_NAMES[32] = {
 };
 
 constexpr uint64_t VECTOR_NMI = 2;
+constexpr uint64_t VECTOR_GENERAL_PROTECTION = 13;
 constexpr uint64_t VECTOR_PAGE_FAULT = 14;
+constexpr uint64_t VECTOR_SEGMENT_NOT_PRESENT = 11;
+
+// Instructions that touch guest-controlled state and may fault by design; the handler resumes
+// at the fixup, which reports failure to the caller (guest_copy.S).
+extern "C" char guest_copy_fault_ip[], guest_copy_fixup[], load_gs_fault_ip[], load_gs_fixup[];
+
+bool apply_fixup(ExceptionFrame& f) {
+    uint64_t rip = f.rip;
+    if (rip == reinterpret_cast<uint64_t>(guest_copy_fault_ip) &&
+        (f.vector == VECTOR_PAGE_FAULT || f.vector == VECTOR_GENERAL_PROTECTION)) {
+        f.rip = reinterpret_cast<uint64_t>(guest_copy_fixup);
+        return true;
+    }
+    if (rip == reinterpret_cast<uint64_t>(load_gs_fault_ip) &&
+        (f.vector == VECTOR_GENERAL_PROTECTION || f.vector == VECTOR_SEGMENT_NOT_PRESENT)) {
+        f.rip = reinterpret_cast<uint64_t>(load_gs_fixup);
+        return true;
+    }
+    return false;
+}
 
 // NMIs stop this CPU when another one is panicking (stop_other_cpus sends them); any other
 // NMI (a watchdog, a front-panel button) is logged and survived.
@@ -48,6 +69,15 @@ void set_interrupt_handler(uint8_t vector, InterruptHandler h) { handlers[vector
 
 const char* exception_name(uint64_t vector) { return vector < 32 ? EXCEPTION_NAMES[vector] : "interrupt"; }
 
+void dispatch_interrupt(ExceptionFrame& f) {
+    // A spurious interrupt is not in service: it must not be acknowledged.
+    if (f.vector == vectors::SPURIOUS) return;
+    InterruptHandler h = handlers[f.vector];
+    if (h) h(f);
+    else log::warning("unexpected interrupt vector {:#x}", f.vector);
+    lapic::eoi();
+}
+
 }  // namespace arch
 
 extern "C" void exception_dispatch(arch::ExceptionFrame* f) {
@@ -56,11 +86,9 @@ extern "C" void exception_dispatch(arch::ExceptionFrame* f) {
         nmi(*f);
         return;
     }
-    if (f->vector < 32) hypervisor_exception(*f);
-    // A spurious interrupt is not in service: it must not be acknowledged.
-    if (f->vector == vectors::SPURIOUS) return;
-    InterruptHandler h = handlers[f->vector];
-    if (h) h(*f);
-    else log::warning("unexpected interrupt vector {:#x}", f->vector);
-    lapic::eoi();
+    if (f->vector < 32) {
+        if (apply_fixup(*f)) return;
+        hypervisor_exception(*f);
+    }
+    dispatch_interrupt(*f);
 }

@@ -11,5 +11,7 @@ using InterruptHandler = void (*)(ExceptionFrame& frame);
 // Registers the handler of a device or IPI vector (32..255); boot CPU, before interrupts.
 void set_interrupt_handler(uint8_t vector, InterruptHandler h);
 const char* exception_name(uint64_t vector);
+// Runs the handler of a device or IPI vector and acknowledges it.
+void dispatch_interrupt(ExceptionFrame& f);
 
 }  // namespace arch

@@ -74,6 +74,11 @@ Paddr alloc_frame_below(Paddr limit) {
     return mfn_to_paddr(*m);
 }
 
+MachineMemory& machine() {
+    static MachineMemory m(allocator, layout::DIRECTMAP_BASE);
+    return m;
+}
+
 void* alloc_zeroed(size_t bytes) {
     auto m = allocator.alloc(order_for(bytes));
     if (!m) panic("out of memory allocating {} bytes", bytes);

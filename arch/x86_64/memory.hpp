@@ -3,6 +3,7 @@
 #pragma once
 
 #include "frame_allocator.hpp"
+#include "machine_memory.hpp"
 #include "object_cache.hpp"
 #include "types.hpp"
 
@@ -19,6 +20,8 @@ namespace memory {
 void init(MemoryMap& map);
 
 FrameAllocator& frames();
+// Frames with their direct-map access, for domains and other whole-page objects.
+MachineMemory& machine();
 // A page-source for object caches, backed by the frame allocator through the direct map.
 PageSource& page_source();
 

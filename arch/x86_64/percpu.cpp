@@ -22,6 +22,13 @@ void percpu_install(PerCpu& p) {
 
 PerCpu& boot_cpu_percpu() { return boot_percpu; }
 
+uint64_t ist_top_with_owner(uint64_t top, PerCpu& p) {
+    auto* slot = reinterpret_cast<PerCpu**>(top - 16);
+    slot[0] = &p;
+    slot[1] = nullptr;
+    return top - 16;
+}
+
 void percpu_register(PerCpu& p) {
     registry[p.id.raw()] = &p;
     registered.fetch_add(1);

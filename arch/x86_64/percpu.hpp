@@ -5,7 +5,9 @@
 #include "descriptors.hpp"
 #include "kstd/atomic.hpp"
 #include "timer_queue.hpp"
+#include "spinlock.hpp"
 #include "types.hpp"
+#include "vcpu.hpp"
 
 namespace arch {
 
@@ -13,6 +15,9 @@ constexpr size_t MAX_CPUS = 256;
 
 struct PerCpu {
     PerCpu* self;                     // must stay first: %gs:0
+    uint64_t syscall_scratch;         // %gs:8  guest rsp while SYSCALL entry switches stacks
+    uint64_t guest_frame_top;         // %gs:16 stack top under which a guest's frame is saved
+    Vcpu* current;                    // the vCPU this CPU runs, or null when idle
     CpuId id;
     uint32_t apic_id;
     kstd::Atomic<bool> online;
@@ -22,8 +27,27 @@ struct PerCpu {
     CpuTables tables;
     TimerQueue timers;
     uint64_t timer_interrupts;
+
+    // Scheduling (scheduler.cpp): runnable vCPUs waiting for this CPU, in round-robin order.
+    Spinlock run_lock;
+    kstd::List<Vcpu, &Vcpu::run_link> run_queue;
+    kstd::Atomic<bool> need_resched;
+    Timer slice_timer;
+    uint64_t context_switches;
 };
+// The first fields are plain data at fixed offsets (assembly uses them); GCC supports offsetof
+// here although later members make PerCpu non-standard-layout.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
 static_assert(__builtin_offsetof(PerCpu, self) == 0);
+static_assert(__builtin_offsetof(PerCpu, syscall_scratch) == 8);   // entry.S: PERCPU_SCRATCH
+static_assert(__builtin_offsetof(PerCpu, guest_frame_top) == 16);  // entry.S: PERCPU_FRAME_TOP
+#pragma GCC diagnostic pop
+
+// An IST stack's top quadword pair holds its CPU's PerCpu pointer, so that NMI and machine
+// check entry can find the per-CPU data whatever the GS base was when they struck (a guest's,
+// or the hypervisor's in the first instruction of SYSCALL entry). Returns the top to use.
+uint64_t ist_top_with_owner(uint64_t top, PerCpu& p);
 
 inline PerCpu& this_cpu() {
     PerCpu* p;

@@ -8,6 +8,8 @@
 #include "cmdline.hpp"
 #include "console.hpp"
 #include "crashtest.hpp"
+#include "domains.hpp"
+#include "guest_entry.hpp"
 #include "ioapic.hpp"
 #include "lapic.hpp"
 #include "log.hpp"
@@ -19,10 +21,12 @@
 #include "percpu.hpp"
 #include "platform.hpp"
 #include "selftest.hpp"
+#include "scheduler.hpp"
 #include "smp.hpp"
 #include "timer.hpp"
 #include "tsc.hpp"
 #include "uart16550.hpp"
+#include "xen_version.hpp"
 
 extern "C" const uint64_t image_phys_bounds[2];
 extern "C" [[noreturn]] void run_on_stack(uint64_t top, void (*fn)());
@@ -40,14 +44,16 @@ constinit acpi::Platform platform_info{};
 constinit Options options{};
 Paddr boot_info_pa;
 alignas(16) uint8_t early_ist_stacks[arch::ist::COUNT][4096];
+alignas(4096) uint64_t boot_cpu_gdt[arch::GDT_ENTRIES];
 
 // Catches faults from the first instruction on: the boot CPU gets its tables at once, on
 // static IST stacks that memory::setup_stacks later replaces with guarded ones.
 void early_cpu_setup(arch::PerCpu& bsp) {
     uint64_t tops[arch::ist::COUNT];
-    for (unsigned i = 0; i < arch::ist::COUNT; ++i) tops[i] = reinterpret_cast<uint64_t>(early_ist_stacks[i] + 4096);
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i)
+        tops[i] = arch::ist_top_with_owner(reinterpret_cast<uint64_t>(early_ist_stacks[i] + 4096), bsp);
     arch::init_idt();
-    arch::init_cpu_tables(bsp.tables, tops);
+    arch::init_cpu_tables(bsp.tables, boot_cpu_gdt, tops);
     arch::load_cpu_tables(bsp.tables);
     arch::percpu_install(bsp);
     arch::percpu_register(bsp);
@@ -153,13 +159,18 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     smp::init();
     timer::init();
     timer::init_cpu();
+    guest_entry::init_cpu();
+    sched::init_cpu();
     arch::interrupts_on();
 }
 
 // The boot CPU leaves the boot stack (no guard page) for stacks like every other CPU's.
 void move_to_guarded_stacks(arch::PerCpu& bsp) {
     memory::setup_stacks(bsp);
-    for (unsigned i = 0; i < arch::ist::COUNT; ++i) bsp.tables.tss.ist[i] = bsp.ist_bottom[i] + layout::IST_STACK_SIZE;
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i)
+        bsp.tables.tss.ist[i] = arch::ist_top_with_owner(bsp.ist_bottom[i] + layout::IST_STACK_SIZE, bsp);
+    arch::set_ring0_stack(bsp.tables, bsp.stack_top);
+    bsp.guest_frame_top = bsp.stack_top;
 }
 
 void print_banner() {
@@ -200,8 +211,11 @@ void boot_continue() {
     print_banner();
     if (!options.crashtest.empty()) crashtest::run(options.crashtest);
     if (options.selftest) selftest::run_and_power_off(options);
-    log::info("no domain to start yet: CPU0 idles");
-    for (;;) arch::safe_halt();
+    domains::init(memory::machine(), options);
+    xen_version::set_command_line(boot_info.cmdline);
+    unsigned started = domains::start_boot_domains(boot_info.modules, boot_info.module_count);
+    if (started == 0) log::info("no domain to start: CPUs idle");
+    sched::run();
 }
 
 }  // namespace

@@ -21,6 +21,8 @@
 #include "paging.hpp"
 #include "panic.hpp"
 #include "percpu.hpp"
+#include "guest_entry.hpp"
+#include "scheduler.hpp"
 #include "timer.hpp"
 #include "tsc.hpp"
 
@@ -90,8 +92,11 @@ arch::PerCpu* prepare_cpu(CpuId id, uint32_t apic_id) {
     p->apic_id = apic_id;
     memory::setup_stacks(*p);
     uint64_t ist_tops[arch::ist::COUNT];
-    for (unsigned i = 0; i < arch::ist::COUNT; ++i) ist_tops[i] = p->ist_bottom[i] + layout::IST_STACK_SIZE;
-    arch::init_cpu_tables(p->tables, ist_tops);
+    for (unsigned i = 0; i < arch::ist::COUNT; ++i)
+        ist_tops[i] = arch::ist_top_with_owner(p->ist_bottom[i] + layout::IST_STACK_SIZE, *p);
+    arch::init_cpu_tables(p->tables, static_cast<uint64_t*>(memory::alloc_zeroed(arch::GDT_BYTES)), ist_tops);
+    arch::set_ring0_stack(p->tables, p->stack_top);
+    p->guest_frame_top = p->stack_top;
     return p;
 }
 
@@ -142,14 +147,15 @@ bool start_cpu(Paddr page, arch::PerCpu& p) {
     paging::activate();
     arch::load_cpu_tables(p->tables);
     arch::percpu_install(*p);
-    arch::wrmsr(msr::IA32_EFER, arch::rdmsr(msr::IA32_EFER) | msr::EFER_SCE);
+    guest_entry::init_cpu();
     lapic::init_cpu();
     timer::init_cpu();
+    sched::init_cpu();
     online.fetch_add(1);
     p->online.store(true);
     log::debug("CPU{} online (APIC id {})", p->id, p->apic_id);
     arch::interrupts_on();
-    for (;;) arch::safe_halt();
+    sched::run();
 }
 
 }  // namespace

@@ -1,0 +1,134 @@
+#include "context.hpp"
+
+#include <arch/cpu.hpp>
+#include <arch/msr.hpp>
+
+#include "descriptors.hpp"
+#include "paging.hpp"
+#include "percpu.hpp"
+#include "pv_arch.hpp"
+#include "vcpu.hpp"
+
+extern "C" bool load_gs_selector(uint16_t sel);
+
+namespace {
+
+constexpr uint64_t CR0_TS = 1u << 3;
+
+void clts() { asm volatile("clts" ::: "memory"); }
+void stts() { arch::write_cr0(arch::read_cr0() | CR0_TS); }
+
+// A new vCPU's FPU: the state FNINIT and the reset MXCSR give.
+void default_fpu_state(uint8_t (&area)[512]) {
+    for (auto& b : area) b = 0;
+    area[0] = 0x7f;  // FCW 0x037f: all exceptions masked, extended precision
+    area[1] = 0x03;
+    area[24] = 0x80;  // MXCSR 0x1f80: all SIMD exceptions masked
+    area[25] = 0x1f;
+}
+
+uint16_t read_selector_ds() { uint16_t s; asm volatile("mov %%ds, %0" : "=r"(s)); return s; }
+uint16_t read_selector_es() { uint16_t s; asm volatile("mov %%es, %0" : "=r"(s)); return s; }
+uint16_t read_selector_fs() { uint16_t s; asm volatile("mov %%fs, %0" : "=r"(s)); return s; }
+uint16_t read_selector_gs() { uint16_t s; asm volatile("mov %%gs, %0" : "=r"(s)); return s; }
+
+Paddr root_of(const Vcpu& v) { return mfn_to_paddr(v.kernel_mode ? v.cr3_kernel : v.cr3_user); }
+
+uint64_t percpu_base() { return reinterpret_cast<uint64_t>(&arch::this_cpu()); }
+
+// Loads a GS selector for the guest and returns the base it yields, leaving the
+// hypervisor's GS base in place. Interrupts are off.
+uint64_t load_guest_gs(uint16_t sel) {
+    uint64_t mine = percpu_base();
+    if (!load_gs_selector(sel)) load_gs_selector(0);
+    uint64_t base = arch::rdmsr(msr::GS_BASE);
+    arch::wrmsr(msr::GS_BASE, mine);
+    return base;
+}
+
+}  // namespace
+
+namespace context {
+
+arch::ExceptionFrame& guest_frame() {
+    return *reinterpret_cast<arch::ExceptionFrame*>(arch::this_cpu().guest_frame_top - sizeof(arch::ExceptionFrame));
+}
+
+void save(Vcpu& v, const arch::ExceptionFrame& frame) {
+    v.regs = frame;
+    v.fs_base = arch::rdmsr(msr::FS_BASE);
+    uint64_t active_gs = arch::rdmsr(msr::KERNEL_GS_BASE);  // the guest's, swapped out on entry
+    (v.kernel_mode ? v.gs_base_kernel : v.gs_base_user) = active_gs;
+    v.ds = read_selector_ds();
+    v.es = read_selector_es();
+    v.fs = read_selector_fs();
+    v.gs = read_selector_gs();
+    clts();
+    asm volatile("fxsave64 %0" : "=m"(v.fpu_state));
+}
+
+void load(Vcpu& v, arch::ExceptionFrame& frame) {
+    arch::write_cr3(root_of(v).raw());
+    asm volatile("mov %0, %%ds" ::"r"(v.ds));
+    asm volatile("mov %0, %%es" ::"r"(v.es));
+    asm volatile("mov %0, %%fs" ::"r"(v.fs));
+    arch::wrmsr(msr::FS_BASE, v.fs_base);
+    load_guest_gs(v.gs);
+    arch::wrmsr(msr::KERNEL_GS_BASE, v.kernel_mode ? v.gs_base_kernel : v.gs_base_user);
+    if (!v.fpu_initialised) {
+        default_fpu_state(v.fpu_state);
+        v.fpu_initialised = true;
+    }
+    clts();
+    asm volatile("fxrstor64 %0" ::"m"(v.fpu_state));
+    if (v.virtual_ts) stts();
+    frame = v.regs;
+}
+
+void load_idle_page_tables() { arch::write_cr3(paging::root().raw()); }
+
+}  // namespace context
+
+namespace pv_arch {
+
+void toggle_guest_mode(Vcpu& v) {
+    uint64_t active = arch::rdmsr(msr::KERNEL_GS_BASE);
+    if (v.kernel_mode) {
+        v.gs_base_kernel = active;
+        arch::wrmsr(msr::KERNEL_GS_BASE, v.gs_base_user);
+    } else {
+        v.gs_base_user = active;
+        arch::wrmsr(msr::KERNEL_GS_BASE, v.gs_base_kernel);
+    }
+    v.kernel_mode = !v.kernel_mode;
+    arch::write_cr3(root_of(v).raw());
+}
+
+void write_fs_base(Vcpu& v, uint64_t base) {
+    v.fs_base = base;
+    arch::wrmsr(msr::FS_BASE, base);
+}
+
+void write_gs_base_kernel(Vcpu&, uint64_t base) { arch::wrmsr(msr::KERNEL_GS_BASE, base); }
+
+void load_user_gs_selector(Vcpu& v, uint16_t sel) {
+    arch::InterruptGuard irq;
+    // A non-null selector gets guest privilege. Loading a null selector keeps the old base on
+    // some CPUs, so a flat selector goes first to clear it (as Xen does on AMD).
+    if (sel > 3) sel |= 3;
+    else load_gs_selector(arch::selector::GUEST_DS);
+    uint64_t mine = percpu_base();
+    if (!load_gs_selector(sel)) {
+        load_gs_selector(arch::selector::GUEST_DS);
+        load_gs_selector(0);
+    }
+    v.gs_base_user = arch::rdmsr(msr::GS_BASE);
+    arch::wrmsr(msr::GS_BASE, mine);
+}
+
+void set_fpu_trap(bool on) {
+    if (on) stts();
+    else clts();
+}
+
+}  // namespace pv_arch

@@ -1,0 +1,20 @@
+// Putting a PV vCPU on this CPU and taking it off: its registers (kept in the frame at the top
+// of the CPU's stack while it runs), page tables, segment selectors and bases, and FPU state.
+// Called with interrupts off, because loading a GS selector briefly clobbers the hypervisor's
+// GS base.
+#pragma once
+
+#include <arch/frame.hpp>
+
+class Vcpu;
+
+namespace context {
+
+void save(Vcpu& v, const arch::ExceptionFrame& frame);
+void load(Vcpu& v, arch::ExceptionFrame& frame);
+// The frame of the vCPU running on this CPU.
+arch::ExceptionFrame& guest_frame();
+// Page tables of no guest, for a CPU with no vCPU (its last guest may be freed).
+void load_idle_page_tables();
+
+}  // namespace context

@@ -1,0 +1,39 @@
+/*
+ * size_t guest::raw_copy_from(void* dst, uint64_t src, size_t n) and raw_copy_to(uint64_t
+ * dst, const void* src, size_t n): one REP MOVSB whose page faults the #PF handler resumes
+ * at guest_copy_fixup (see guest_copy_recover), which returns the bytes left in %rcx.
+ * The callers have checked that the guest side lies outside the hypervisor's area.
+ */
+    .section .text
+    .globl _ZN5guest13raw_copy_fromEPvmm
+    .globl _ZN5guest11raw_copy_toEmPKvm
+    .globl guest_copy_fault_ip
+    .globl guest_copy_fixup
+_ZN5guest13raw_copy_fromEPvmm:
+_ZN5guest11raw_copy_toEmPKvm:
+    mov     %rdx, %rcx
+guest_copy_fault_ip:
+    rep movsb
+guest_copy_fixup:
+    mov     %rcx, %rax
+    ret
+    .section .note.GNU-stack, "", @progbits
+
+/*
+ * bool load_gs_selector(uint16_t sel): loads GS, returning false instead of faulting when the
+ * selector is not usable (the #GP/#NP handler resumes at load_gs_fixup).
+ */
+    .section .text
+    .globl load_gs_selector
+    .globl load_gs_fault_ip
+    .globl load_gs_fixup
+load_gs_selector:
+    mov     %edi, %eax
+load_gs_fault_ip:
+    mov     %ax, %gs
+    mov     $1, %eax
+    ret
+load_gs_fixup:
+    xor     %eax, %eax
+    ret
+    .section .note.GNU-stack, "", @progbits

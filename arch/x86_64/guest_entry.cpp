@@ -1,0 +1,93 @@
+#include "guest_entry.hpp"
+
+#include <arch/cpu.hpp>
+#include <arch/msr.hpp>
+
+#include "context.hpp"
+#include "descriptors.hpp"
+#include "domain.hpp"
+#include "domain_control.hpp"
+#include "guest_access.hpp"
+#include "hypercall.hpp"
+#include "interrupts.hpp"
+#include "percpu.hpp"
+#include "pv_emulate.hpp"
+#include "pv_traps.hpp"
+#include "scheduler.hpp"
+#include "vcpu.hpp"
+
+extern "C" void syscall_entry64();
+extern "C" void syscall_entry32();
+extern "C" [[noreturn]] void guest_restore(arch::ExceptionFrame* frame);
+
+namespace guest_entry {
+
+namespace {
+
+constexpr uint32_t MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084;
+// SYSCALL clears IF (no interrupt before the stack switch), TF, DF, NT and AC.
+constexpr uint64_t SYSCALL_MASK = (1u << 8) | (1u << 9) | (1u << 10) | (1u << 14) | (1u << 18);
+constexpr uint64_t CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10;
+
+}  // namespace
+
+// The vector entry.S gives frames built by compatibility-mode SYSCALL entry.
+constexpr uint64_t VECTOR_SYSCALL32 = 0x101;
+
+void init_cpu() {
+    using arch::selector::GUEST_CS32;
+    using arch::selector::HYPERVISOR_CS;
+    arch::wrmsr(msr::IA32_EFER, arch::rdmsr(msr::IA32_EFER) | msr::EFER_SCE);
+    arch::wrmsr(MSR_STAR, (uint64_t(GUEST_CS32) << 48) | (uint64_t(HYPERVISOR_CS) << 32));
+    arch::wrmsr(MSR_LSTAR, reinterpret_cast<uint64_t>(syscall_entry64));
+    arch::wrmsr(MSR_CSTAR, reinterpret_cast<uint64_t>(syscall_entry32));
+    arch::wrmsr(MSR_SFMASK, SYSCALL_MASK);
+    arch::write_cr4(arch::read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+}
+
+void return_to_guest() {
+    for (;;) {
+        arch::interrupts_off();
+        arch::PerCpu& cpu = arch::this_cpu();
+        Vcpu* v = cpu.current;
+        if (!v || v->state != VcpuState::running || cpu.need_resched.load()) {
+            sched::reschedule();
+            continue;
+        }
+        arch::ExceptionFrame& f = context::guest_frame();
+        if (v->bounce.pending) {
+            arch::interrupts_on();
+            pv::deliver_bounce(*v, f);
+            continue;
+        }
+        pv::sanitize_return_frame(f);
+        if (!guest::canonical(f.rip)) {
+            arch::interrupts_on();
+            domain_control::crash(*v, "resuming at non-canonical rip {:#x}", f.rip);
+            continue;
+        }
+        guest_restore(&f);
+    }
+}
+
+}  // namespace guest_entry
+
+// Exceptions and interrupts that struck while a guest ran (entry.S, after SWAPGS).
+extern "C" [[noreturn]] void guest_trap(arch::ExceptionFrame* f) {
+    if (f->vector >= 32) {
+        arch::dispatch_interrupt(*f);
+    } else {
+        arch::interrupts_on();
+        pv_emulate::guest_exception(*arch::this_cpu().current, *f);
+    }
+    guest_entry::return_to_guest();
+}
+
+// SYSCALL from the guest (entry.S): a hypercall from its kernel, a system call from its user space.
+extern "C" [[noreturn]] void guest_syscall(arch::ExceptionFrame* f) {
+    arch::interrupts_on();
+    Vcpu& v = *arch::this_cpu().current;
+    if (v.kernel_mode) hypercall::dispatch(v, *f);
+    else pv::bounce_user_syscall(v, *f, f->vector == guest_entry::VECTOR_SYSCALL32);
+    guest_entry::return_to_guest();
+}

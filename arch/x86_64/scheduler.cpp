@@ -1,0 +1,159 @@
+// Round-robin scheduling of vCPUs on each CPU's run queue (see scheduler.hpp).
+#include "scheduler.hpp"
+
+#include <arch/cpu.hpp>
+#include <arch/vectors.hpp>
+
+#include "context.hpp"
+#include "domain.hpp"
+#include "domains.hpp"
+#include "guest_entry.hpp"
+#include "interrupts.hpp"
+#include "lapic.hpp"
+#include "percpu.hpp"
+#include "timer.hpp"
+#include "tsc.hpp"
+#include "vcpu.hpp"
+
+extern "C" [[noreturn]] void run_on_stack(uint64_t top, void (*fn)());
+
+namespace sched {
+
+namespace {
+
+constexpr uint64_t SLICE_NS = 10'000'000;
+
+void kick(arch::PerCpu& target) {
+    target.need_resched.store(true);
+    if (&target != &arch::this_cpu()) lapic::send_ipi(target.apic_id, vectors::RESCHEDULE);
+}
+
+void enqueue(Vcpu& v) {
+    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
+    {
+        LockGuard g(cpu->run_lock);
+        v.state = VcpuState::runnable;
+        if (!v.run_link.linked()) cpu->run_queue.push_back(&v);
+    }
+    kick(*cpu);
+}
+
+// Time slice end: another vCPU waits for this CPU.
+void slice_expired(Timer&, void*) {
+    arch::PerCpu& cpu = arch::this_cpu();
+    bool others;
+    {
+        LockGuard g(cpu.run_lock);
+        others = !cpu.run_queue.empty();
+    }
+    if (others) cpu.need_resched.store(true);
+    if (cpu.current) timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);
+}
+
+void reschedule_ipi(arch::ExceptionFrame&) { arch::this_cpu().need_resched.store(true); }
+
+[[noreturn]] void idle_loop();
+
+// Stack for the idle loop: just below the guest frame area, so that entering it again and
+// again never grows the stack.
+uint64_t idle_stack_top() { return arch::this_cpu().guest_frame_top - sizeof(arch::ExceptionFrame) - 16; }
+
+}  // namespace
+
+void start(Vcpu& v, CpuId cpu) {
+    v.cpu = cpu;
+    enqueue(v);
+}
+
+void wake(Vcpu& v) {
+    if (v.state == VcpuState::blocked) enqueue(v);
+}
+
+void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
+
+void block(Vcpu& v) {
+    v.state = VcpuState::blocked;
+    arch::this_cpu().need_resched.store(true);
+}
+
+void stop_domain(Domain& d) {
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+        Vcpu* v = d.vcpu(VcpuId(i));
+        arch::PerCpu* cpu = arch::percpu_of(v->cpu);
+        {
+            LockGuard g(cpu->run_lock);
+            if (v->run_link.linked()) cpu->run_queue.remove(v);
+            v->state = VcpuState::dead;
+        }
+        kick(*cpu);
+    }
+}
+
+void init_cpu() {
+    arch::PerCpu& cpu = arch::this_cpu();
+    cpu.slice_timer.callback = slice_expired;
+    if (cpu.id == CpuId(0)) arch::set_interrupt_handler(vectors::RESCHEDULE, reschedule_ipi);
+}
+
+// With interrupts off, on the way back to a guest or in the idle loop: picks the next vCPU
+// and switches to it, or idles. Returns only with a vCPU current and running.
+void reschedule() {
+    arch::PerCpu& cpu = arch::this_cpu();
+    cpu.need_resched.store(false);
+    Vcpu* prev = cpu.current;
+    Vcpu* next;
+    {
+        LockGuard g(cpu.run_lock);
+        if (prev && prev->state == VcpuState::running) {
+            prev->state = VcpuState::runnable;
+            cpu.run_queue.push_back(prev);
+        }
+        next = cpu.run_queue.pop_front();
+        if (next) next->state = VcpuState::running;
+    }
+    if (next == prev && next) return;
+    arch::ExceptionFrame& frame = context::guest_frame();
+    if (prev) {
+        context::save(*prev, frame);
+        prev->on_cpu = false;
+        cpu.current = nullptr;
+        if (prev->state == VcpuState::dead) {
+            // Its domain may now be destroyed and its page tables freed: stop using them first.
+            context::load_idle_page_tables();
+            domains::vcpu_left_cpu(*prev);
+        }
+    }
+    if (!next) {
+        context::load_idle_page_tables();
+        run_on_stack(idle_stack_top(), idle_loop);
+    }
+    ++cpu.context_switches;
+    next->on_cpu = true;
+    cpu.current = next;
+    context::load(*next, frame);
+    timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);
+}
+
+namespace {
+
+void idle_loop() {
+    arch::PerCpu& cpu = arch::this_cpu();
+    for (;;) {
+        arch::interrupts_off();
+        if (cpu.need_resched.load()) {
+            reschedule();  // returns only with a vCPU to run
+            guest_entry::return_to_guest();
+        }
+        arch::safe_halt();
+    }
+}
+
+}  // namespace
+
+void run() {
+    arch::interrupts_off();
+    arch::this_cpu().need_resched.store(true);
+    run_on_stack(idle_stack_top(), idle_loop);
+}
+
+}  // namespace sched

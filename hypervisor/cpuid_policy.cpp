@@ -1,0 +1,72 @@
+#include "cpuid_policy.hpp"
+
+#include <xen/arch-x86/cpuid.h>
+
+#include "xen_version.hpp"
+
+namespace cpuid_policy {
+
+namespace {
+
+constexpr uint32_t bit(unsigned n) { return uint32_t{1} << n; }
+
+// Leaf 1.
+constexpr uint32_t L1_ECX_HIDDEN = bit(3) /* MONITOR */ | bit(5) /* VMX */ | bit(6) /* SMX */ | bit(7) /* EST */ |
+                                   bit(8) /* TM2 */ | bit(12) /* FMA */ | bit(17) /* PCID */ | bit(21) /* x2APIC */ |
+                                   bit(24) /* TSC-deadline */ | bit(26) /* XSAVE */ | bit(27) /* OSXSAVE */ |
+                                   bit(28) /* AVX */ | bit(29) /* F16C */;
+constexpr uint32_t L1_ECX_HYPERVISOR = bit(31);
+constexpr uint32_t L1_EDX_HIDDEN = bit(21) /* DS */ | bit(22) /* ACPI thermal */ | bit(29) /* TM */ | bit(31) /* PBE */;
+// Leaf 7 subleaf 0, EBX: AVX2 and AVX-512 need XSAVE; SMEP/SMAP/INVPCID are ring-0 features.
+constexpr uint32_t L7_EBX_HIDDEN = bit(5) /* AVX2 */ | bit(7) /* SMEP */ | bit(10) /* INVPCID */ | bit(16) |
+                                   bit(17) | bit(20) /* SMAP */ | bit(21) | bit(26) | bit(27) | bit(28) | bit(30) | bit(31);
+// Leaf 0x80000001, ECX: SVM.
+constexpr uint32_t LX1_ECX_HIDDEN = bit(2);
+
+}  // namespace
+
+bool is_hypervisor_leaf(uint32_t leaf) { return leaf >= HV_BASE && leaf < HV_BASE + 0x10000; }
+
+CpuidRegs hypervisor_leaf(uint32_t leaf, uint32_t subleaf, const CpuidContext& c) {
+    CpuidRegs r{0, 0, 0, 0};
+    uint32_t idx = leaf - HV_BASE;
+    switch (idx) {
+    case 0:
+        r = {HV_BASE + HV_LIMIT, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX, XEN_CPUID_SIGNATURE_EDX};
+        break;
+    case 1: r.eax = (xen_version::MAJOR << 16) | xen_version::MINOR; break;
+    case 2:
+        r.eax = 1;         // one hypercall page
+        r.ebx = HV_BASE;   // the MSR that would place it (HVM guests)
+        break;
+    case 3:
+        // Time: native TSC (mode 0, no emulation); the TSC counts at tsc_khz on every CPU.
+        if (subleaf == 0) r = {uint32_t(c.host_has_rdtscp) << 2, 0, c.tsc_khz, 0};
+        else if (subleaf == 2) r.eax = c.tsc_khz;
+        break;
+    default: break;  // 4 is for HVM guests, 5 reports nothing yet
+    }
+    return r;
+}
+
+CpuidRegs filter_host_leaf(uint32_t leaf, uint32_t subleaf, CpuidRegs host) {
+    switch (leaf) {
+    case 1:
+        host.ecx = (host.ecx & ~L1_ECX_HIDDEN) | L1_ECX_HYPERVISOR;
+        host.edx &= ~L1_EDX_HIDDEN;
+        break;
+    case 5:   // MONITOR/MWAIT
+    case 0xd: // XSAVE state components
+        host = {0, 0, 0, 0};
+        break;
+    case 7:
+        if (subleaf == 0) host.ebx &= ~L7_EBX_HIDDEN;
+        break;
+    case 0x80000001: host.ecx &= ~LX1_ECX_HIDDEN; break;
+    case 0x8000000a: host = {0, 0, 0, 0}; break;  // SVM features
+    default: break;
+    }
+    return host;
+}
+
+}  // namespace cpuid_policy

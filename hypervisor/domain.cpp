@@ -1,0 +1,105 @@
+#include "domain.hpp"
+
+#include <xen/xen.h>
+
+const char* shutdown_reason_name(ShutdownReason r) {
+    switch (r) {
+    case shutdown::poweroff: return "poweroff";
+    case shutdown::reboot: return "reboot";
+    case shutdown::suspend: return "suspend";
+    case shutdown::crash: return "crash";
+    case shutdown::watchdog: return "watchdog";
+    case shutdown::soft_reset: return "soft_reset";
+    default: return "unknown reason";
+    }
+}
+
+const char* domain_error_name(DomainError e) {
+    switch (e) {
+    case DomainError::out_of_memory: return "out of memory";
+    case DomainError::too_many_vcpus: return "too many vCPUs";
+    case DomainError::bad_size: return "bad memory size";
+    case DomainError::id_in_use: return "domain id in use";
+    }
+    return "unknown";
+}
+
+Domain::Domain(MachineMemory& mm, const DomainConfig& c)
+    : mm_(mm), id_(c.id), privileged_(c.privileged), console_(c.console), max_pages_(c.max_pages ? c.max_pages : c.nr_pages) {}
+
+kstd::Expected<Domain*, DomainError> Domain::create(MachineMemory& mm, const DomainConfig& c) {
+    if (c.nr_vcpus == 0 || c.nr_vcpus > MAX_VCPUS) return kstd::unexpected(DomainError::too_many_vcpus);
+    // The p2m table is one buddy block: up to 2^18 frames of 8-byte entries (256 GiB of guest).
+    if (c.nr_pages == 0 || c.nr_pages > (PAGE_SIZE << FrameAllocator::MAX_ORDER) / sizeof(Mfn) ||
+        (c.max_pages && c.max_pages < c.nr_pages))
+        return kstd::unexpected(DomainError::bad_size);
+    Domain* d = mm.create<Domain>(mm, c);
+    if (!d) return kstd::unexpected(DomainError::out_of_memory);
+    auto ok = d->allocate(c);
+    if (!ok) {
+        destroy(d);
+        return kstd::unexpected(ok.error());
+    }
+    return d;
+}
+
+kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
+    frames_held_ = 1u << MachineMemory::order_for(sizeof(Domain));
+    p2m_order_ = MachineMemory::order_for(c.nr_pages * sizeof(Mfn));
+    auto table = mm_.alloc_zeroed(p2m_order_);
+    if (!table) return kstd::unexpected(DomainError::out_of_memory);
+    p2m_ = static_cast<Mfn*>(mm_.map(*table));
+    frames_held_ += 1u << p2m_order_;
+
+    auto si = mm_.alloc_zeroed();
+    if (!si) return kstd::unexpected(DomainError::out_of_memory);
+    shared_info_mfn_ = *si;
+    shared_ = static_cast<shared_info*>(mm_.map(*si));
+    ++frames_held_;
+
+    for (unsigned i = 0; i < c.nr_vcpus; ++i) {
+        Vcpu* v = mm_.create<Vcpu>(*this, VcpuId(i));
+        if (!v) return kstd::unexpected(DomainError::out_of_memory);
+        v->set_info(&shared_->vcpu_info[i]);
+        // Events start masked, as Xen hands a new vCPU over: the guest unmasks when ready.
+        shared_->vcpu_info[i].evtchn_upcall_mask = 1;
+        vcpus_[i] = v;
+        nr_vcpus_ = i + 1;
+        frames_held_ += 1u << MachineMemory::order_for(sizeof(Vcpu));
+    }
+
+    for (uint64_t pfn = 0; pfn < c.nr_pages; ++pfn) {
+        auto m = mm_.alloc_zeroed();
+        if (!m) return kstd::unexpected(DomainError::out_of_memory);
+        p2m_[pfn] = *m;
+        nr_pages_ = pfn + 1;
+        ++frames_held_;
+    }
+    return true;
+}
+
+void Domain::release() {
+    for (uint64_t pfn = 0; pfn < nr_pages_; ++pfn) mm_.free(p2m_[pfn]);
+    nr_pages_ = 0;
+    for (unsigned i = 0; i < nr_vcpus_; ++i) mm_.destroy(vcpus_[i]);
+    nr_vcpus_ = 0;
+    if (shared_) mm_.free(shared_info_mfn_);
+    shared_ = nullptr;
+    if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
+    p2m_ = nullptr;
+    frames_held_ = 0;
+}
+
+void Domain::destroy(Domain* d) {
+    d->release();
+    MachineMemory& mm = d->mm_;
+    mm.destroy(d);
+}
+
+bool Domain::shut_down(ShutdownReason r) {
+    if (state_ != DomainState::running) return false;
+    state_ = DomainState::shutdown;
+    shutdown_reason_ = has_shutdown_code_ ? shutdown_code_ : r;
+    for (unsigned i = 0; i < nr_vcpus_; ++i) vcpus_[i]->state = VcpuState::dead;
+    return true;
+}

@@ -1,0 +1,118 @@
+// A domain: a guest with its memory, its vCPUs and its lifecycle.
+//
+// Lifecycle (as Xen's): created paused; unpaused to run; shut down by the guest
+// (SCHEDOP_shutdown: poweroff, reboot, suspend, crash, watchdog) or crashed by the hypervisor
+// for misbehaving; destroyed, which returns every frame it held. A domain's memory is a list
+// of machine frames indexed by guest frame number (its physical-to-machine map), allocated
+// when it is built and accounted to it.
+#pragma once
+
+#include "kstd/expected.hpp"
+#include "machine_memory.hpp"
+#include "types.hpp"
+#include "vcpu.hpp"
+
+struct shared_info;
+
+enum class DomainState : uint8_t { running, shutdown, dying };
+
+// The SHUTDOWN_* codes of the Xen ABI (sched.h): why a domain stopped. The ABI passes any
+// 8-bit value through (Xen stores and reports unknown ones), so this is not an enum.
+using ShutdownReason = uint8_t;
+namespace shutdown {
+constexpr ShutdownReason poweroff = 0, reboot = 1, suspend = 2, crash = 3, watchdog = 4, soft_reset = 5;
+}
+const char* shutdown_reason_name(ShutdownReason r);
+
+enum class DomainError : uint8_t { out_of_memory, too_many_vcpus, bad_size, id_in_use };
+const char* domain_error_name(DomainError e);
+
+struct DomainConfig {
+    DomId id{0};
+    uint64_t nr_pages = 0;   // memory at creation, in 4 KiB pages
+    uint64_t max_pages = 0;  // memory limit (0: nr_pages)
+    unsigned nr_vcpus = 1;
+    bool privileged = false;  // the control domain (dom0)
+    bool console = false;     // may use console_io (Xen's is_console); privileged domains always may
+};
+
+class Domain {
+public:
+    static constexpr unsigned MAX_VCPUS = 32;  // vCPUs whose vcpu_info lives in shared_info
+
+    // Allocates the domain's memory, shared_info page and vCPUs; on any failure frees what it
+    // took and returns the reason.
+    static kstd::Expected<Domain*, DomainError> create(MachineMemory& mm, const DomainConfig& c);
+    // Frees every frame and object of the domain. Its vCPUs must be off every CPU.
+    static void destroy(Domain* d);
+
+    DomId id() const { return id_; }
+    bool privileged() const { return privileged_; }
+    bool console_access() const { return privileged_ || console_; }
+    MachineMemory& machine() const { return mm_; }
+
+    uint64_t nr_pages() const { return nr_pages_; }
+    uint64_t max_pages() const { return max_pages_; }
+    // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects.
+    uint64_t frames_held() const { return frames_held_; }
+    // Machine frame of a guest frame, or nothing for a guest frame beyond its memory.
+    bool pfn_valid(Pfn p) const { return p.raw() < nr_pages_; }
+    Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
+    void* map_pfn(Pfn p) const { return mm_.map(mfn_of(p)); }
+
+    Mfn shared_info_mfn() const { return shared_info_mfn_; }
+    shared_info* shared() const { return shared_; }
+
+    unsigned nr_vcpus() const { return nr_vcpus_; }
+    Vcpu* vcpu(VcpuId id) const { return id.raw() < nr_vcpus_ ? vcpus_[id.raw()] : nullptr; }
+
+    DomainState state() const { return state_; }
+    ShutdownReason shutdown_reason() const { return shutdown_reason_; }
+    // Records the domain's shutdown: only the first one counts, and a reason recorded earlier
+    // by SCHEDOP_shutdown_code takes precedence, as on Xen. False if it had already shut down.
+    bool shut_down(ShutdownReason r);
+    // SCHEDOP_shutdown_code: the reason a later shutdown reports; the first one sticks.
+    void set_shutdown_code(ShutdownReason r) {
+        if (!has_shutdown_code_) shutdown_code_ = r;
+        has_shutdown_code_ = true;
+    }
+    bool has_shutdown_code() const { return has_shutdown_code_; }
+    ShutdownReason shutdown_code() const { return shutdown_code_; }
+    void set_dying() { state_ = DomainState::dying; }
+
+    // VMASST_TYPE_* bits enabled by vm_assist.
+    uint64_t vm_assist = 0;
+
+    // Console output of a domain that is not the control domain, kept until a newline so
+    // that its lines are logged whole with the domain's tag.
+    char console_line[128]{};
+    size_t console_line_len = 0;
+
+    // Use create(): public only so that MachineMemory can construct it in place.
+    Domain(MachineMemory& mm, const DomainConfig& c);
+
+private:
+    Domain(const Domain&) = delete;
+    Domain& operator=(const Domain&) = delete;
+
+    kstd::Expected<bool, DomainError> allocate(const DomainConfig& c);
+    void release();
+
+    MachineMemory& mm_;
+    DomId id_;
+    bool privileged_;
+    bool console_;
+    uint64_t nr_pages_ = 0;
+    uint64_t max_pages_;
+    uint64_t frames_held_ = 0;
+    Mfn* p2m_ = nullptr;
+    unsigned p2m_order_ = 0;
+    Mfn shared_info_mfn_{0};
+    shared_info* shared_ = nullptr;
+    Vcpu* vcpus_[MAX_VCPUS]{};
+    unsigned nr_vcpus_ = 0;
+    DomainState state_ = DomainState::running;
+    ShutdownReason shutdown_reason_ = shutdown::poweroff;
+    ShutdownReason shutdown_code_ = shutdown::poweroff;
+    bool has_shutdown_code_ = false;
+};

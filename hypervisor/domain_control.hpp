@@ -1,0 +1,27 @@
+// Domain lifecycle events raised by hypercalls and traps, carried out by the layer that owns
+// the domain list and the machine (arch/x86_64/domains.cpp; a recording fake in host tests).
+#pragma once
+
+#include "domain.hpp"
+#include "kstd/format.hpp"
+
+class Vcpu;
+
+namespace domain_control {
+
+// The guest asked to stop (SCHEDOP_shutdown or remote_shutdown). For the control domain this
+// ends the machine as its reason says, as Xen does.
+void shutdown(Domain& d, ShutdownReason reason);
+// The hypervisor stops a misbehaving domain. Logs "domain N vcpu M crashed: <why>".
+void crash(Vcpu& v, const char* why);
+// A domain by id, or null.
+Domain* lookup(DomId id);
+
+template <typename... Args>
+void crash(Vcpu& v, kstd::FormatStringFor<Args...> fmt, const Args&... args) {
+    char why[160];
+    kstd::format_to<Args...>(why, sizeof why, fmt, args...);
+    crash(v, why);
+}
+
+}  // namespace domain_control

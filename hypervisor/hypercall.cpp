@@ -1,0 +1,61 @@
+#include "hypercall.hpp"
+
+#include <xen/errno.h>
+#include <xen/xen.h>
+
+#include "domain.hpp"
+#include "log.hpp"
+#include "vcpu.hpp"
+
+namespace hypercall {
+
+namespace {
+
+constexpr HypercallHandler make_entry(unsigned nr) {
+    switch (nr) {
+    case __HYPERVISOR_set_trap_table: return do_set_trap_table;
+    case __HYPERVISOR_stack_switch: return do_stack_switch;
+    case __HYPERVISOR_set_callbacks: return do_set_callbacks;
+    case __HYPERVISOR_fpu_taskswitch: return do_fpu_taskswitch;
+    case __HYPERVISOR_xen_version: return do_xen_version;
+    case __HYPERVISOR_console_io: return do_console_io;
+    case __HYPERVISOR_vm_assist: return do_vm_assist;
+    case __HYPERVISOR_iret: return do_iret;
+    case __HYPERVISOR_set_segment_base: return do_set_segment_base;
+    case __HYPERVISOR_sched_op: return do_sched_op;
+    case __HYPERVISOR_callback_op: return do_callback_op;
+    default: return nullptr;
+    }
+}
+
+struct Table {
+    HypercallHandler entries[TABLE_SIZE];
+    constexpr Table() : entries() {
+        for (unsigned i = 0; i < TABLE_SIZE; ++i) entries[i] = make_entry(i);
+    }
+};
+constexpr Table table;
+
+// One bit per hypercall number already reported as unsupported, so a guest that probes in a
+// loop does not flood the log.
+uint64_t reported_unknown;
+
+}  // namespace
+
+HypercallHandler handler(unsigned nr) { return nr < TABLE_SIZE ? table.entries[nr] : nullptr; }
+
+void dispatch(Vcpu& v, arch::ExceptionFrame& regs) {
+    uint64_t nr = regs.rax;
+    HypercallHandler h = nr < TABLE_SIZE ? table.entries[nr] : nullptr;
+    if (!h) {
+        uint64_t bit = uint64_t{1} << (nr < TABLE_SIZE ? nr : TABLE_SIZE - 1);
+        if (!(__atomic_fetch_or(&reported_unknown, bit, __ATOMIC_RELAXED) & bit))
+            log::warning("d{}v{}: hypercall {} not supported: -ENOSYS", v.domain().id(), v.id(), nr);
+        regs.rax = uint64_t(-long(XEN_ENOSYS));
+        return;
+    }
+    HypercallArgs args{regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8};
+    regs.rax = uint64_t(h(v, regs, args));
+}
+
+}  // namespace hypercall

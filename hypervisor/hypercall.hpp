@@ -1,0 +1,41 @@
+// Hypercall dispatch: the number in the guest's rax selects a handler, which gets the vCPU,
+// its saved registers and the five argument registers of the x86_64 PV convention (rdi,
+// rsi, rdx, r10, r8). The handler's result goes back in rax. An unknown number returns
+// -ENOSYS, as Xen's does, and is logged once per number.
+#pragma once
+
+#include <arch/frame.hpp>
+
+#include "types.hpp"
+
+class Vcpu;
+
+struct HypercallArgs {
+    uint64_t a0, a1, a2, a3, a4;
+};
+
+using HypercallHandler = long (*)(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+
+namespace hypercall {
+
+constexpr unsigned TABLE_SIZE = 64;
+
+// Runs the hypercall in regs for v and stores the result in regs.rax.
+void dispatch(Vcpu& v, arch::ExceptionFrame& regs);
+// The handler for a number, or null.
+HypercallHandler handler(unsigned nr);
+
+}  // namespace hypercall
+
+// Handlers, one per hypercall family, named after Xen's (do_<hypercall>).
+long do_set_trap_table(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_stack_switch(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_set_callbacks(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_fpu_taskswitch(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_xen_version(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_console_io(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_vm_assist(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_iret(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_set_segment_base(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_sched_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_callback_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -1,0 +1,24 @@
+// What the portable PV code needs from the CPU for the vCPU running on this CPU: switching
+// between guest kernel and guest user mode, segment bases and the FPU trap. Implemented by
+// arch/x86_64/context.cpp in the image and by a recording fake in host tests.
+#pragma once
+
+#include "types.hpp"
+
+class Vcpu;
+
+namespace pv_arch {
+
+// Switches v (running on this CPU) between guest kernel and guest user mode: page-table
+// root and the GS base in use. Flips v.kernel_mode.
+void toggle_guest_mode(Vcpu& v);
+void write_fs_base(Vcpu& v, uint64_t base);
+// The GS base of guest kernel mode (v is in kernel mode: it is the one in use).
+void write_gs_base_kernel(Vcpu& v, uint64_t base);
+// Loads a selector into GS for guest user mode and records the base it yields; a selector
+// that cannot be loaded leaves the null selector, as on Xen.
+void load_user_gs_selector(Vcpu& v, uint16_t selector);
+// Hardware CR0.TS for the running vCPU.
+void set_fpu_trap(bool on);
+
+}  // namespace pv_arch

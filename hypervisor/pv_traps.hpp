@@ -1,0 +1,43 @@
+// Exceptions and callbacks of a PV guest: queueing an exception for the guest kernel and
+// building the bounce frame the Xen x86_64 ABI defines on the guest kernel's stack:
+//
+//     rsp+0   rcx                (the guest's; SYSCALL and the hypercall page clobber them)
+//     rsp+8   r11
+//    [rsp+16  error code]        (exceptions that have one)
+//     then    rip, cs | saved_upcall_mask << 32, rflags, rsp, ss
+//
+// The frame is 16-byte aligned below the interrupted stack pointer (kernel mode) or below the
+// stack registered by stack_switch (user mode, which switches to kernel mode first). CS
+// shows RPL 0 when the guest kernel was interrupted, so that it can tell itself from user
+// space; RFLAGS.IF shows whether events were unmasked.
+#pragma once
+
+#include <arch/frame.hpp>
+
+#include "types.hpp"
+
+class Vcpu;
+
+namespace pv {
+
+// x86 exception vectors used by the PV code.
+namespace vector {
+constexpr uint8_t DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, UD = 6, NM = 7, GP = 13, PF = 14;
+}
+
+// Whether the exception's entry in the guest's trap table exists. If not, the caller crashes
+// the domain (no handler for the exception).
+bool queue_exception(Vcpu& v, uint8_t vector, bool has_error_code, uint32_t error_code);
+// The callback of a CALLBACKTYPE_* for the next return to the guest.
+bool queue_callback(Vcpu& v, unsigned type);
+// Builds the pending bounce frame on the guest's kernel stack and points regs at the
+// handler. False (after crashing the domain) when the guest's stack is unusable.
+bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs);
+
+// SYSCALL from guest user mode: bounced to the kernel's syscall callback (or #UD without one).
+void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat);
+
+// Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear.
+void sanitize_return_frame(arch::ExceptionFrame& regs);
+
+}  // namespace pv

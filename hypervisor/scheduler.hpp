@@ -1,0 +1,36 @@
+// Which vCPU runs on which CPU, and when. For now a round-robin run queue per CPU with a
+// 10 ms time slice; every vCPU stays on the CPU it was placed on. (Weights, caps and load
+// balancing come with the credit scheduler.)
+//
+// The scheduler never switches in the middle of hypervisor work: it only marks a CPU as
+// needing a reschedule; the switch happens on the CPU's way back to a guest, when the
+// hypervisor's stack holds nothing but the guest's saved frame.
+#pragma once
+
+#include "types.hpp"
+
+class Vcpu;
+class Domain;
+
+namespace sched {
+
+// Places v on cpu's run queue and makes it runnable.
+void start(Vcpu& v, CpuId cpu);
+// A blocked vCPU becomes runnable (no effect otherwise).
+void wake(Vcpu& v);
+// The running vCPU gives up its CPU; it stays runnable.
+void yield(Vcpu& v);
+// The running vCPU waits for an event.
+void block(Vcpu& v);
+// Takes every vCPU of d off the run queues and off the CPUs (they are marked dead).
+void stop_domain(Domain& d);
+
+// Each CPU, once its interrupts work.
+void init_cpu();
+// Each CPU's last step of bring-up: run vCPUs, halt when there are none.
+[[noreturn]] void run();
+// With interrupts off, when the CPU must pick again (its vCPU blocked, yielded, died or used
+// up its slice): switches to the next vCPU or idles. Returns with a vCPU running.
+void reschedule();
+
+}  // namespace sched

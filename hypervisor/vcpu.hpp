@@ -1,0 +1,104 @@
+// A virtual CPU of a domain: its saved registers while it is not on a physical CPU, and the
+// paravirtual CPU state a Xen x86_64 PV guest controls by hypercall (trap table, kernel
+// stack, callbacks, segment bases, lazy FPU switch, debug registers).
+//
+// Guest kernels and guest user space both run in ring 3; `kernel_mode` records which of the
+// two the guest is in, as Xen's TF_kernel_mode does, and Kestrel switches page tables and GS
+// bases when it changes.
+#pragma once
+
+#include <arch/frame.hpp>
+
+#include "kstd/list.hpp"
+#include "types.hpp"
+
+struct vcpu_info;
+class Domain;
+
+enum class VcpuState : uint8_t {
+    down,      // not yet brought up, or taken down (VCPUOP_down)
+    runnable,  // waiting on its CPU's run queue
+    running,   // on a CPU now
+    blocked,   // SCHEDOP_block: waits for an event
+    dead,      // its domain is shut down or dying
+};
+
+// One entry of the guest's virtual IDT, from set_trap_table.
+struct GuestTrap {
+    uint64_t address = 0;  // 0: no handler
+    uint16_t cs = 0;
+    uint8_t flags = 0;     // trap_info flags: bits 0-1 DPL, bit 2 disables events on entry
+};
+
+// Callbacks registered by set_callbacks or callback_op, by CALLBACKTYPE_* number.
+struct GuestCallback {
+    uint64_t address = 0;
+    uint16_t flags = 0;  // CALLBACKF_mask_events
+};
+
+// What to inject into the guest on its way back from the hypervisor.
+struct PendingBounce {
+    bool pending = false;
+    uint8_t vector = 0;
+    bool has_error_code = false;
+    uint32_t error_code = 0;
+    uint64_t address = 0;   // handler
+    bool mask_events = false;
+};
+
+class Vcpu {
+public:
+    static constexpr unsigned CALLBACK_TYPES = 8;  // CALLBACKTYPE_event .. CALLBACKTYPE_nmi
+
+    Vcpu(Domain& d, VcpuId id) : domain_(d), id_(id) {}
+    Vcpu(const Vcpu&) = delete;
+    Vcpu& operator=(const Vcpu&) = delete;
+
+    Domain& domain() const { return domain_; }
+    VcpuId id() const { return id_; }
+
+    // The vcpu_info this vCPU's events and time are published in (in shared_info for the
+    // first 32 vCPUs, until the guest registers another place).
+    vcpu_info* info() const { return info_; }
+    void set_info(vcpu_info* i) { info_ = i; }
+
+    VcpuState state = VcpuState::down;
+    CpuId cpu{0};                 // the physical CPU whose run queue holds this vCPU
+    kstd::ListNode run_link;      // on that run queue while runnable
+    bool on_cpu = false;          // its state is loaded on its CPU (set and cleared by that CPU)
+
+    arch::ExceptionFrame regs{};  // guest registers while off-CPU
+    bool kernel_mode = true;
+
+    // Guest page tables: the kernel's and the user's root (machine frames; user 0 if none).
+    Mfn cr3_kernel{0};
+    Mfn cr3_user{0};
+
+    // stack_switch: where exceptions from guest user mode land.
+    uint64_t kernel_ss = 0;
+    uint64_t kernel_sp = 0;
+
+    // Segment state the guest controls; the GS base not in use is kept here.
+    uint64_t fs_base = 0;
+    uint64_t gs_base_kernel = 0;
+    uint64_t gs_base_user = 0;
+    uint16_t ds = 0, es = 0, fs = 0, gs = 0;
+
+    GuestTrap traps[256];
+    GuestCallback callbacks[CALLBACK_TYPES];
+    bool syscall_disables_events = false;  // VGCF_syscall_disables_events
+    PendingBounce bounce;
+
+    // fpu_taskswitch: the guest's virtual CR0.TS.
+    bool virtual_ts = false;
+    alignas(16) uint8_t fpu_state[512]{};  // FXSAVE image
+    bool fpu_initialised = false;
+
+    uint64_t debugreg[8]{};
+    uint32_t iopl = 0;  // virtual IOPL (PHYSDEVOP_set_iopl), 0..3
+
+private:
+    Domain& domain_;
+    VcpuId id_;
+    vcpu_info* info_ = nullptr;
+};

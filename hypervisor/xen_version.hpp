@@ -1,0 +1,17 @@
+// What xen_version reports. Kestrel implements the Xen 4.17 guest ABI and says so, so that a
+// guest's version checks take the same paths as on the reference.
+#pragma once
+
+#include "kstd/string.hpp"
+
+namespace xen_version {
+
+constexpr unsigned MAJOR = 4, MINOR = 17;
+constexpr const char* EXTRA = ".0-kestrel";  // at most 15 characters: xen_extraversion_t
+constexpr const char* CHANGESET = "Kestrel 0.1";
+constexpr const char* CAPABILITIES = "xen-3.0-x86_64";  // 64-bit PV guests only, so far
+
+// The hypervisor's command line, for XENVER_commandline (set once at boot).
+void set_command_line(kstd::StringView s);
+
+}  // namespace xen_version

@@ -1,0 +1,89 @@
+#include "pv_fakes.hpp"
+
+#include <algorithm>
+
+#include "console.hpp"
+#include "domain_control.hpp"
+#include "kstd/format.hpp"
+#include "pv_arch.hpp"
+#include "scheduler.hpp"
+#include "vcpu.hpp"
+
+namespace fake_pv {
+Record& record() {
+    static Record r;
+    return r;
+}
+void reset() { record() = Record{}; }
+bool happened(const std::string& event) {
+    auto& e = record().events;
+    return std::find(e.begin(), e.end(), event) != e.end();
+}
+}  // namespace fake_pv
+
+namespace {
+void note(const std::string& s) { fake_pv::record().events.push_back(s); }
+std::string hex(uint64_t v) {
+    char buf[32];
+    kstd::format_to(buf, sizeof buf, "{:#x}", v);
+    return buf;
+}
+}  // namespace
+
+namespace console {
+void write(kstd::StringView s) { fake_pv::record().console.append(s.data(), s.size()); }
+}  // namespace console
+
+namespace pv_arch {
+void toggle_guest_mode(Vcpu& v) {
+    v.kernel_mode = !v.kernel_mode;
+    note(v.kernel_mode ? "to kernel" : "to user");
+}
+void write_fs_base(Vcpu& v, uint64_t base) {
+    v.fs_base = base;
+    fake_pv::record().fs_base = base;
+    note("fs_base " + hex(base));
+}
+void write_gs_base_kernel(Vcpu& v, uint64_t base) {
+    v.gs_base_kernel = base;
+    fake_pv::record().gs_base_kernel = base;
+    note("gs_base_kernel " + hex(base));
+}
+void load_user_gs_selector(Vcpu& v, uint16_t sel) {
+    v.gs = sel;
+    note("user gs selector " + hex(sel));
+}
+void set_fpu_trap(bool on) {
+    fake_pv::record().fpu_trap = on;
+    note(on ? "ts on" : "ts off");
+}
+}  // namespace pv_arch
+
+namespace sched {
+void start(Vcpu& v, CpuId) { v.state = VcpuState::runnable; }
+void wake(Vcpu& v) {
+    if (v.state == VcpuState::blocked) v.state = VcpuState::runnable;
+}
+void yield(Vcpu&) { note("yield"); }
+void block(Vcpu& v) {
+    v.state = VcpuState::blocked;
+    note("block");
+}
+void stop_domain(Domain&) { note("stop domain"); }
+}  // namespace sched
+
+namespace domain_control {
+void shutdown(Domain& d, ShutdownReason reason) {
+    d.shut_down(reason);
+    note("shutdown d" + std::to_string(d.id().raw()) + " " + std::to_string(reason));
+}
+void crash(Vcpu& v, const char* why) {
+    v.domain().shut_down(shutdown::crash);
+    note(std::string("crash: ") + why);
+}
+Domain* lookup(DomId id) {
+    for (Domain* d : fake_pv::record().domains)
+        if (d->id() == id) return d;
+    return nullptr;
+}
+}  // namespace domain_control

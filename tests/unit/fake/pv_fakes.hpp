@@ -1,0 +1,24 @@
+// Host stand-ins for what the PV hypercall code asks of the CPU, the scheduler, the console
+// and the domain list: each records what it was asked, for tests to check.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "domain.hpp"
+
+namespace fake_pv {
+
+struct Record {
+    std::vector<std::string> events;  // "toggle", "fs_base 0x...", "yield", "block", "shutdown d0 0", ...
+    std::string console;              // what reached console::write
+    std::vector<Domain*> domains;     // what domain_control::lookup finds
+    uint64_t fs_base = 0, gs_base_kernel = 0;
+    bool fpu_trap = false;
+};
+
+Record& record();
+void reset();
+bool happened(const std::string& event);
+
+}  // namespace fake_pv
