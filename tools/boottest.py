@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
-"""Boots Kestrel from a GRUB ISO in QEMU (software emulation only) and checks its serial log.
+"""Boots Kestrel (or, as the reference, real Xen 4.17) from a GRUB ISO in QEMU (software
+emulation only) and checks its serial log.
 
-Example:
+Examples:
   boottest.py --image build/arch/x86_64/kestrel --smp 4 --mem 512M --cmdline "selftest" \
       --expect "4 CPUs online" --expect "selftest: \\d+ passed, 0 failed" --exit 0
+  boottest.py --hypervisor xen --module build-x/tests/guests/hello "hello" \
+      --expect "^[0-9]+ passed, 0 failed" --exit 0
+
+--hypervisor xen boots the image that tools/fetch-xen caches (build/cache/xen-4.17-amd64.gz
+unless --image names another) as /boot/xen.gz, with XEN_CMDLINE unless --cmdline is given.
+Each --module FILE ARGS becomes a `module2 /boot/moduleN ARGS` line, in order: for Xen the
+first module is the dom0 kernel and ARGS its command line.
 
 Passes when every --expect pattern matched (in order), no --forbid pattern matched, and QEMU
 ended with the --exit status (0: ACPI poweroff; (v << 1) | 1: isa-debug-exit with value v)
@@ -21,12 +29,20 @@ import time
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+XEN_IMAGE = os.path.join(TOP, "build", "cache", "xen-4.17-amd64.gz")
+# Small, quick and verbose: one dom0 vCPU, little memory, every log level, and noreboot so that
+# a dom0 poweroff ends in ACPI S5 (QEMU exits 0) rather than a reset.
+XEN_CMDLINE = ("console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1 "
+               "loglvl=all guest_loglvl=all")
 
 
 def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--image", required=True)
-    p.add_argument("--cmdline", default="")
+    p.add_argument("--hypervisor", choices=["kestrel", "xen"], default="kestrel")
+    p.add_argument("--image", help="hypervisor image (required for kestrel; xen: the fetched xen.gz)")
+    p.add_argument("--cmdline", help="hypervisor command line (default: empty; xen: XEN_CMDLINE)")
+    p.add_argument("--module", nargs=2, action="append", default=[], metavar=("FILE", "ARGS"),
+                   help="a module2 line, repeatable, in order")
     p.add_argument("--smp", default="1")
     p.add_argument("--mem", default="512M")
     p.add_argument("--cpu", default="qemu64")
@@ -41,7 +57,30 @@ def parse_args():
     p.add_argument("--log", help="also write the serial log here")
     p.add_argument("--report-boot-time", action="store_true",
                    help="print seconds from QEMU start to the first Kestrel line")
-    return p.parse_args()
+    args = p.parse_args()
+    if args.image is None:
+        if args.hypervisor != "xen":
+            p.error("--image is required with --hypervisor kestrel")
+        args.image = XEN_IMAGE
+    if not os.path.isfile(args.image):
+        p.error(f"no hypervisor image at {args.image}"
+                + (" (run tools/fetch-xen first)" if args.hypervisor == "xen" else ""))
+    for module, _ in args.module:
+        if not os.path.isfile(module):
+            p.error(f"no module file at {module}")
+    if args.cmdline is None:
+        args.cmdline = XEN_CMDLINE if args.hypervisor == "xen" else ""
+    return args
+
+
+def mkiso_command(args, iso):
+    cmd = [os.path.join(TOP, "tools", "mkiso")]
+    if args.hypervisor == "xen":
+        cmd += ["--image-name", "xen.gz", "--title", "Xen"]
+    cmd += [iso, args.image, args.cmdline]
+    for module, module_args in args.module:
+        cmd += [module, module_args]
+    return cmd
 
 
 def qemu_command(args, iso, vars_copy):
@@ -92,7 +131,7 @@ def kill(proc):
 
 def run(args, work):
     iso = os.path.join(work, "kestrel.iso")
-    subprocess.run([os.path.join(TOP, "tools", "mkiso"), iso, args.image, args.cmdline], check=True)
+    subprocess.run(mkiso_command(args, iso), check=True)
     vars_copy = os.path.join(work, "vars.fd")
     if args.uefi:
         shutil.copy(OVMF_VARS, vars_copy)
@@ -109,7 +148,7 @@ def run(args, work):
         chunk = output.read()
         if chunk:
             log += chunk
-            if first_line_at is None and b"(KESTREL)" in log:
+            if first_line_at is None and (b"(KESTREL)" in log or b"(XEN)" in log):
                 first_line_at = time.monotonic() - start
             if args.stop_on and re.search(args.stop_on, log.decode(errors="replace")):
                 stopped = True
@@ -155,7 +194,7 @@ def main():
             f.write(log)
     problems = check(args, status, log, stopped)
     if args.report_boot_time and first_line_at is not None:
-        print(f"boot-time: {first_line_at:.3f} s from QEMU start to the first Kestrel line")
+        print(f"boot-time: {first_line_at:.3f} s from QEMU start to the first hypervisor line")
     if problems:
         print("----- serial log -----")
         print(log)
