@@ -24,6 +24,8 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_set_segment_base: return do_set_segment_base;
     case __HYPERVISOR_sched_op: return do_sched_op;
     case __HYPERVISOR_callback_op: return do_callback_op;
+    case __HYPERVISOR_set_debugreg: return do_set_debugreg;
+    case __HYPERVISOR_get_debugreg: return do_get_debugreg;
     default: return nullptr;
     }
 }

@@ -20,5 +20,7 @@ void write_gs_base_kernel(Vcpu& v, uint64_t base);
 void load_user_gs_selector(Vcpu& v, uint16_t selector);
 // Hardware CR0.TS for the running vCPU.
 void set_fpu_trap(bool on);
+// A debug register of the running vCPU (DR0-3, DR6, DR7; values already validated).
+void write_debugreg(Vcpu& v, unsigned reg, uint64_t value);
 
 }  // namespace pv_arch

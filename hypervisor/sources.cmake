@@ -19,6 +19,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/multiboot2.cpp
     hypervisor/object_cache.cpp
     hypervisor/pv_layout.cpp
+    hypervisor/pv_debugreg.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp

@@ -32,6 +32,32 @@ uint16_t read_selector_es() { uint16_t s; asm volatile("mov %%es, %0" : "=r"(s))
 uint16_t read_selector_fs() { uint16_t s; asm volatile("mov %%fs, %0" : "=r"(s)); return s; }
 uint16_t read_selector_gs() { uint16_t s; asm volatile("mov %%gs, %0" : "=r"(s)); return s; }
 
+void write_dr(unsigned reg, uint64_t v) {
+    switch (reg) {
+    case 0: asm volatile("mov %0, %%db0" ::"r"(v)); break;
+    case 1: asm volatile("mov %0, %%db1" ::"r"(v)); break;
+    case 2: asm volatile("mov %0, %%db2" ::"r"(v)); break;
+    case 3: asm volatile("mov %0, %%db3" ::"r"(v)); break;
+    case 6: asm volatile("mov %0, %%db6" ::"r"(v)); break;
+    case 7: asm volatile("mov %0, %%db7" ::"r"(v)); break;
+    default: break;
+    }
+}
+
+constexpr uint64_t DR7_ENABLES = 0xff;
+constexpr uint64_t DR7_RESET = 0x400;
+
+// A guest's breakpoints are armed only while it runs. DR7 last, once the addresses are in.
+void load_debugregs(const Vcpu& v) {
+    if (!(v.debugreg[7] & DR7_ENABLES)) {
+        write_dr(7, DR7_RESET);
+        return;
+    }
+    constexpr unsigned REGS[] = {0, 1, 2, 3, 6};
+    for (unsigned r : REGS) write_dr(r, v.debugreg[r]);
+    write_dr(7, v.debugreg[7]);
+}
+
 Paddr root_of(const Vcpu& v) { return mfn_to_paddr(v.kernel_mode ? v.cr3_kernel : v.cr3_user); }
 
 uint64_t percpu_base() { return reinterpret_cast<uint64_t>(&arch::this_cpu()); }
@@ -82,10 +108,14 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
     clts();
     asm volatile("fxrstor64 %0" ::"m"(v.fpu_state));
     if (v.virtual_ts) stts();
+    load_debugregs(v);
     frame = v.regs;
 }
 
-void load_idle_page_tables() { arch::write_cr3(paging::root().raw()); }
+void load_idle_page_tables() {
+    write_dr(7, DR7_RESET);
+    arch::write_cr3(paging::root().raw());
+}
 
 }  // namespace context
 
@@ -124,6 +154,11 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
     }
     v.gs_base_user = arch::rdmsr(msr::GS_BASE);
     arch::wrmsr(msr::GS_BASE, mine);
+}
+
+void write_debugreg(Vcpu& v, unsigned reg, uint64_t value) {
+    if (reg == 7) load_debugregs(v);
+    else write_dr(reg, value);
 }
 
 void set_fpu_trap(bool on) {

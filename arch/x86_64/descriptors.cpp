@@ -1,5 +1,7 @@
 #include "descriptors.hpp"
 
+#include <arch/vectors.hpp>
+
 #include "kstd/types.hpp"
 
 extern "C" const uint64_t vector_stub_table[256];
@@ -24,10 +26,10 @@ constexpr size_t slot(uint16_t selector) { return selector >> 3; }
 constexpr uint8_t GATE_INTERRUPT = 0x8e;       // present, DPL0, 64-bit interrupt gate
 constexpr uint8_t GATE_INTERRUPT_USER = 0xee;  // the same, reachable by INT n from ring 3
 
-// int3 and into are the only vectors a PV guest may raise with INT n directly (as on Xen);
-// any other INT n from a guest faults with #GP, whose handler bounces it when the guest's
-// trap table allows that vector from the guest's privilege level.
-bool user_gate(unsigned v) { return v == 3 || v == 4; }
+// int3, into and int $0x80 (the classic system call) are the vectors a PV guest may raise
+// with INT n directly, as on Xen; any other INT n from a guest faults with #GP, whose handler
+// bounces it when the guest's trap table allows that vector from the guest's privilege level.
+bool user_gate(unsigned v) { return v == 3 || v == 4 || v == vectors::GUEST_INT80; }
 
 // Splits a TSS descriptor across its two GDT slots.
 void set_tss_descriptor(uint64_t* slot, const Tss& tss) {

@@ -2,6 +2,7 @@
 
 #include <arch/cpu.hpp>
 #include <arch/msr.hpp>
+#include <arch/vectors.hpp>
 
 #include "context.hpp"
 #include "descriptors.hpp"
@@ -74,7 +75,10 @@ void return_to_guest() {
 
 // Exceptions and interrupts that struck while a guest ran (entry.S, after SWAPGS).
 extern "C" [[noreturn]] void guest_trap(arch::ExceptionFrame* f) {
-    if (f->vector >= 32) {
+    if (f->vector == vectors::GUEST_INT80) {
+        arch::interrupts_on();
+        pv_emulate::int80(*arch::this_cpu().current, *f);
+    } else if (f->vector >= 32) {
         arch::dispatch_interrupt(*f);
     } else {
         arch::interrupts_on();

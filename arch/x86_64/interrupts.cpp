@@ -6,6 +6,7 @@
 #include "lapic.hpp"
 #include "log.hpp"
 #include "panic.hpp"
+#include "percpu.hpp"
 
 namespace arch {
 
@@ -31,6 +32,21 @@ constexpr uint64_t VECTOR_SEGMENT_NOT_PRESENT = 11;
 // Instructions that touch guest-controlled state and may fault by design; the handler resumes
 // at the fixup, which reports failure to the caller (guest_copy.S).
 extern "C" char guest_copy_fault_ip[], guest_copy_fixup[], load_gs_fault_ip[], load_gs_fixup[];
+
+constexpr uint64_t VECTOR_DEBUG = 1;
+
+// A guest's data breakpoint can fire while the hypervisor copies to or from that guest's
+// memory for it. The hit belongs to the guest (recorded in its DR6); the hypervisor goes on.
+bool guest_watchpoint_in_hypervisor() {
+    PerCpu& cpu = this_cpu();
+    if (!cpu.current) return false;
+    uint64_t dr6;
+    asm volatile("mov %%db6, %0" : "=r"(dr6));
+    if (!(dr6 & 0xf)) return false;
+    cpu.current->debugreg[6] |= dr6 & 0xf;
+    asm volatile("mov %0, %%db6" ::"r"(uint64_t{0xffff0ff0}));
+    return true;
+}
 
 bool apply_fixup(ExceptionFrame& f) {
     uint64_t rip = f.rip;
@@ -88,6 +104,7 @@ extern "C" void exception_dispatch(arch::ExceptionFrame* f) {
     }
     if (f->vector < 32) {
         if (apply_fixup(*f)) return;
+        if (f->vector == VECTOR_DEBUG && guest_watchpoint_in_hypervisor()) return;
         hypervisor_exception(*f);
     }
     dispatch_interrupt(*f);

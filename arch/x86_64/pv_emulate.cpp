@@ -72,6 +72,14 @@ void bounce_or_crash(Vcpu& v, arch::ExceptionFrame& f) {
 
 void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
     switch (f.vector) {
+    case pv::vector::DB: {
+        // The guest reads why with get_debugreg(6); the hardware's DR6 is reset for the next one.
+        uint64_t dr6;
+        asm volatile("mov %%db6, %0" : "=r"(dr6));
+        v.debugreg[6] |= dr6;
+        asm volatile("mov %0, %%db6" ::"r"(uint64_t{0xffff0ff0}));
+        break;
+    }
     case pv::vector::PF:
         // The guest's handler reads the faulting address here, not from CR2.
         v.info()->arch.cr2 = arch::read_cr2();
@@ -98,6 +106,15 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
     default: break;
     }
     bounce_or_crash(v, f);
+}
+
+void int80(Vcpu& v, arch::ExceptionFrame& f) {
+    if (pv::queue_exception(v, 0x80, false, 0)) return;
+    constexpr uint64_t ERROR_IDT = 2;
+    f.vector = pv::vector::GP;
+    f.error_code = (uint64_t{0x80} << 3) | ERROR_IDT;
+    f.rip -= 2;
+    guest_exception(v, f);
 }
 
 }  // namespace pv_emulate

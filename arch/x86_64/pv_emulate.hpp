@@ -11,5 +11,8 @@ class Vcpu;
 namespace pv_emulate {
 
 void guest_exception(Vcpu& v, arch::ExceptionFrame& f);
+// INT $0x80 from the guest: straight to its trap-table entry for 0x80 if it has one, else the
+// #GP the instruction would raise through a DPL 0 gate.
+void int80(Vcpu& v, arch::ExceptionFrame& f);
 
 }  // namespace pv_emulate

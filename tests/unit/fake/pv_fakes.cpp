@@ -57,6 +57,7 @@ void set_fpu_trap(bool on) {
     fake_pv::record().fpu_trap = on;
     note(on ? "ts on" : "ts off");
 }
+void write_debugreg(Vcpu&, unsigned reg, uint64_t value) { note("dr" + std::to_string(reg) + " " + hex(value)); }
 }  // namespace pv_arch
 
 namespace sched {

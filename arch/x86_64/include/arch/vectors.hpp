@@ -8,6 +8,8 @@
 namespace vectors {
 
 constexpr uint8_t PIC_BASE = 0x20;
+// INT $0x80 from a PV guest (a ring-3 gate): never a device vector.
+constexpr uint8_t GUEST_INT80 = 0x80;
 constexpr uint8_t TIMER = 0xf0;
 constexpr uint8_t CALL_FUNCTION = 0xf1;
 constexpr uint8_t STOP = 0xf2;
