@@ -11,8 +11,9 @@ Reads every header under guest-abi/xen/ and writes two files:
                     ABI_STR(group, NAME)                  a string constant
                     ABI_ALIAS(group, NAME)                a macro that renames a type or field (compared as text)
 The layout facts are taken from the KESTREL_ABI_* assertion lines that follow each structure, the constants
-from object-like #defines and from enumerators. Lines marked "kestrel-only" have no counterpart in Xen and are
-skipped, as are definitions inside "#ifdef __ASSEMBLY__" blocks and Kestrel's own KESTREL_* macros.
+from object-like #defines and from enumerators (XEN_E* error numbers, XS_* xenstore message types). Lines
+marked "kestrel-only" have no counterpart in Xen and are skipped, as are definitions inside
+"#ifdef __ASSEMBLY__" blocks and Kestrel's own KESTREL_* macros.
 """
 import os
 import re
@@ -22,7 +23,7 @@ SIZE_RE = re.compile(r'KESTREL_ABI_SIZE\(\s*([^,]+?)\s*,\s*\d+\s*\)')
 FIELD_RE = re.compile(r'KESTREL_ABI_FIELD\(\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*\d+\s*\)')
 FLEX_RE = re.compile(r'KESTREL_ABI_FLEX\(\s*([^,]+?)\s*,\s*([^,]+?)\s*,\s*\d+\s*\)')
 DEFINE_RE = re.compile(r'^\s*#\s*define\s+([A-Za-z_][A-Za-z0-9_]*)(\(?)(.*)$')
-ENUMERATOR_RE = re.compile(r'^\s*(XEN_E[A-Z0-9]+)\s*=\s*\d+\s*,')
+ENUMERATOR_RE = re.compile(r'^\s*((?:XEN_E|XS_)[A-Z0-9_]+)\s*=\s*(?:0x[0-9a-fA-F]+|\d+)\s*,')
 IDENT_RE = re.compile(r'^[A-Za-z_][A-Za-z0-9_]*$')
 
 # Headers of ours that have no counterpart in Xen's tree.
