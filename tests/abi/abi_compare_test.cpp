@@ -4,13 +4,16 @@
 // sides. One test per structure checks its size, alignment and every field's offset, size and alignment
 // ("abi.layout.<struct>"); one test per header checks every constant's value, type width and signedness, and
 // every string ("abi.constants.<header>"). "abi.coverage.<struct>" checks on the Kestrel side alone that the
-// asserted fields tile the structure, so a field left out of the assertions shows up as a hole.
+// asserted fields tile the structure, so a field left out of the assertions shows up as a hole. "abi.checker.*"
+// feeds the comparison and coverage code deliberately broken tables to show they do fail.
 #include "abi_table.h"
 
+#include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -31,10 +34,10 @@ std::string test_name(std::string group) {
     return group;
 }
 
-void compare_rows(const std::vector<size_t>& rows) {
+void compare_rows(const abi_entry* ours_table, const abi_entry* xen_table, const std::vector<size_t>& rows) {
     for (size_t i : rows) {
-        const abi_entry& ours = kestrel_abi_table[i];
-        const abi_entry& xen = xen_abi_table[i];
+        const abi_entry& ours = ours_table[i];
+        const abi_entry& xen = xen_table[i];
         ASSERT_STREQ(ours.name, xen.name) << "tables out of step at row " << i;
         ASSERT_EQ(ours.kind, xen.kind) << describe(ours);
         switch (ours.kind) {
@@ -71,11 +74,11 @@ size_t round_up(size_t value, size_t align) { return align ? (value + align - 1)
 // Top-level fields (no '.' or '[' in the designator) must follow each other with no more than alignment padding,
 // and the structure must end where its alignment puts it after the last one. This catches a field whose
 // assertion was forgotten, unless it would fit entirely into padding.
-void check_coverage(const std::vector<size_t>& rows) {
+void check_coverage(const abi_entry* table, const std::vector<size_t>& rows) {
     const abi_entry* whole = nullptr;
     std::vector<const abi_entry*> fields;
     for (size_t i : rows) {
-        const abi_entry& e = kestrel_abi_table[i];
+        const abi_entry& e = table[i];
         if (e.kind == ABI_KIND_SIZE) whole = &e;
         bool top_level = std::strpbrk(e.name, ".[") == nullptr;
         if ((e.kind == ABI_KIND_FIELD || e.kind == ABI_KIND_FLEX) && top_level) fields.push_back(&e);
@@ -103,13 +106,11 @@ void check_coverage(const std::vector<size_t>& rows) {
 
 class RowsTest : public testing::Test {
 public:
-    using Body = void (*)(const std::vector<size_t>&);
-    RowsTest(Body body, std::vector<size_t> rows) : body_(body), rows_(std::move(rows)) {}
-    void TestBody() override { body_(rows_); }
+    explicit RowsTest(std::function<void()> body) : body_(std::move(body)) {}
+    void TestBody() override { body_(); }
 
 private:
-    Body body_;
-    std::vector<size_t> rows_;
+    std::function<void()> body_;
 };
 
 void register_tests() {
@@ -125,10 +126,14 @@ void register_tests() {
         bool layout = is_layout(kestrel_abi_table[r.front()]);
         std::string name = test_name(group);
         testing::RegisterTest(layout ? "layout" : "constants", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                              [r]() -> testing::Test* { return new RowsTest(compare_rows, r); });
+                              [r]() -> testing::Test* {
+                                  return new RowsTest([r] { compare_rows(kestrel_abi_table, xen_abi_table, r); });
+                              });
         if (layout)
             testing::RegisterTest("coverage", name.c_str(), nullptr, nullptr, __FILE__, __LINE__,
-                                  [r]() -> testing::Test* { return new RowsTest(check_coverage, r); });
+                                  [r]() -> testing::Test* {
+                                      return new RowsTest([r] { check_coverage(kestrel_abi_table, r); });
+                                  });
     }
 }
 
@@ -154,6 +159,54 @@ TEST(tables, XenSideHoldsKnownFacts) {
     const abi_entry* start_info = find(xen_abi_table, xen_abi_table_len, "struct start_info");
     ASSERT_NE(start_info, nullptr);
     EXPECT_EQ(start_info->value, 1168u);
+}
+
+// The checkers themselves must fail on wrong input; synthetic tables stand in for a broken header.
+namespace {
+const abi_entry kGood[] = {
+    {"s", "struct s", ABI_KIND_SIZE, 16, 16, 8, nullptr},
+    {"s", "a", ABI_KIND_FIELD, 0, 4, 4, nullptr},
+    {"s", "b", ABI_KIND_FIELD, 8, 8, 8, nullptr},
+    {"h.h", "CONST", ABI_KIND_INT, 5, 4, 1, nullptr},
+    {"h.h", "STR", ABI_KIND_STR, 0, 0, 0, "abc"},
+};
+const abi_entry kMoved[] = {
+    {"s", "struct s", ABI_KIND_SIZE, 16, 16, 8, nullptr},
+    {"s", "a", ABI_KIND_FIELD, 0, 4, 4, nullptr},
+    {"s", "b", ABI_KIND_FIELD, 4, 8, 8, nullptr},
+    {"h.h", "CONST", ABI_KIND_INT, 5, 4, 0, nullptr},
+    {"h.h", "STR", ABI_KIND_STR, 0, 0, 0, "abd"},
+};
+const abi_entry kHole[] = {
+    {"h", "struct h", ABI_KIND_SIZE, 12, 12, 4, nullptr},
+    {"h", "a", ABI_KIND_FIELD, 0, 4, 4, nullptr},
+    {"h", "c", ABI_KIND_FIELD, 8, 4, 4, nullptr},
+};
+const abi_entry kTail[] = {
+    {"t", "struct t", ABI_KIND_SIZE, 8, 8, 4, nullptr},
+    {"t", "a", ABI_KIND_FIELD, 0, 4, 4, nullptr},
+};
+void compare_good_with_itself() { compare_rows(kGood, kGood, {0, 1, 2, 3, 4}); }
+void compare_moved_field() { compare_rows(kGood, kMoved, {0, 1, 2}); }
+void compare_changed_signedness() { compare_rows(kGood, kMoved, {3}); }
+void compare_changed_string() { compare_rows(kGood, kMoved, {4}); }
+void coverage_with_hole() { check_coverage(kHole, {0, 1, 2}); }
+void coverage_with_tail() { check_coverage(kTail, {0, 1}); }
+}  // namespace
+
+TEST(checker, AcceptsIdenticalTables) { compare_good_with_itself(); }
+
+TEST(checker, RejectsAMovedField) { EXPECT_NONFATAL_FAILURE(compare_moved_field(), "offset of s: b"); }
+
+TEST(checker, RejectsAConstantOfTheWrongSignedness) {
+    EXPECT_NONFATAL_FAILURE(compare_changed_signedness(), "signedness of h.h: CONST");
+}
+
+TEST(checker, RejectsADifferentString) { EXPECT_NONFATAL_FAILURE(compare_changed_string(), "h.h: STR"); }
+
+TEST(checker, CoverageFindsAHoleAndUnassertedTail) {
+    EXPECT_NONFATAL_FAILURE(coverage_with_hole(), "hole or overlap before h: c");
+    EXPECT_NONFATAL_FAILURE(coverage_with_tail(), "unasserted bytes at the end of struct t");
 }
 
 int main(int argc, char** argv) {
