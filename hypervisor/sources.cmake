@@ -18,6 +18,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
     hypervisor/object_cache.cpp
+    hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
     hypervisor/pv_debugreg.cpp
     hypervisor/pv_traps.cpp
