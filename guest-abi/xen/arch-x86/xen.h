@@ -145,6 +145,7 @@ typedef struct vcpu_guest_context vcpu_guest_context_t;
 DEFINE_XEN_GUEST_HANDLE(vcpu_guest_context_t);
 KESTREL_ABI_SIZE(struct vcpu_guest_context, 5168);
 KESTREL_ABI_FIELD(struct vcpu_guest_context, fpu_ctxt, 0);
+KESTREL_ABI_FIELD(struct vcpu_guest_context, fpu_ctxt.x, 0);
 KESTREL_ABI_FIELD(struct vcpu_guest_context, flags, 512);
 KESTREL_ABI_FIELD(struct vcpu_guest_context, user_regs, 520);
 KESTREL_ABI_FIELD(struct vcpu_guest_context, trap_ctxt, 720);
