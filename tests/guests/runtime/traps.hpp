@@ -74,7 +74,8 @@ extern "C" int kt_trap_catch(void (*fn)(void*), void* arg, Catch* ctx);
 template <typename F> int catch_trap(F&& fn, TrapRecord& record)
 {
     Catch ctx{nullptr, 0, &record};
-    return kt_trap_catch([](void* p) { (*static_cast<F*>(p))(); }, &fn, &ctx);
+    auto call = [&fn] { fn(); };
+    return kt_trap_catch([](void* p) { (*static_cast<decltype(call)*>(p))(); }, &call, &ctx);
 }
 
 // Runs `insn` (asm text) with the address of its first byte stored in `where` first; for

@@ -24,7 +24,7 @@ struct UserEntry {
 extern "C" {
 extern kt::Catch* kt_catch_top;
 void kt_user_enter(void* entry);
-std::uint64_t kt_syscall_saved[8];  // rax, rcx, r11, rip, cs, rflags, rsp, ss
+std::uint64_t kt_syscall_saved[9];  // rax, rcx, r11, rip, cs, rflags, rsp, ss, frame address
 }
 
 namespace kt {
@@ -61,6 +61,7 @@ kt_user_trampoline:
     .globl kt_syscall_entry
 kt_syscall_entry:
     mov %%rax, kt_syscall_saved(%%rip)
+    mov %%rsp, kt_syscall_saved+64(%%rip)
     pop %%rax
     mov %%rax, kt_syscall_saved+8(%%rip)
     pop %%rax
@@ -119,13 +120,15 @@ bool user_mode_init()
     return true;
 }
 
-UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg)
+UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top)
 {
     UserRun run;
     if (!user_mode_init())
         fatal("user mode unavailable");
     // Exceptions and syscalls from user mode land on this stack; each run starts it afresh.
-    if (stack_switch(FLAT_KERNEL_SS, reinterpret_cast<std::uint64_t>(kernel_trap_stack + sizeof kernel_trap_stack)) != 0)
+    if (kernel_stack_top == 0)
+        kernel_stack_top = reinterpret_cast<std::uint64_t>(kernel_trap_stack + sizeof kernel_trap_stack);
+    if (stack_switch(FLAT_KERNEL_SS, kernel_stack_top) != 0)
         fatal("stack_switch refused");
     UserEntry entry{reinterpret_cast<std::uint64_t>(fn), arg,
                     reinterpret_cast<std::uint64_t>(user_stack + sizeof user_stack)};
@@ -140,6 +143,7 @@ UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg)
         run.rflags = kt_syscall_saved[5];
         run.rsp = kt_syscall_saved[6];
         run.ss = kt_syscall_saved[7];
+        run.frame_address = kt_syscall_saved[8];
     }
     return run;
 }

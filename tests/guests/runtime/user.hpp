@@ -19,8 +19,10 @@ struct UserRun {
     int how = caught_none;  // caught_syscall or caught_trap
     std::uint64_t value = 0;  // rax at the `syscall`
     TrapRecord trap;  // when an exception ended the run
-    // The frame the syscall callback got: rcx, r11, then rip, cs, rflags, rsp, ss.
+    // The frame the syscall callback got: rcx, r11, then rip, cs, rflags, rsp, ss, and where
+    // it was (the address of its rcx slot).
     std::uint64_t rcx = 0, r11 = 0, rip = 0, cs = 0, rflags = 0, rsp = 0, ss = 0;
+    std::uint64_t frame_address = 0;
 };
 
 // Sets up user mode (user base pointer, syscall callback, kernel stack) once; false if the
@@ -28,7 +30,9 @@ struct UserRun {
 bool user_mode_init();
 // Runs fn(arg) in guest user mode until it returns (then its result comes back through
 // `syscall`) or raises an exception.
-UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg);
+// Exceptions and syscalls from user mode land on `kernel_stack_top` (stack_switch), by default
+// a stack of the runtime's own.
+UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top = 0);
 
 // The syscall callback entry (for tests that register callbacks themselves).
 extern "C" void kt_syscall_entry();
