@@ -83,7 +83,7 @@ TEST(XenNotes, DecodesLinuxNotes) {
     EXPECT_TRUE(n.suspend_cancel);
     EXPECT_FALSE(n.bsd_symtab);
     EXPECT_EQ(n.features_required[0], 1u << XENFEAT_writable_page_tables);
-    EXPECT_EQ(n.features_supported[0], (1u << 0) | (1u << 11) | (1u << 15));
+    EXPECT_EQ(n.features_supported[0], (1u << 0) | (1u << 4) | (1u << 11) | (1u << 15));
     ASSERT_EQ(n.l1_mfn_valid_count, 1u);
     EXPECT_EQ(n.l1_mfn_valid[0].mask, 1u);
     EXPECT_EQ(n.l1_mfn_valid[0].value, 1u);
@@ -132,7 +132,7 @@ TEST(XenNotes, LaterNotesOverrideAndFeaturesAccumulate) {
     notes.push_back(xen_note(XEN_ELFNOTE_SUPPORTED_FEATURES, u32(1u << 5)));
     Parsed p = parse(testelf::linux_like_kernel(notes));
     EXPECT_EQ(p.notes.entry, testelf::KERNEL_TEXT + 0x80);
-    EXPECT_EQ(p.notes.features_supported[0], (1u << 0) | (1u << 1) | (1u << 5) | (1u << 11) | (1u << 15));
+    EXPECT_EQ(p.notes.features_supported[0], (1u << 0) | (1u << 1) | (1u << 4) | (1u << 5) | (1u << 11) | (1u << 15));
     EXPECT_EQ(p.notes.features_required[0], 1u << 0);
 }
 
