@@ -236,7 +236,14 @@ Status check_identity(const elf::Image& image, const XenNotes& n) {
 
 Status check_features(const XenNotes& n, const Policy& policy) {
     if (n.unknown_required_feature) return fail("kernel requires a Xen feature unknown to the loader", n.unknown_required_feature_at);
-    const uint32_t missing = n.features_required[0] & ~policy.hypervisor_features;
+    // Like Xen 4.17's dom0 builder, refuse only a kernel that needs to run in ring 0: a PV
+    // kernel may "require" the other features (Linux requires writable_page_tables), which
+    // describe guest behaviour the PV ABI provides anyway.
+    const uint32_t missing = n.features_required[0] & (uint32_t{1} << XENFEAT_supervisor_mode_kernel) &
+                             ~policy.hypervisor_features;
+    // libxenguest's rule for a domU: a kernel that requires dom0 cannot run unprivileged.
+    if (!policy.initial_domain && (n.features_required[0] & (uint32_t{1} << XENFEAT_dom0)) != 0)
+        return fail("kernel does not support unprivileged (domU) operation: it requires dom0", XENFEAT_dom0);
     if (missing != 0) {
         for (const FeatureName& f : FEATURE_NAMES)
             if (missing & (uint32_t{1} << f.bit)) return fail(f.unsupported, f.bit);

@@ -23,7 +23,10 @@
 //    VIRT_BASE - PADDR_OFFSET; ENTRY defaults to e_entry and must lie in [kstart, kend];
 //    VIRT_BASE may not exceed kstart; INIT_P2M may not point inside the kernel;
 //  - a FEATURES name with '!' is required; a required name unknown to Xen's list is an error
-//    (as in elf_xen_parse_features), and so is any required feature the hypervisor lacks;
+//    (as in elf_xen_parse_features). Of the known ones Xen refuses only what it cannot give a
+//    PV kernel: supervisor_mode_kernel (dom0_construct_pv: ring-0 kernels are gone), unless
+//    Policy::hypervisor_features lists it, and dom0 for a domU (libxenguest's elf loader).
+//    Others, such as Linux's "!writable_page_tables", describe what the PV ABI gives anyway;
 //  - an initial domain whose kernel has a SUPPORTED_FEATURES note must list XENFEAT_dom0;
 //  - Kestrel only: BSD_SYMTAB "yes" is refused (no symbol-table loading), and HYPERCALL_PAGE
 //    and INIT_P2M must be page-aligned.
@@ -92,7 +95,8 @@ const char* feature_name(unsigned bit);
 
 // What the hypervisor offers the kernel, for the checks that depend on it.
 struct Policy {
-    uint32_t hypervisor_features;  // XENFEAT_* bits Kestrel implements for PV guests (submap 0)
+    uint32_t hypervisor_features;  // XENFEAT_* bits Kestrel implements for PV guests (submap 0);
+                                   // only supervisor_mode_kernel is checked against it
     bool initial_domain;
 };
 

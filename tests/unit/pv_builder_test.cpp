@@ -455,12 +455,14 @@ TEST(PvBuilder, PrepareErrors) {
     ASSERT_FALSE(a.has_value());
     EXPECT_STREQ(a.error().what, "not an ELF file: bad magic");
 
-    Bytes kernel = testelf::linux_like_kernel().build();
-    auto d = dom0_params(0x3000);
-    d.hypervisor_features = 1u << XENFEAT_dom0;
-    auto b = pv::prepare({kernel.data(), kernel.size()}, 0, d);
+    auto notes = testelf::linux_notes();
+    notes.push_back(testelf::xen_note(XEN_ELFNOTE_FEATURES, testelf::str("!supervisor_mode_kernel")));
+    Bytes ring0 = testelf::linux_like_kernel(notes).build();
+    auto b = pv::prepare({ring0.data(), ring0.size()}, 0, dom0_params(0x3000));
     ASSERT_FALSE(b.has_value());
-    EXPECT_STREQ(b.error().what, "kernel requires unsupported Xen feature writable_page_tables");
+    EXPECT_STREQ(b.error().what, "kernel requires unsupported Xen feature supervisor_mode_kernel");
+
+    Bytes kernel = testelf::linux_like_kernel().build();
 
     auto c = pv::prepare({kernel.data(), kernel.size()}, 0, dom0_params(0x1000));
     ASSERT_FALSE(c.has_value());

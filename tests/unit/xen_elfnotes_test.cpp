@@ -319,16 +319,24 @@ TEST(XenPlan, P2mAndHypercallPagePlacement) {
 }
 
 TEST(XenPlan, RequiredFeatures) {
-    // Linux requires writable_page_tables; a hypervisor without it refuses, naming the feature.
+    // Linux requires writable_page_tables: Xen never checks that one, nor does Kestrel.
     Parsed p = parse(testelf::linux_like_kernel());
     auto plan = xen_notes::plan_pv_kernel(p.image, p.notes, xen_notes::Policy{1u << XENFEAT_dom0, true});
-    ASSERT_FALSE(plan.has_value());
-    EXPECT_STREQ(plan.error().what, "kernel requires unsupported Xen feature writable_page_tables");
+    ASSERT_TRUE(plan.has_value()) << plan.error().what;
+    EXPECT_EQ(plan->features_required, 1u << XENFEAT_writable_page_tables);
 
+    // A ring-0 kernel is refused, naming the feature, unless the hypervisor offers it.
     EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("!supervisor_mode_kernel"))),
               "kernel requires unsupported Xen feature supervisor_mode_kernel");
+    EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("!supervisor_mode_kernel")),
+                         xen_notes::Policy{KESTREL_FEATURES | (1u << XENFEAT_supervisor_mode_kernel), true}),
+              "");
     EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("writable_page_tables|!quantum"))),
               "kernel requires a Xen feature unknown to the loader");
+    // Required dom0: fine for dom0, refused for a domU.
+    EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("!dom0")), DOM0), "");
+    EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("!dom0")), DOMU),
+              "kernel does not support unprivileged (domU) operation: it requires dom0");
     // Optional features the hypervisor lacks are fine.
     EXPECT_EQ(plan_error(replacing(XEN_ELFNOTE_FEATURES, str("!writable_page_tables|auto_translated_physmap"))), "");
 }
