@@ -183,6 +183,19 @@ TEST(Elf, AdjacentAndEmptySegmentsAreFine) {
     EXPECT_EQ(r->segment_count, 3u);
 }
 
+// x86_64 vmlinux links its per-CPU segment at virtual 0 while its physical address follows
+// the others; that is not an overlap, and the physical bounds stay tight.
+TEST(Elf, PerCpuSegmentAtVirtualZero) {
+    Builder e = two_segment_kernel();
+    e.segments.push_back({elf::PT_LOAD, elf::PF_R | elf::PF_W, 0, 0x1007000, 0x3000, 4096, Bytes(0x100, 1)});
+    const Bytes file = e.build();
+    auto r = elf::parse(span_of(file));
+    ASSERT_TRUE(r.has_value()) << r.error().what;
+    EXPECT_EQ(r->pstart, 0x1000000u);
+    EXPECT_EQ(r->pend, 0x100a000u);
+    EXPECT_EQ(r->vstart, Gva(0));
+}
+
 TEST(Elf, NoLoadableSegmentIsAnError) {
     Builder e;
     e.segments.push_back({elf::PT_NOTE, elf::PF_R, 0, 0, 0, 4, testelf::xen_note(6, testelf::str("linux"))});
