@@ -9,7 +9,8 @@ Examples:
       --expect "^[0-9]+ passed, 0 failed" --exit 0
 
 --hypervisor xen boots the image that tools/fetch-xen caches (build/cache/xen-4.17-amd64.gz
-unless --image names another) as /boot/xen.gz, with XEN_CMDLINE unless --cmdline is given.
+unless --image names another) as /boot/xen.gz, with XEN_CMDLINE unless --cmdline is given, and
+stops on Xen's dom0 shutdown/crash line (XEN_STOP_ON) unless --stop-on is given.
 Each --module FILE ARGS becomes a `module2 /boot/moduleN ARGS` line, in order: for Xen the
 first module is the dom0 kernel and ARGS its command line.
 
@@ -34,6 +35,10 @@ XEN_IMAGE = os.path.join(TOP, "build", "cache", "xen-4.17-amd64.gz")
 # a dom0 poweroff ends in ACPI S5 (QEMU exits 0) rather than a reset.
 XEN_CMDLINE = ("console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpus=1 "
                "loglvl=all guest_loglvl=all")
+# How a Xen run ends. Xen answers dom0's SCHEDOP_shutdown with one of these lines and then, with
+# noreboot, halts its CPUs without powering off (an ACPI S5 poweroff is something dom0 asks for
+# separately with XENPF_enter_acpi_sleep), so QEMU would only stop at the timeout.
+XEN_STOP_ON = r"\(XEN\) Hardware Dom0 (halted|shutdown|crashed)|'noreboot' set - not rebooting|rebooting machine"
 
 
 def parse_args():
@@ -70,6 +75,8 @@ def parse_args():
             p.error(f"no module file at {module}")
     if args.cmdline is None:
         args.cmdline = XEN_CMDLINE if args.hypervisor == "xen" else ""
+    if args.hypervisor == "xen" and args.stop_on is None:
+        args.stop_on = XEN_STOP_ON
     return args
 
 

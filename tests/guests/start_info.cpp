@@ -13,6 +13,7 @@
 // also given to the hypervisor as dom0_mem, so the expected page count comes from the input.
 #include <xen/xen.h>
 
+#include "runtime/cmdline.hpp"
 #include "runtime/console.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/test.hpp"
@@ -34,20 +35,10 @@ std::uint64_t first_unmapped(std::uint64_t from)
     return from;
 }
 
-// Value of "key=<decimal>" in the command line, or ~0 if absent.
 std::uint64_t cmdline_number(const char* key)
 {
-    const char* p = cmd_line();
-    const std::size_t n = kt::strlen(key);
-    for (; *p != '\0'; ++p) {
-        if ((p == cmd_line() || p[-1] == ' ') && kt::strncmp(p, key, n) == 0 && p[n] == '=') {
-            std::uint64_t v = 0;
-            for (p += n + 1; *p >= '0' && *p <= '9'; ++p)
-                v = v * 10 + static_cast<std::uint64_t>(*p - '0');
-            return v;
-        }
-    }
-    return ~0ull;
+    std::uint64_t v = ~0ull;
+    return kt::cmdline_number(cmd_line(), key, &v) ? v : ~0ull;
 }
 
 } // namespace

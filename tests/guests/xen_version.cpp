@@ -6,6 +6,7 @@
 #include <xen/xen.h>
 
 #include "runtime/bad_pointers.hpp"
+#include "runtime/cmdline.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
@@ -24,17 +25,6 @@ bool printable_string(const char* s, std::size_t n)
             return false;
     }
     return true;
-}
-
-// Does the space-separated list `list` contain `word`?
-bool has_word(const char* list, const char* word)
-{
-    const std::size_t n = kt::strlen(word);
-    for (const char* p = list; *p != '\0'; ++p) {
-        if ((p == list || p[-1] == ' ') && kt::strncmp(p, word, n) == 0 && (p[n] == ' ' || p[n] == '\0'))
-            return true;
-    }
-    return false;
 }
 
 bool has_bit(std::uint32_t map, unsigned bit) { return (map >> bit) & 1; }
@@ -75,7 +65,7 @@ TEST(capabilities_list_64bit_pv)
     ASSERT_TRUE(printable_string(caps, sizeof caps));
     kt::print("capabilities: \"{}\"\n", static_cast<const char*>(caps));
     // The magic we were started with names the guest type we are, which must be listed.
-    EXPECT_TRUE(has_word(caps, "xen-3.0-x86_64"));
+    EXPECT_TRUE(kt::has_word(caps, "xen-3.0-x86_64"));
 }
 
 TEST(changeset_is_a_string)
@@ -145,21 +135,11 @@ TEST(commandline_is_the_hypervisor_command_line)
     ASSERT_TRUE(printable_string(line, sizeof line));
     kt::print("hypervisor command line: \"{}\"\n", static_cast<const char*>(line));
     // The harness gives the hypervisor dom0_mem=<N>M and us kt.dom0_mem=<N>.
-    const char* ours = reinterpret_cast<const char*>(kt::start_info()->cmd_line);
-    const char* key = "kt.dom0_mem=";
-    const char* p = ours;
-    while (*p != '\0' && kt::strncmp(p, key, kt::strlen(key)) != 0)
-        ++p;
-    ASSERT_TRUE(*p != '\0');
-    char want[32];
-    std::size_t n = 0;
-    for (const char* q = "dom0_mem="; *q != '\0';)
-        want[n++] = *q++;
-    for (p += kt::strlen(key); *p >= '0' && *p <= '9' && n < 30;)
-        want[n++] = *p++;
-    want[n++] = 'M';
-    want[n] = '\0';
-    EXPECT_TRUE(has_word(line, want));
+    std::uint64_t mib = 0;
+    ASSERT_TRUE(kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.dom0_mem", &mib));
+    char want[40];
+    kt::format(want, sizeof want, "dom0_mem={}M", mib);
+    EXPECT_TRUE(kt::has_word(line, want));
 }
 
 TEST(unknown_subops_are_enosys)
