@@ -1,0 +1,164 @@
+// sched_op, as Xen 4.17's do_sched_op (common/sched/core.c) and domain_shutdown
+// (common/domain.c): yield, block with events re-enabled first, shutdown with the reason's
+// low 8 bits, shutdown_code recorded for a later shutdown (the first one sticks),
+// remote_shutdown for the control domain only (-ESRCH before -EPERM), -EFAULT for unreadable
+// arguments with nothing changed.
+#include <xen/sched.h>
+
+#include "pv_test_support.hpp"
+
+namespace {
+
+using namespace pv_test;
+
+class SchedOp : public PvTest {
+protected:
+    static constexpr uint64_t ARG = 0xffffffff84000000;
+    void SetUp() override {
+        PvTest::SetUp();
+        arg = std::make_unique<GuestBuffer>(ARG, 64);
+        v0->state = VcpuState::running;
+    }
+    long op(Vcpu& v, int cmd, uint64_t a = ARG) { return call(v, __HYPERVISOR_sched_op, uint64_t(uint32_t(cmd)), a); }
+    long shutdown_with(Vcpu& v, int cmd, uint32_t reason) {
+        arg->at<sched_shutdown>(ARG).reason = reason;
+        return op(v, cmd);
+    }
+    long remote(Vcpu& v, uint16_t domid, uint32_t reason) {
+        auto& rs = arg->at<sched_remote_shutdown>(ARG);
+        rs.domain_id = domid;
+        rs.reason = reason;
+        return op(v, SCHEDOP_remote_shutdown);
+    }
+    std::unique_ptr<GuestBuffer> arg;
+};
+
+TEST_F(SchedOp, YieldKeepsTheVcpuRunnable) {
+    EXPECT_EQ(op(*v0, SCHEDOP_yield, 0), 0);
+    EXPECT_TRUE(fake_pv::happened("yield"));
+    EXPECT_EQ(v0->state, VcpuState::running);
+}
+
+TEST_F(SchedOp, BlockUnmasksEventsAndBlocks) {
+    v0->info()->evtchn_upcall_mask = 1;
+    v0->info()->evtchn_upcall_pending = 0;
+    EXPECT_EQ(op(*v0, SCHEDOP_block, 0), 0);
+    EXPECT_EQ(v0->info()->evtchn_upcall_mask, 0);
+    EXPECT_TRUE(fake_pv::happened("block"));
+    EXPECT_EQ(v0->state, VcpuState::blocked);
+}
+
+TEST_F(SchedOp, BlockWithAnEventPendingReturnsAtOnce) {
+    v0->info()->evtchn_upcall_mask = 1;
+    v0->info()->evtchn_upcall_pending = 1;
+    EXPECT_EQ(op(*v0, SCHEDOP_block, 0), 0);
+    EXPECT_EQ(v0->info()->evtchn_upcall_mask, 0);
+    EXPECT_FALSE(fake_pv::happened("block"));
+    EXPECT_EQ(v0->state, VcpuState::running);
+}
+
+TEST_F(SchedOp, BlockTouchesOnlyTheCallersVcpuInfo) {
+    v1->info()->evtchn_upcall_mask = 1;
+    EXPECT_EQ(op(*v0, SCHEDOP_block, 0), 0);
+    EXPECT_EQ(v1->info()->evtchn_upcall_mask, 1);
+}
+
+TEST_F(SchedOp, ShutdownStopsTheDomainWithItsReason) {
+    EXPECT_EQ(shutdown_with(*v1, SCHEDOP_shutdown, SHUTDOWN_reboot), 0);
+    EXPECT_EQ(dom->state(), DomainState::shutdown);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::reboot);
+    EXPECT_TRUE(fake_pv::happened("shutdown d1 1"));
+    EXPECT_EQ(v0->state, VcpuState::dead);
+    EXPECT_EQ(v1->state, VcpuState::dead);
+}
+
+TEST_F(SchedOp, ShutdownReasonIsCutTo8Bits) {
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, 0x104), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::watchdog);
+}
+
+TEST_F(SchedOp, UnknownShutdownReasonsPassThrough) {
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, 200), 0);
+    EXPECT_EQ(dom->state(), DomainState::shutdown);
+    EXPECT_EQ(dom->shutdown_reason(), 200);
+}
+
+TEST_F(SchedOp, SecondShutdownKeepsTheFirstReason) {
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, SHUTDOWN_suspend), 0);
+    EXPECT_EQ(shutdown_with(*v1, SCHEDOP_shutdown, SHUTDOWN_poweroff), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::suspend);
+}
+
+TEST_F(SchedOp, ShutdownWithUnreadableArgumentIsEfault) {
+    EXPECT_EQ(op(*v0, SCHEDOP_shutdown, 0xffffffff86000000), -XEN_EFAULT);
+    EXPECT_EQ(op(*v0, SCHEDOP_shutdown, ARG + 62), -XEN_EFAULT) << "runs off the mapping";
+    EXPECT_EQ(op(*v0, SCHEDOP_shutdown, HOLE_START), -XEN_EFAULT);
+    EXPECT_EQ(dom->state(), DomainState::running);
+    EXPECT_TRUE(fake_pv::record().events.empty());
+}
+
+TEST_F(SchedOp, ShutdownCodeIsReportedByALaterShutdown) {
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown_code, SHUTDOWN_crash), 0);
+    EXPECT_EQ(dom->state(), DomainState::running) << "recording the code does not stop the domain";
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, SHUTDOWN_poweroff), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::crash);
+}
+
+TEST_F(SchedOp, FirstShutdownCodeSticks) {
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown_code, SHUTDOWN_suspend), 0);
+    EXPECT_EQ(shutdown_with(*v1, SCHEDOP_shutdown_code, SHUTDOWN_reboot), 0);
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, SHUTDOWN_poweroff), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::suspend);
+}
+
+TEST_F(SchedOp, ShutdownCodeWithUnreadableArgumentIsEfault) {
+    EXPECT_EQ(op(*v0, SCHEDOP_shutdown_code, 0xffffffff86000000), -XEN_EFAULT);
+    EXPECT_FALSE(dom->has_shutdown_code());
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown, SHUTDOWN_reboot), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::reboot);
+}
+
+TEST_F(SchedOp, ControlDomainShutsAnotherDomainDown) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(remote(*d0->vcpu(VcpuId(0)), 1, SHUTDOWN_poweroff), 0);
+    EXPECT_EQ(dom->state(), DomainState::shutdown);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::poweroff);
+    EXPECT_EQ(d0->state(), DomainState::running);
+    EXPECT_TRUE(fake_pv::happened("shutdown d1 0"));
+}
+
+TEST_F(SchedOp, RemoteShutdownOfAnUnknownDomainIsEsrch) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(remote(*d0->vcpu(VcpuId(0)), 7, SHUTDOWN_poweroff), -XEN_ESRCH);
+    EXPECT_EQ(remote(*v0, 7, SHUTDOWN_poweroff), -XEN_ESRCH) << "the lookup comes before the permission check";
+}
+
+TEST_F(SchedOp, RemoteShutdownFromAnOrdinaryDomainIsEperm) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(remote(*v0, 0, SHUTDOWN_poweroff), -XEN_EPERM);
+    EXPECT_EQ(remote(*v0, 1, SHUTDOWN_poweroff), -XEN_EPERM) << "itself included";
+    EXPECT_EQ(d0->state(), DomainState::running);
+    EXPECT_EQ(dom->state(), DomainState::running);
+}
+
+TEST_F(SchedOp, RemoteShutdownWithUnreadableArgumentIsEfault) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(op(*d0->vcpu(VcpuId(0)), SCHEDOP_remote_shutdown, 0xffffffff86000000), -XEN_EFAULT);
+    EXPECT_EQ(dom->state(), DomainState::running);
+}
+
+TEST_F(SchedOp, UnknownCommandsAreEnosys) {
+    for (int cmd : {8, 100, -1}) EXPECT_EQ(op(*v0, cmd), -XEN_ENOSYS) << cmd;
+    EXPECT_EQ(dom->state(), DomainState::running);
+}
+
+TEST_F(SchedOp, CommandIsAnInt) {
+    EXPECT_EQ(call(*v0, __HYPERVISOR_sched_op, (uint64_t{1} << 32) | SCHEDOP_yield, 0), 0);
+    EXPECT_TRUE(fake_pv::happened("yield"));
+}
+
+}  // namespace
