@@ -54,6 +54,8 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     auto si = mm_.alloc_zeroed();
     if (!si) return kstd::unexpected(DomainError::out_of_memory);
     shared_info_mfn_ = *si;
+    // The guest maps its shared_info page; it has no place in the guest's pseudo-physical map.
+    if (FrameTable* t = mm_.table()) t->assign(*si, id_, FrameTable::M2P_INVALID);
     shared_ = static_cast<shared_info*>(mm_.map(*si));
     ++frames_held_;
 
@@ -72,6 +74,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         auto m = mm_.alloc_zeroed();
         if (!m) return kstd::unexpected(DomainError::out_of_memory);
         p2m_[pfn] = *m;
+        if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
         nr_pages_ = pfn + 1;
         ++frames_held_;
     }
@@ -79,11 +82,18 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
 }
 
 void Domain::release() {
-    for (uint64_t pfn = 0; pfn < nr_pages_; ++pfn) mm_.free(p2m_[pfn]);
+    FrameTable* t = mm_.table();
+    for (uint64_t pfn = 0; pfn < nr_pages_; ++pfn) {
+        if (t) t->release(p2m_[pfn]);
+        mm_.free(p2m_[pfn]);
+    }
     nr_pages_ = 0;
     for (unsigned i = 0; i < nr_vcpus_; ++i) mm_.destroy(vcpus_[i]);
     nr_vcpus_ = 0;
-    if (shared_) mm_.free(shared_info_mfn_);
+    if (shared_) {
+        if (t) t->release(shared_info_mfn_);
+        mm_.free(shared_info_mfn_);
+    }
     shared_ = nullptr;
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
     p2m_ = nullptr;

@@ -53,6 +53,8 @@ public:
 
     uint64_t free_frames() const;
     uint64_t total_frames() const;
+    // Frames at or above this are never managed.
+    Mfn max_mfn() const { return Mfn(max_mfn_); }
     // Walks the free lists and checks them against the metadata and the count; for tests
     // and self-tests. Linear in the number of free blocks.
     bool check_consistency() const;

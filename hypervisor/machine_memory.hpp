@@ -6,6 +6,7 @@
 #include <new>
 
 #include "frame_allocator.hpp"
+#include "frame_table.hpp"
 #include "kstd/expected.hpp"
 #include "types.hpp"
 
@@ -36,6 +37,10 @@ public:
 
     uint64_t free_frames() const { return frames_.free_frames(); }
 
+    // Ownership and types of frames, when the hypervisor keeps them (host tests may not).
+    FrameTable* table() const { return table_; }
+    void set_table(FrameTable* t) { table_ = t; }
+
     static constexpr unsigned order_for(uint64_t bytes) {
         unsigned order = 0;
         while ((PAGE_SIZE << order) < bytes) ++order;
@@ -45,4 +50,5 @@ public:
 private:
     FrameAllocator& frames_;
     uintptr_t offset_;
+    FrameTable* table_ = nullptr;
 };

@@ -20,6 +20,10 @@ void write_gs_base_kernel(Vcpu& v, uint64_t base);
 void load_user_gs_selector(Vcpu& v, uint16_t selector);
 // Hardware CR0.TS for the running vCPU.
 void set_fpu_trap(bool on);
+// TLB maintenance after v's domain changed its mappings. (Every vCPU of a domain runs on
+// one CPU so far; flushing there is enough.)
+void flush_tlb(Vcpu& v);
+void invalidate_page(Vcpu& v, uint64_t va);
 // A debug register of the running vCPU (DR0-3, DR6, DR7; values already validated).
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value);
 

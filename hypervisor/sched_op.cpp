@@ -1,5 +1,6 @@
 // sched_op: a vCPU's requests to the scheduler and the domain's shutdown.
 #include <xen/errno.h>
+#include <xen/event_channel.h>
 #include <xen/sched.h>
 #include <xen/xen.h>
 
@@ -18,6 +19,32 @@ long block(Vcpu& v) {
     info->evtchn_upcall_mask = 0;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!info->evtchn_upcall_pending) sched::block(v);
+    return 0;
+}
+
+// 1 if the port is pending, 0 if not, or an error for a port that cannot be polled. Event
+// channels are not implemented yet: no port of any domain is bound, and polling a port that
+// is out of range or unbound is -EINVAL on Xen too.
+long port_poll(evtchn_port_t) { return -XEN_EINVAL; }
+
+// Waits until one of the ports is pending, an event is due, or the timeout (absolute system
+// time, 0 for none), as Xen's poll does; argument errors in Xen's order.
+long poll(Vcpu& v, Gva arg) {
+    sched_poll p;
+    if (!guest::read(arg, p)) return -XEN_EFAULT;
+    if (p.nr_ports > 128) return -XEN_EINVAL;
+    uint64_t list = reinterpret_cast<uint64_t>(p.ports.p);
+    if (!guest::range_ok(Gva(list), size_t(p.nr_ports) * sizeof(evtchn_port_t))) return -XEN_EFAULT;
+    vcpu_info* info = v.info();
+    if (info->evtchn_upcall_pending && !info->evtchn_upcall_mask) return 0;
+    for (uint32_t i = 0; i < p.nr_ports; ++i) {
+        evtchn_port_t port;
+        if (!guest::read(Gva(list + i * sizeof port), port)) return -XEN_EFAULT;
+        long rc = port_poll(port);
+        if (rc) return rc > 0 ? 0 : rc;
+    }
+    if (p.timeout) sched::block_until(v, p.timeout);
+    else sched::block(v);
     return 0;
 }
 
@@ -53,7 +80,8 @@ long do_sched_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         return 0;
     }
     case SCHEDOP_remote_shutdown: return remote_shutdown(v, arg);
-    // poll, watchdog and pin_override come with event channels and the credit scheduler.
+    case SCHEDOP_poll: return poll(v, arg);
+    // watchdog and pin_override come with the credit scheduler.
     default: return -XEN_ENOSYS;
     }
 }

@@ -22,6 +22,9 @@ void wake(Vcpu& v);
 void yield(Vcpu& v);
 // The running vCPU waits for an event.
 void block(Vcpu& v);
+// The same, but it also wakes at system time deadline_ns (nanoseconds since boot) if no event
+// came first; a deadline already past wakes it at once.
+void block_until(Vcpu& v, uint64_t deadline_ns);
 // Takes every vCPU of d off the run queues and off the CPUs (they are marked dead).
 void stop_domain(Domain& d);
 

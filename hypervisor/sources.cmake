@@ -11,6 +11,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/frame_allocator.cpp
+    hypervisor/frame_table.cpp
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
@@ -20,6 +21,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/object_cache.cpp
     hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
+    hypervisor/pv_mm.cpp
     hypervisor/pv_debugreg.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp

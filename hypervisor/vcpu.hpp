@@ -10,6 +10,7 @@
 #include <arch/frame.hpp>
 
 #include "kstd/list.hpp"
+#include "timer_queue.hpp"
 #include "types.hpp"
 
 struct vcpu_info;
@@ -66,6 +67,7 @@ public:
     CpuId cpu{0};                 // the physical CPU whose run queue holds this vCPU
     kstd::ListNode run_link;      // on that run queue while runnable
     bool on_cpu = false;          // its state is loaded on its CPU (set and cleared by that CPU)
+    Timer wakeup;                 // ends a block or poll with a timeout
 
     arch::ExceptionFrame regs{};  // guest registers while off-CPU
     bool kernel_mode = true;

@@ -27,14 +27,13 @@ void fill(char (&dst)[N], const char* s) {
     for (; i < N; ++i) dst[i] = 0;
 }
 
-// XENFEAT_* bits of submap 0: only what Kestrel implements for this domain.
-uint32_t features(const Domain& d) {
+}  // namespace
+
+uint32_t features(bool privileged) {
     uint32_t bits = 1u << XENFEAT_direct_mapped;  // a PV guest sees machine frames
-    if (d.privileged()) bits |= 1u << XENFEAT_dom0;
+    if (privileged) bits |= 1u << XENFEAT_dom0;
     return bits;
 }
-
-}  // namespace
 
 void set_command_line(kstd::StringView s) {
     size_t n = s.size() < sizeof command_line - 1 ? s.size() : sizeof command_line - 1;
@@ -81,7 +80,7 @@ long do_xen_version(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         xen_feature_info_t fi;
         if (!guest::read(arg, fi)) return -XEN_EFAULT;
         if (fi.submap_idx != 0) return -XEN_EINVAL;
-        fi.submap = features(v.domain());
+        fi.submap = features(v.domain().privileged());
         return guest::write(arg, fi) ? 0 : -XEN_EFAULT;
     }
     case XENVER_pagesize: return arg.raw() ? -XEN_EINVAL : long(PAGE_SIZE);

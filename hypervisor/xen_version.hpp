@@ -11,6 +11,9 @@ constexpr const char* EXTRA = ".0-kestrel";  // at most 15 characters: xen_extra
 constexpr const char* CHANGESET = "Kestrel 0.1";
 constexpr const char* CAPABILITIES = "xen-3.0-x86_64";  // 64-bit PV guests only, so far
 
+// XENFEAT_* bits of submap 0: only what Kestrel implements, for a PV domain.
+uint32_t features(bool privileged);
+
 // The hypervisor's command line, for XENVER_commandline (set once at boot).
 void set_command_line(kstd::StringView s);
 

@@ -156,6 +156,9 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
     arch::wrmsr(msr::GS_BASE, mine);
 }
 
+void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
+
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value) {
     if (reg == 7) load_debugregs(v);
     else write_dr(reg, value);

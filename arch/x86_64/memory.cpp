@@ -79,6 +79,18 @@ MachineMemory& machine() {
     return m;
 }
 
+void init_frame_table() {
+    static FrameTable table;
+    uint64_t nr = allocator.max_mfn().raw();
+    auto* info = static_cast<PageInfo*>(alloc_zeroed(nr * sizeof(PageInfo)));
+    auto* m2p = static_cast<uint64_t*>(alloc_zeroed(nr * sizeof(uint64_t)));
+    table.init(info, m2p, nr);
+    size_t m2p_pages = (nr * sizeof(uint64_t) + PAGE_SIZE - 1) / PAGE_SIZE;
+    if (layout::M2P_BASE + m2p_pages * PAGE_SIZE > layout::M2P_END) panic("machine-to-phys table too large");
+    paging::map_guest_readonly(layout::M2P_BASE, paging::virt_to_phys(m2p), m2p_pages);
+    machine().set_table(&table);
+}
+
 void* alloc_zeroed(size_t bytes) {
     auto m = allocator.alloc(order_for(bytes));
     if (!m) panic("out of memory allocating {} bytes", bytes);

@@ -22,6 +22,8 @@ void init(MemoryMap& map);
 FrameAllocator& frames();
 // Frames with their direct-map access, for domains and other whole-page objects.
 MachineMemory& machine();
+// The frame table and the guest-visible machine-to-phys table (after init).
+void init_frame_table();
 // A page-source for object caches, backed by the frame allocator through the direct map.
 PageSource& page_source();
 

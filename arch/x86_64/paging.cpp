@@ -49,12 +49,14 @@ Paddr new_table() {
     return pa;
 }
 
-// Returns the table at `level` (1 = page table) that covers va, creating tables above it.
-uint64_t* walk_create(uint64_t va, unsigned level) {
+// Returns the table at `level` (1 = page table) that covers va, creating tables above it;
+// `path` adds entry bits on the way (PTE_US for the one area guests may read).
+uint64_t* walk_create(uint64_t va, unsigned level, uint64_t path = 0) {
     uint64_t* t = table_at(root_pa);
     for (unsigned l = 4; l > level; --l) {
         uint64_t& e = t[index_at(va, l)];
         if (!(e & PTE_P)) e = new_table().raw() | PTE_P | PTE_RW;
+        e |= path;
         if (e & PTE_PS) panic("paging: {:#x} is inside a large page at level {}", va, l);
         t = table_at(Paddr(e & PTE_ADDR));
     }
@@ -161,6 +163,14 @@ void* map_io(Paddr pa, size_t size, Cache cache) {
     map_range(va, first, len, flags, false);
     io_next += len;
     return reinterpret_cast<void*>(va + (pa.raw() - first));
+}
+
+void map_guest_readonly(uint64_t va, Paddr first, size_t n) {
+    constexpr uint64_t PTE_US = bit(2);
+    for (size_t i = 0; i < n; ++i)
+        walk_create(va + i * SIZE_4K, 1, PTE_US)[index_at(va + i * SIZE_4K, 1)] =
+            (first.raw() + i * SIZE_4K) | PTE_P | PTE_US | PTE_G | nx;
+    counters.pages_4k += n;
 }
 
 void map_frames(uint64_t va, Paddr first, size_t n) {

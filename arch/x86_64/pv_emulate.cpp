@@ -64,8 +64,12 @@ bool soft_interrupt(Vcpu& v, arch::ExceptionFrame& f) {
 void bounce_or_crash(Vcpu& v, arch::ExceptionFrame& f) {
     bool ec = has_error_code(f.vector);
     if (pv::queue_exception(v, uint8_t(f.vector), ec, uint32_t(f.error_code))) return;
-    domain_control::crash(v, "{} at rip {:#x} (error {:#x}) with no handler in the guest's trap table",
-                          arch::exception_name(f.vector), f.rip, f.error_code);
+    if (f.vector == pv::vector::PF)
+        domain_control::crash(v, "#PF at rip {:#x} for address {:#x} (error {:#x}) with no handler in the guest's trap table",
+                              f.rip, v.info()->arch.cr2, f.error_code);
+    else
+        domain_control::crash(v, "{} at rip {:#x} (error {:#x}) with no handler in the guest's trap table",
+                              arch::exception_name(f.vector), f.rip, f.error_code);
 }
 
 }  // namespace
@@ -80,10 +84,15 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         asm volatile("mov %0, %%db6" ::"r"(uint64_t{0xffff0ff0}));
         break;
     }
-    case pv::vector::PF:
+    case pv::vector::PF: {
         // The guest's handler reads the faulting address here, not from CR2.
         v.info()->arch.cr2 = arch::read_cr2();
+        // The hardware saw ring 3 either way; the guest is told whether its kernel or its
+        // user space faulted, as Xen does.
+        constexpr uint64_t PFEC_USER = 4;
+        f.error_code = v.kernel_mode ? (f.error_code & ~PFEC_USER) : (f.error_code | PFEC_USER);
         break;
+    }
     case pv::vector::UD:
         if (v.kernel_mode && is_forced_cpuid(f)) {
             emulate_cpuid(v, f);

@@ -66,7 +66,9 @@ void start(Vcpu& v, CpuId cpu) {
 }
 
 void wake(Vcpu& v) {
-    if (v.state == VcpuState::blocked) enqueue(v);
+    if (v.state != VcpuState::blocked) return;
+    timer::cancel(v.wakeup);
+    enqueue(v);
 }
 
 void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
@@ -74,6 +76,13 @@ void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;
     arch::this_cpu().need_resched.store(true);
+}
+
+void block_until(Vcpu& v, uint64_t deadline_ns) {
+    block(v);
+    v.wakeup.callback = [](Timer&, void* data) { wake(*static_cast<Vcpu*>(data)); };
+    v.wakeup.data = &v;
+    timer::arm(v.wakeup, deadline_ns);
 }
 
 void stop_domain(Domain& d) {

@@ -194,6 +194,7 @@ extern "C" [[noreturn]] void kestrel_main(uint32_t magic, uint32_t info_pa) {
     parse_boot_info(magic, info_pa);
     build_memory_map();
     memory::init(memory_map);
+    memory::init_frame_table();
     move_to_guarded_stacks(bsp);
     run_on_stack(bsp.stack_top, boot_continue);
 }

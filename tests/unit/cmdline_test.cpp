@@ -133,10 +133,22 @@ TEST(Cmdline, FlagsAndTestOptions) {
 
 TEST(Cmdline, UnknownOptionsWarnAndParsingGoesOn) {
     kstd::Diagnostics diag;
-    Options o = parse("frobnicate=3 dom0_mem=512M maxcpus=3", diag);
+    Options o = parse("frobnicate=3 dom0_vcpus_pin maxcpus=3", diag);
     EXPECT_EQ(o.max_cpus, 3u);
     EXPECT_TRUE(diag.contains("unknown option 'frobnicate' ignored"));
-    EXPECT_TRUE(diag.contains("unknown option 'dom0_mem' ignored"));
+    EXPECT_TRUE(diag.contains("unknown option 'dom0_vcpus_pin' ignored"));
+}
+
+TEST(Cmdline, Dom0MemoryAndVcpus) {
+    kstd::Diagnostics diag;
+    Options o = parse("dom0_mem=512M dom0_max_vcpus=4", diag);
+    EXPECT_EQ(o.dom0_mem, 512ull << 20);
+    EXPECT_EQ(o.dom0_max_vcpus, 4u);
+    EXPECT_EQ(diag.count(), 0u);
+    o = parse("dom0_mem=0 dom0_mem=12x dom0_max_vcpus=0 dom0_max_vcpus=33", diag);
+    EXPECT_EQ(o.dom0_mem, 0u);
+    EXPECT_EQ(o.dom0_max_vcpus, 0u);
+    EXPECT_EQ(diag.count(), 4u);
 }
 
 TEST(Cmdline, WhitespaceRunsAndImagePath) {

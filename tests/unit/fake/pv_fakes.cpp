@@ -57,6 +57,8 @@ void set_fpu_trap(bool on) {
     fake_pv::record().fpu_trap = on;
     note(on ? "ts on" : "ts off");
 }
+void flush_tlb(Vcpu&) { note("flush tlb"); }
+void invalidate_page(Vcpu&, uint64_t va) { note("invlpg " + hex(va)); }
 void write_debugreg(Vcpu&, unsigned reg, uint64_t value) { note("dr" + std::to_string(reg) + " " + hex(value)); }
 }  // namespace pv_arch
 
@@ -69,6 +71,10 @@ void yield(Vcpu&) { note("yield"); }
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;
     note("block");
+}
+void block_until(Vcpu& v, uint64_t deadline) {
+    v.state = VcpuState::blocked;
+    note("block until " + std::to_string(deadline));
 }
 void stop_domain(Domain&) { note("stop domain"); }
 }  // namespace sched

@@ -13,6 +13,8 @@
 
 namespace layout {
 
+constexpr uint64_t M2P_BASE = 0xffff800000000000;  // MACH2PHYS_VIRT_START: read-only for guests
+constexpr uint64_t M2P_END = 0xffff804000000000;
 constexpr uint64_t IMAGE_OFFSET = 0xffff828000000000;
 constexpr uint64_t IO_WINDOW_BASE = 0xffff82c000000000;
 constexpr uint64_t IO_WINDOW_SIZE = uint64_t{1} << 30;

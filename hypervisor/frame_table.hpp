@@ -1,0 +1,60 @@
+// What every machine frame is used for, so that a PV guest can never map a frame it does not
+// own, nor write to a frame the hardware reads as a page table (Xen's page_info rules):
+//
+//   owner       the domain the frame belongs to, or none
+//   type        none, writable (mapped writable somewhere), or a page-table level (L1..L4);
+//               a frame has one type at a time
+//   type_count  how many references hold that type (writable mappings; uses as a table)
+//
+// A frame can only change type when its type count is zero: a writable mapping of a page
+// table, or a page table of a writably mapped frame, is refused. The table also keeps the
+// machine-to-phys list (one 8-byte guest frame number per machine frame) that PV guests see
+// read-only at the ABI's MACH2PHYS address.
+#pragma once
+
+#include "types.hpp"
+
+enum class PageType : uint8_t { none, writable, l1, l2, l3, l4 };
+
+struct PageInfo {
+    uint16_t owner;
+    PageType type;
+    uint8_t flags;
+    uint32_t type_count;
+};
+static_assert(sizeof(PageInfo) == 8);
+
+class FrameTable {
+public:
+    static constexpr uint16_t NO_OWNER = 0xffff;
+    static constexpr uint64_t M2P_INVALID = ~uint64_t{0};
+
+    // info[] and m2p[] have nr_frames entries each; all frames start unowned.
+    void init(PageInfo* info, uint64_t* m2p, uint64_t nr_frames);
+    bool ready() const { return info_ != nullptr; }
+    uint64_t nr_frames() const { return nr_; }
+
+    bool valid(Mfn m) const { return m.raw() < nr_; }
+    PageInfo& info(Mfn m) { return info_[m.raw()]; }
+    const PageInfo& info(Mfn m) const { return info_[m.raw()]; }
+    bool owned_by(Mfn m, DomId d) const { return valid(m) && info_[m.raw()].owner == d.raw(); }
+
+    // A free frame becomes the domain's (guest frame pfn, or M2P_INVALID for a frame that is
+    // not part of its pseudo-physical memory, like shared_info).
+    void assign(Mfn m, DomId d, uint64_t pfn);
+    // The frame leaves its domain; its type must have no references left.
+    void release(Mfn m);
+
+    // Takes one reference of `type` on a frame; false (nothing changed) when the frame has
+    // another type with references outstanding.
+    bool get_type(Mfn m, PageType type);
+    void put_type(Mfn m);
+
+    void set_m2p(Mfn m, uint64_t pfn) { m2p_[m.raw()] = pfn; }
+    uint64_t m2p(Mfn m) const { return m2p_[m.raw()]; }
+
+private:
+    PageInfo* info_ = nullptr;
+    uint64_t* m2p_ = nullptr;
+    uint64_t nr_ = 0;
+};
