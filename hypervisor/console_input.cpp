@@ -20,12 +20,23 @@ void push(char c) {
     produced.store(p + 1);
 }
 
-size_t pop(char* buf, size_t n) {
+size_t peek(char* buf, size_t n) {
     uint64_t c = consumed.load();
     uint64_t avail = produced.load() - c;
     size_t k = avail < n ? size_t(avail) : n;
     for (size_t i = 0; i < k; ++i) buf[i] = ring[(c + i) % SIZE];
-    consumed.store(c + k);
+    return k;
+}
+
+void consume(size_t n) {
+    uint64_t c = consumed.load();
+    uint64_t avail = produced.load() - c;
+    consumed.store(c + (avail < n ? avail : n));
+}
+
+size_t pop(char* buf, size_t n) {
+    size_t k = peek(buf, n);
+    consume(k);
     return k;
 }
 

@@ -11,6 +11,10 @@ namespace console_input {
 void push(char c);
 // Moves up to n waiting characters to buf; returns how many.
 size_t pop(char* buf, size_t n);
+// Copies up to n waiting characters to buf without taking them; returns how many.
+size_t peek(char* buf, size_t n);
+// Takes n characters (at most those waiting).
+void consume(size_t n);
 // Characters waiting.
 size_t pending();
 uint64_t dropped();

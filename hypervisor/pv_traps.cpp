@@ -37,7 +37,10 @@ bool queue_exception(Vcpu& v, uint8_t vec, bool has_error_code, uint32_t error_c
 bool queue_callback(Vcpu& v, unsigned type) {
     const GuestCallback& c = v.callbacks[type];
     if (!c.address) return false;
-    v.bounce = PendingBounce{true, 0, false, 0, c.address, (c.flags & CALLBACKF_mask_events) != 0};
+    // The event upcall always masks events (Xen's TBF_INTERRUPT); the failsafe callback masks
+    // them when registered with CALLBACKF_mask_events.
+    bool mask = type == CALLBACKTYPE_event || (c.flags & CALLBACKF_mask_events) != 0;
+    v.bounce = PendingBounce{true, 0, false, 0, c.address, mask};
     return true;
 }
 
@@ -95,8 +98,8 @@ bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
 void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat) {
     const GuestCallback& cb = v.callbacks[compat ? CALLBACKTYPE_syscall32 : CALLBACKTYPE_syscall];
     if (cb.address) {
-        bool mask = compat ? (cb.flags & CALLBACKF_mask_events) != 0 : v.syscall_disables_events;
-        v.bounce = PendingBounce{true, 0, false, 0, cb.address, mask};
+        // Both SYSCALL flavours mask events as VGCF_syscall_disables_events says, as on Xen.
+        v.bounce = PendingBounce{true, 0, false, 0, cb.address, v.syscall_disables_events};
         if (deliver_bounce(v, regs)) regs.rflags &= ~RFLAGS_DF;  // the PV ABI's fixed SYSCALL mask
         return;
     }
@@ -163,10 +166,9 @@ long register_callback(Vcpu& v, const callback_register& reg) {
         v.syscall_disables_events = (reg.flags & CALLBACKF_mask_events) != 0;
         return 0;
     case CALLBACKTYPE_nmi:
-        // NMIs are delivered to the control domain's first vCPU only (it owns the machine's
-        // NMI sources), as on Xen.
-        if (!v.domain().privileged() || v.id().raw() != 0) return -XEN_EINVAL;
-        v.callbacks[reg.type] = GuestCallback{reg.address, 0};
+        // As on Xen, the NMI callback is the trap-table entry of vector 2, entered with
+        // events masked. (Only the hardware domain's vCPU 0 ever receives an NMI.)
+        v.traps[vector::NMI] = GuestTrap{reg.address, FLAT_KERNEL_CS, 4};
         return 0;
     default:
         return -XEN_ENOSYS;
@@ -201,7 +203,7 @@ long do_callback_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         case CALLBACKTYPE_sysenter:
             return -XEN_EINVAL;  // these stay registered for the guest's lifetime
         case CALLBACKTYPE_nmi:
-            v.callbacks[CALLBACKTYPE_nmi] = GuestCallback{};
+            v.traps[pv::vector::NMI] = GuestTrap{};
             return 0;
         default:
             return -XEN_ENOSYS;
