@@ -4,6 +4,12 @@
 // #GP(0) to it. From guest user mode every one of them is a #GP(0).
 //   kernel: cli/sti (virtual IOPL 0), hlt, in/out, wrmsr/rdmsr of an MSR that does not exist,
 //           lgdt and mov to cr3 -> #GP(0); mov from cr0 is emulated (TS from fpu_taskswitch).
+// With PHYSDEVOP_set_iopl the virtual IOPL changes that: at IOPL >= 1 the kernel's in/out are
+// emulated (ports the domain may not use read as all ones and writes to them are dropped - the
+// hypervisor's own UART among them) and cli/sti are accepted but ignored (the event mask does
+// not change); user mode needs IOPL 3.
+#include <xen/errno.h>
+#include <xen/physdev.h>
 #include <xen/xen.h>
 
 #include "runtime/console.hpp"
@@ -118,4 +124,79 @@ TEST(rdtsc_works_in_both_modes)
         0);
     EXPECT_EQ(run.how, kt::caught_syscall);
     EXPECT_GE(run.value, (static_cast<std::uint64_t>(hi) << 32) | lo);
+}
+
+namespace {
+
+long set_iopl(std::uint32_t level)
+{
+    physdev_set_iopl_t a{};
+    a.iopl = level;
+    return kt::hypercall(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, kt::arg(&a));
+}
+
+// COM1, which the hypervisor keeps for its console.
+constexpr std::uint16_t com1 = 0x3f8;
+
+std::uint64_t user_inb_80(std::uint64_t)
+{
+    std::uint8_t v;
+    asm volatile("inb $0x80, %0" : "=a"(v));
+    return v;
+}
+
+} // namespace
+
+TEST(set_iopl_argument_errors)
+{
+    EXPECT_EQ(set_iopl(4), -XEN_EINVAL);
+    EXPECT_EQ(set_iopl(0xffffffffu), -XEN_EINVAL);
+    EXPECT_EQ(kt::hypercall(__HYPERVISOR_physdev_op, PHYSDEVOP_set_iopl, 0x1000), -XEN_EFAULT);
+}
+
+TEST(iopl1_lets_the_kernel_do_port_io)
+{
+    ASSERT_EQ(set_iopl(1), 0);
+    kt::TrapRecord r;
+    std::uint8_t v = 0;
+    EXPECT_EQ(kt::catch_trap([&] { asm volatile("inb $0x80, %0" : "=a"(v)); }, r), kt::caught_none);
+    EXPECT_EQ(kt::catch_trap([] { asm volatile("outb %0, $0x80" : : "a"(std::uint8_t{0x5a})); }, r), kt::caught_none);
+    // Not for user mode: its CPL 3 is above IOPL 1.
+    const kt::UserRun run = kt::run_user(user_inb_80, 0);
+    EXPECT_EQ(run.how, kt::caught_trap);
+    EXPECT_EQ(run.trap.vector, 13u);
+    EXPECT_EQ(set_iopl(0), 0);
+    EXPECT_EQ(kt::catch_trap([&] { asm volatile("inb $0x80, %0" : "=a"(v)); }, r), kt::caught_trap);
+    EXPECT_EQ(r.vector, 13u);
+}
+
+TEST(iopl_cli_sti_are_ignored)
+{
+    ASSERT_EQ(set_iopl(1), 0);
+    kt::TrapRecord r;
+    EXPECT_EQ(kt::catch_trap([] { asm volatile("sti"); }, r), kt::caught_none);
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_mask, 1u);  // sti did not unmask events
+    kt::vcpu0()->evtchn_upcall_mask = 0;
+    EXPECT_EQ(kt::catch_trap([] { asm volatile("cli"); }, r), kt::caught_none);
+    const std::uint8_t after_cli = kt::vcpu0()->evtchn_upcall_mask;
+    kt::vcpu0()->evtchn_upcall_mask = 1;
+    EXPECT_EQ(after_cli, 0u);  // nor did cli mask them
+    EXPECT_EQ(set_iopl(0), 0);
+}
+
+TEST(hypervisor_uart_is_off_limits)
+{
+    ASSERT_EQ(set_iopl(3), 0);
+    kt::TrapRecord r;
+    std::uint8_t lsr = 0;
+    EXPECT_EQ(kt::catch_trap([&] { asm volatile("inb %1, %0" : "=a"(lsr) : "d"(static_cast<std::uint16_t>(com1 + 5))); }, r),
+              kt::caught_none);
+    EXPECT_EQ(lsr, 0xffu);  // a port the domain may not use reads as all ones
+    // Written byte by byte to the data port: the harness fails the run if it shows up.
+    for (const char* p = "KT-UART-LEAK\n"; *p != '\0'; ++p)
+        kt::catch_trap([p] { asm volatile("outb %0, %1" : : "a"(*p), "d"(com1)); }, r);
+    // With IOPL 3 user mode may do port I/O as well.
+    const kt::UserRun run = kt::run_user(user_inb_80, 0);
+    EXPECT_EQ(run.how, kt::caught_syscall);
+    EXPECT_EQ(set_iopl(0), 0);
 }

@@ -142,6 +142,30 @@ TEST(commandline_is_the_hypervisor_command_line)
     EXPECT_TRUE(kt::has_word(line, want));
 }
 
+TEST(build_id)
+{
+    // With a NULL buffer the answer is the id's length (or -ENODATA when the build has none).
+    const long len = kt::xen_version(XENVER_build_id, nullptr);
+    kt::print("build id length: {}\n", len);
+    if (len == -XEN_ENODATA)
+        return;
+    ASSERT_GT(len, 0);
+    ASSERT_LE(len, 64);
+    alignas(xen_build_id_t) static unsigned char raw[sizeof(xen_build_id_t) + 64];
+    auto* id = reinterpret_cast<xen_build_id_t*>(raw);
+    id->len = 0;
+    EXPECT_EQ(kt::xen_version(XENVER_build_id, id), -XEN_EINVAL);
+    id->len = static_cast<std::uint32_t>(len - 1);
+    EXPECT_EQ(kt::xen_version(XENVER_build_id, id), -XEN_ENOBUFS);
+    id->len = 64;
+    EXPECT_EQ(kt::xen_version(XENVER_build_id, id), len);
+    unsigned nonzero = 0;
+    for (long i = 0; i < len; ++i)
+        nonzero += raw[sizeof(xen_build_id_t) + i] != 0;
+    EXPECT_GT(nonzero, 0u);
+    EXPECT_EQ(kt::xen_version(XENVER_build_id, kt::bad<char>(kt::bad_pointers[0])), -XEN_EFAULT);
+}
+
 TEST(unknown_subops_are_enosys)
 {
     std::uint64_t buf[8] = {};
