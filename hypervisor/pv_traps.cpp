@@ -168,7 +168,7 @@ long register_callback(Vcpu& v, const callback_register& reg) {
     case CALLBACKTYPE_nmi:
         // As on Xen, the NMI callback is the trap-table entry of vector 2, entered with
         // events masked. (Only the hardware domain's vCPU 0 ever receives an NMI.)
-        v.traps[vector::NMI] = GuestTrap{reg.address, FLAT_KERNEL_CS, 4};
+        v.traps[pv::vector::NMI] = GuestTrap{reg.address, FLAT_KERNEL_CS, 4};
         return 0;
     default:
         return -XEN_ENOSYS;
