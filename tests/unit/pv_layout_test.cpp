@@ -31,6 +31,8 @@ std::string error_of(const pv::LayoutInput& in) {
     return l ? "" : l.error().what;
 }
 
+// Also checked against Xen 4.17.7 booting the test fixture kernel (elf_image_builder.hpp) as
+// dom0 with dom0_mem=64M: the same regions, "Dom0 alloc.: c000000->e000000" (8192 pages).
 TEST(PvLayout, LinuxDom0WithSeparateP2mAndUnmappedInitrd) {
     auto r = pv::compute_layout(linux_dom0());
     ASSERT_TRUE(r.has_value()) << r.error().what;
@@ -63,6 +65,33 @@ TEST(PvLayout, LinuxDom0WithSeparateP2mAndUnmappedInitrd) {
     EXPECT_EQ(l.p2m_pages, 128u);
     EXPECT_EQ(l.p2m_table_frames, 3u);  // a new L3 (slot 1), L2 and L1
     EXPECT_EQ(l.total_pfns, 0x2002u + 131);
+}
+
+// The same inputs as a small test guest booted as dom0 (dom0_mem=64M) on Xen 4.17.7 with a
+// 12345-byte initrd; expected values are what Xen printed in its VIRTUAL MEMORY ARRANGEMENT
+// (its start_info end adds the 40-byte dom0_vga_console_info) and its allocation (4 MiB).
+TEST(PvLayout, MatchesXen417ForASmallDom0) {
+    pv::LayoutInput in{};
+    in.virt_base = Gva(0xffffffff80000000);
+    in.kernel_start = Gva(0xffffffff80000000);
+    in.kernel_end = Gva(0xffffffff800172d1);
+    in.initrd_bytes = 12345;
+    in.nr_pages = 16384;
+    auto r = pv::compute_layout(in);
+    ASSERT_TRUE(r.has_value()) << r.error().what;
+    EXPECT_EQ(r->initrd.start, Gva(0xffffffff80018000));
+    EXPECT_EQ(r->initrd.end, Gva(0xffffffff8001b039));
+    EXPECT_EQ(r->p2m.start, Gva(0xffffffff8001c000));
+    EXPECT_EQ(r->p2m.end, Gva(0xffffffff8003c000));
+    EXPECT_EQ(r->start_info.start, Gva(0xffffffff8003c000));
+    EXPECT_EQ(r->start_info.end + 40, Gva(0xffffffff8003c4b8));
+    EXPECT_EQ(r->page_tables.start, Gva(0xffffffff8003d000));
+    EXPECT_EQ(r->page_tables.end, Gva(0xffffffff80042000));
+    EXPECT_EQ(r->stack.start, Gva(0xffffffff80042000));
+    EXPECT_EQ(r->stack.end, Gva(0xffffffff80043000));
+    EXPECT_EQ(r->v_end, Gva(0xffffffff80400000));
+    EXPECT_EQ(r->chunk_pages, 1024u);                        // "Dom0 alloc.: f000000->f400000"
+    EXPECT_EQ(in.nr_pages - r->chunk_pages - r->initrd_pages, 15356u);  // "(15356 pages to be allocated)"
 }
 
 TEST(PvLayout, StoreAndConsolePagesFollowStartInfo) {
