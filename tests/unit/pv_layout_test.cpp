@@ -32,7 +32,8 @@ std::string error_of(const pv::LayoutInput& in) {
 }
 
 // Also checked against Xen 4.17.7 booting the test fixture kernel (elf_image_builder.hpp) as
-// dom0 with dom0_mem=64M: the same regions, "Dom0 alloc.: c000000->e000000" (8192 pages).
+// dom0 (dom0_mem=64M, a 12345-byte initrd): the same kernel, start_info, page-table, stack
+// and total ranges, and "Dom0 alloc.: c000000->e000000" (the 8192-page block).
 TEST(PvLayout, LinuxDom0WithSeparateP2mAndUnmappedInitrd) {
     auto r = pv::compute_layout(linux_dom0());
     ASSERT_TRUE(r.has_value()) << r.error().what;
