@@ -22,6 +22,7 @@
 // only the padding after the last descriptor may be cut off by the end of the area.
 #pragma once
 
+#include <cstddef>
 #include <span>
 
 #include "kstd/diagnostics.hpp"
@@ -60,6 +61,9 @@ struct FileHeader {
     uint16_t shstrndx;     // 62: section holding the section names
 };
 static_assert(sizeof(FileHeader) == 64);
+static_assert(offsetof(FileHeader, type) == 16 && offsetof(FileHeader, entry) == 24 && offsetof(FileHeader, phoff) == 32 &&
+              offsetof(FileHeader, shoff) == 40 && offsetof(FileHeader, ehsize) == 52 &&
+              offsetof(FileHeader, phnum) == 56 && offsetof(FileHeader, shstrndx) == 62);
 
 struct ProgramHeader {
     uint32_t type;     // 0: PT_*
@@ -72,6 +76,9 @@ struct ProgramHeader {
     uint64_t align;    // 48
 };
 static_assert(sizeof(ProgramHeader) == 56);
+static_assert(offsetof(ProgramHeader, offset) == 8 && offsetof(ProgramHeader, vaddr) == 16 &&
+              offsetof(ProgramHeader, paddr) == 24 && offsetof(ProgramHeader, filesz) == 32 &&
+              offsetof(ProgramHeader, memsz) == 40 && offsetof(ProgramHeader, align) == 48);
 
 struct SectionHeader {
     uint32_t name;       // 0: offset in the section name table
@@ -86,6 +93,8 @@ struct SectionHeader {
     uint64_t entsize;    // 56
 };
 static_assert(sizeof(SectionHeader) == 64);
+static_assert(offsetof(SectionHeader, type) == 4 && offsetof(SectionHeader, offset) == 24 &&
+              offsetof(SectionHeader, size) == 32 && offsetof(SectionHeader, addralign) == 48);
 
 struct NoteHeader {
     uint32_t namesz;  // 0: name bytes, its NUL included
@@ -93,6 +102,7 @@ struct NoteHeader {
     uint32_t type;    // 8: meaning chosen by the name's owner
 };
 static_assert(sizeof(NoteHeader) == 12);
+static_assert(offsetof(NoteHeader, descsz) == 4 && offsetof(NoteHeader, type) == 8);
 
 // A loadable segment as the program header gives it; offset+filesz lies inside the file.
 struct Segment {
