@@ -48,6 +48,9 @@ struct Catch {
     std::uint64_t rsp;    // 8
     TrapRecord* record;   // 16
 };
+static_assert(__builtin_offsetof(Catch, prev) == 0);
+static_assert(__builtin_offsetof(Catch, rsp) == 8);
+static_assert(__builtin_offsetof(Catch, record) == 16);
 
 inline constexpr int caught_none = 0;     // fn returned normally
 inline constexpr int caught_trap = 1;     // an exception was bounced to us

@@ -18,6 +18,10 @@ struct UserEntry {
     std::uint64_t arg;    // 8
     std::uint64_t stack;  // 16
 };
+// kt_user_enter reads these offsets.
+static_assert(__builtin_offsetof(UserEntry, fn) == 0);
+static_assert(__builtin_offsetof(UserEntry, arg) == 8);
+static_assert(__builtin_offsetof(UserEntry, stack) == 16);
 
 } // namespace
 
