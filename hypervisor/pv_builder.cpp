@@ -212,7 +212,11 @@ Status write_hypercall_page(GuestMemory& mem, const Prepared& p) {
 void fill_start_info(start_info& si, const Prepared& p, const BuildInput& in, const BuildResult& r) {
     const Layout& l = p.layout;
     const DomainParams& d = p.params;
-    kstd::copy_string(si.magic, sizeof si.magic, XEN_START_INFO_MAGIC);
+    // Xen's dom0 builder appends "p" when the kernel declares a PAE mode (Linux says "yes"),
+    // even for a 64-bit kernel; the toolstack never does for 64-bit domUs.
+    const size_t len = kstd::copy_string(si.magic, sizeof si.magic, XEN_START_INFO_MAGIC);
+    if (d.initial_domain && p.notes.pae_mode != xen_notes::PaeMode::none && len + 1 < sizeof si.magic)
+        si.magic[len] = 'p';
     si.nr_pages = d.nr_pages;
     si.shared_info = mfn_to_paddr(d.shared_info_mfn).raw();
     si.flags = d.extra_si_flags;

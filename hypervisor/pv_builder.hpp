@@ -21,6 +21,10 @@
 //  - with INIT_P2M, the p2m list mapped at p2m_base by 4 KiB pages (L3/L2/L1 as needed, leaf
 //    entries also dirty), its frames taken in Xen's order after first_p2m_pfn;
 //  - the hypercall page, start_info, and the p2m list (pfn -> mfn, 8 bytes each, all pages).
+//    start_info.magic is "xen-3.0-x86_64", with a "p" appended for an initial domain whose
+//    kernel has a PAE_MODE note (as dom0_construct_pv writes it; Linux's says "yes"); the
+//    toolstack writes no "p" for 64-bit domUs. first_p2m_pfn is always Xen's frame count
+//    before a separately mapped p2m, nr_p2m_frames that list's frames (0 without INIT_P2M).
 //
 // Kestrel only (Xen would accept): the hypercall page must lie inside the kernel image, where
 // nothing written later can overwrite it.

@@ -231,7 +231,7 @@ TEST(PvBuilder, StartInfoAndRegistersForDom0) {
     Built b = build_ok(mem, dom0_params(0x3000), initrd, "console=hvc0 root=/dev/xvda");
     const pv::Layout& l = b.prepared.layout;
     const start_info si = read_start_info(mem, b.result.l4_mfn, b.result.start_info.raw());
-    EXPECT_STREQ(si.magic, "xen-3.0-x86_64");
+    EXPECT_STREQ(si.magic, "xen-3.0-x86_64p");  // dom0 with a PAE_MODE "yes" note, as Xen writes it
     EXPECT_EQ(si.nr_pages, 0x3000u);
     EXPECT_EQ(si.shared_info, 0x1234000u);
     EXPECT_EQ(si.flags, uint32_t(SIF_PRIVILEGED | SIF_INITDOMAIN | SIF_MOD_START_PFN));
@@ -350,6 +350,7 @@ TEST(PvBuilder, DomUWithMappedInitrdAndP2mInTheArea) {
     EXPECT_EQ(b.result.table_count, l.nr_pt_frames);
 
     const start_info si = read_start_info(mem, l4, l.start_info.start.raw());
+    EXPECT_STREQ(si.magic, "xen-3.0-x86_64");  // the toolstack's string for 64-bit domUs
     EXPECT_EQ(si.flags, 0u);
     EXPECT_EQ(si.nr_pages, 0x2400u);
     EXPECT_EQ(si.shared_info, 0x777000u);
@@ -487,10 +488,12 @@ TEST(PvBuilder, NoHypercallPageNoteLeavesTheKernelAlone) {
     for (const Bytes& n : testelf::linux_notes()) {
         uint32_t t;
         memcpy(&t, n.data() + 8, 4);
-        if (t != XEN_ELFNOTE_HYPERCALL_PAGE) notes.push_back(n);
+        if (t != XEN_ELFNOTE_HYPERCALL_PAGE && t != XEN_ELFNOTE_PAE_MODE) notes.push_back(n);
     }
     FakeMemory mem(0x3000);
     Built b = build_ok(mem, dom0_params(0x3000), {}, "", notes);
+    const start_info si = read_start_info(mem, b.result.l4_mfn, b.result.start_info.raw());
+    EXPECT_STREQ(si.magic, "xen-3.0-x86_64");  // no PAE_MODE note: no "p"
     const Bytes text = testelf::text_bytes(0x3000);
     const auto got = read_va(mem, b.result.l4_mfn, testelf::KERNEL_TEXT, 0x3000);
     EXPECT_TRUE(std::equal(text.begin(), text.end(), got.begin()));
