@@ -20,6 +20,8 @@ void write_gs_base_kernel(Vcpu& v, uint64_t base);
 void load_user_gs_selector(Vcpu& v, uint16_t selector);
 // Hardware CR0.TS for the running vCPU.
 void set_fpu_trap(bool on);
+// Loads the page-table root of v's current mode (after MMUEXT_NEW_BASEPTR).
+void load_page_tables(Vcpu& v);
 // TLB maintenance after v's domain changed its mappings. (Every vCPU of a domain runs on
 // one CPU so far; flushing there is enough.)
 void flush_tlb(Vcpu& v);

@@ -22,6 +22,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
     hypervisor/pv_mm.cpp
+    hypervisor/pv_mmuext.cpp
     hypervisor/pv_debugreg.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp

@@ -157,6 +157,7 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+void load_page_tables(Vcpu& v) { arch::write_cr3(root_of(v).raw()); }
 void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
 
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value) {

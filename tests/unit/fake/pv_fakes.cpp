@@ -58,6 +58,7 @@ void set_fpu_trap(bool on) {
     note(on ? "ts on" : "ts off");
 }
 void flush_tlb(Vcpu&) { note("flush tlb"); }
+void load_page_tables(Vcpu&) { note("load page tables"); }
 void invalidate_page(Vcpu&, uint64_t va) { note("invlpg " + hex(va)); }
 void write_debugreg(Vcpu&, unsigned reg, uint64_t value) { note("dr" + std::to_string(reg) + " " + hex(value)); }
 }  // namespace pv_arch

@@ -1,0 +1,157 @@
+// mmuext_op: page-table roots, pinning, TLB maintenance and whole-page operations, in
+// batches, with Xen's conventions: the batch stops at the first failing operation, whose
+// error is returned; *pdone (if given) counts the operations completed.
+//
+// So far a table can only become a root or be pinned if it is already a validated table of
+// that level (the bootstrap tables, or a table already in use); validating a new tree of
+// guest tables is the PV MMU's next step. TLB flushes are local: every vCPU of a domain runs
+// on one CPU so far.
+#include <xen/errno.h>
+#include <xen/xen.h>
+
+#include "domain.hpp"
+#include "domain_control.hpp"
+#include "guest_access.hpp"
+#include "hypercall.hpp"
+#include "kstd/string.hpp"
+#include "pv_arch.hpp"
+#include "pv_mm.hpp"
+#include "vcpu.hpp"
+
+namespace {
+
+constexpr uint8_t PAGE_PINNED = 1;
+
+PageType pin_type(uint32_t cmd) {
+    switch (cmd) {
+    case MMUEXT_PIN_L1_TABLE: return PageType::l1;
+    case MMUEXT_PIN_L2_TABLE: return PageType::l2;
+    case MMUEXT_PIN_L3_TABLE: return PageType::l3;
+    default: return PageType::l4;
+    }
+}
+
+// A reference of `type` on a frame of d that is already validated as that type.
+bool get_validated(FrameTable& ft, Domain& d, Mfn m, PageType type) {
+    if (!ft.owned_by(m, d.id())) return false;
+    const PageInfo& pi = ft.info(m);
+    if (pi.type != type || pi.type_count == 0) return false;
+    return ft.get_type(m, type);
+}
+
+long pin(FrameTable& ft, Domain& d, Mfn m, PageType type) {
+    if (!get_validated(ft, d, m, type)) return -XEN_EINVAL;
+    PageInfo& pi = ft.info(m);
+    if (pi.flags & PAGE_PINNED) {
+        ft.put_type(m);
+        return -XEN_EINVAL;  // already pinned
+    }
+    pi.flags |= PAGE_PINNED;
+    return 0;
+}
+
+long unpin(FrameTable& ft, Domain& d, Mfn m) {
+    if (!ft.owned_by(m, d.id())) return -XEN_EINVAL;
+    PageInfo& pi = ft.info(m);
+    if (!(pi.flags & PAGE_PINNED)) return -XEN_EINVAL;
+    pi.flags &= ~PAGE_PINNED;
+    ft.put_type(m);
+    return 0;
+}
+
+// Switches one of v's roots (kernel or user) to m, or clears the user root with 0.
+long new_root(FrameTable& ft, Vcpu& v, Mfn m, bool user) {
+    Mfn& root = user ? v.cr3_user : v.cr3_kernel;
+    if (m == root) return 0;
+    if (!(user && m == Mfn(0)) && !get_validated(ft, v.domain(), m, PageType::l4)) return -XEN_EINVAL;
+    Mfn old = root;
+    root = m;
+    if (old != Mfn(0)) ft.put_type(old);
+    if (!user) pv_arch::load_page_tables(v);
+    return 0;
+}
+
+bool writable_frame(FrameTable& ft, Domain& d, Mfn m) { return ft.owned_by(m, d.id()) && ft.get_type(m, PageType::writable); }
+
+long clear_page(FrameTable& ft, Domain& d, Mfn m) {
+    if (!writable_frame(ft, d, m)) return -XEN_EINVAL;
+    memset(d.machine().map(m), 0, PAGE_SIZE);
+    ft.put_type(m);
+    return 0;
+}
+
+long copy_page(FrameTable& ft, Domain& d, Mfn dst, Mfn src) {
+    if (!ft.owned_by(src, d.id())) return -XEN_EINVAL;
+    if (!writable_frame(ft, d, dst)) return -XEN_EINVAL;
+    memcpy(d.machine().map(dst), d.machine().map(src), PAGE_SIZE);
+    ft.put_type(dst);
+    return 0;
+}
+
+// The vCPU mask of a MULTI operation must be readable (its bits say which vCPUs to flush).
+bool read_vcpumask(uint64_t ptr) {
+    uint64_t mask;
+    return guest::read(Gva(ptr), mask);
+}
+
+long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
+    Domain& d = v.domain();
+    Mfn m(op.arg1.mfn);
+    switch (op.cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE: return pin(ft, d, m, pin_type(op.cmd));
+    case MMUEXT_UNPIN_TABLE: return unpin(ft, d, m);
+    case MMUEXT_NEW_BASEPTR: return new_root(ft, v, m, false);
+    case MMUEXT_NEW_USER_BASEPTR: return new_root(ft, v, m, true);
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_ALL: pv_arch::flush_tlb(v); return 0;
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_ALL:
+        if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
+        return 0;
+    case MMUEXT_TLB_FLUSH_MULTI:
+        if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
+        pv_arch::flush_tlb(v);
+        return 0;
+    case MMUEXT_INVLPG_MULTI:
+        if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
+        if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
+        return 0;
+    case MMUEXT_CLEAR_PAGE: return clear_page(ft, d, m);
+    case MMUEXT_COPY_PAGE: return copy_page(ft, d, m, Mfn(op.arg2.src_mfn));
+    case MMUEXT_MARK_SUPER:
+    case MMUEXT_UNMARK_SUPER: return -XEN_EOPNOTSUPP;
+    default: return -XEN_ENOSYS;
+    }
+}
+
+}  // namespace
+
+long do_mmuext_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
+    uint64_t uops = args.a0, pdone = args.a2;
+    uint32_t count = uint32_t(args.a1);
+    uint16_t foreign = uint16_t(args.a3);
+    FrameTable* ft = v.domain().machine().table();
+    if (!ft) return -XEN_EINVAL;
+    if (!guest::range_ok(Gva(uops), size_t(count) * sizeof(mmuext_op))) return -XEN_EFAULT;
+    // Operations on another domain's tables need a toolstack's rights; none exist yet.
+    if (foreign != DOMID_SELF && foreign != v.domain().id().raw()) {
+        if (!domain_control::lookup(DomId(foreign))) return -XEN_ESRCH;
+        return -XEN_EPERM;
+    }
+    long rc = 0;
+    uint32_t i = 0;
+    for (; i < count; ++i) {
+        mmuext_op op;
+        if (!guest::read(Gva(uops + uint64_t(i) * sizeof op), op)) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        rc = one_op(v, *ft, op);
+        if (rc) break;
+    }
+    if (pdone && !guest::write(Gva(pdone), i)) return -XEN_EFAULT;
+    return rc;
+}
