@@ -208,6 +208,39 @@ TEST(iret_if_flag_sets_event_mask)
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_mask, 1u);
 }
 
+TEST(events_unmasked_at_the_fault_show_in_the_frame)
+{
+    // With events unmasked when #UD hits, the frame says so (saved mask 0 in cs bits 32-39,
+    // rflags.IF set) and, with flags bit 2 clear in the trap table, the handler runs with
+    // events still unmasked; with bit 2 set the bounce masks them, like an interrupt gate.
+    ASSERT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);  // nothing would be delivered
+    trap_info table[2] = {};
+    table[0].vector = 6;
+    table[0].cs = FLAT_KERNEL_CS;
+    table[0].address = kt::trap_entry(6);
+    kt::TrapRecord plain, masking;
+    ASSERT_EQ(kt::set_trap_table(table), 0);
+    kt::vcpu0()->evtchn_upcall_mask = 0;
+    kt::catch_trap([] { asm volatile("ud2"); }, plain);
+    table[0].flags = 4;
+    ASSERT_EQ(kt::set_trap_table(table), 0);
+    kt::vcpu0()->evtchn_upcall_mask = 0;
+    kt::catch_trap([] { asm volatile("ud2"); }, masking);
+    kt::vcpu0()->evtchn_upcall_mask = 1;
+    kt::install_default_traps();
+
+    EXPECT_EQ(plain.vector, 6u);
+    EXPECT_EQ((plain.cs >> 32) & 0xff, 0u);
+    EXPECT_NE(plain.rflags & kt::rflags_if, 0u);
+    EXPECT_EQ(plain.upcall_mask, 0u);
+    EXPECT_EQ(masking.vector, 6u);
+    EXPECT_EQ((masking.cs >> 32) & 0xff, 0u);
+    EXPECT_NE(masking.rflags & kt::rflags_if, 0u);
+    EXPECT_EQ(masking.upcall_mask, 1u);
+    // The catch point returned with IF clear in its iret frame: events are masked again.
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_mask, 1u);
+}
+
 TEST(set_trap_table_rejects_non_canonical_handler)
 {
     trap_info table[2] = {};

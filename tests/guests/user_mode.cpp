@@ -3,6 +3,7 @@
 // stack from stack_switch; exceptions and int n from user mode bounce the same way, with RPL 3
 // in the saved cs. (The user/kernel page-table split is not tested here: user mode runs on
 // the kernel's own top-level table.)
+#include <xen/callback.h>
 #include <xen/xen.h>
 
 #include "runtime/console.hpp"
@@ -90,6 +91,31 @@ TEST(syscall_frame)
     EXPECT_EQ((run.frame_address + 7 * 8) % 16, 0u);
     // The callback was registered with CALLBACKF_mask_events.
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_mask, 1u);
+}
+
+TEST(syscall_callback_event_masking)
+{
+    // User mode with events unmasked: the frame's saved mask is 0 and rflags.IF set; the
+    // callback runs with events masked only when registered with CALLBACKF_mask_events.
+    ASSERT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);
+    const kt::UserRun masked = kt::run_user(user_add, 0, 0, true);
+    kt::vcpu0()->evtchn_upcall_mask = 1;
+    ASSERT_EQ(masked.how, kt::caught_syscall);
+    EXPECT_EQ((masked.cs >> 32) & 0xff, 0u);
+    EXPECT_NE(masked.rflags & kt::rflags_if, 0u);
+    EXPECT_EQ(masked.upcall_mask, 1u);
+
+    callback_register_t cb{};
+    cb.type = CALLBACKTYPE_syscall;
+    cb.flags = 0;
+    cb.address = reinterpret_cast<std::uint64_t>(&kt::kt_syscall_entry);
+    ASSERT_EQ(kt::callback_op(CALLBACKOP_register, &cb), 0);
+    const kt::UserRun open = kt::run_user(user_add, 0, 0, true);
+    kt::vcpu0()->evtchn_upcall_mask = 1;
+    cb.flags = CALLBACKF_mask_events;
+    ASSERT_EQ(kt::callback_op(CALLBACKOP_register, &cb), 0);
+    ASSERT_EQ(open.how, kt::caught_syscall);
+    EXPECT_EQ(open.upcall_mask, 0u);
 }
 
 TEST(exception_from_user_mode)

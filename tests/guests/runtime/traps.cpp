@@ -197,6 +197,7 @@ extern "C" void kt_trap_dispatch(kt::TrapFrame* f)
     r.r11 = f->r11;
     r.rax = f->rax;
     r.cr2 = vcpu0()->arch.cr2;
+    r.upcall_mask = vcpu0()->evtchn_upcall_mask;
     r.frame_end = reinterpret_cast<std::uint64_t>(&f->ss + 1);
     kt_catch_top = c->prev;
     // Resume the catch point in guest kernel mode (RPL 0 in cs: the iret hypercall switches to

@@ -38,6 +38,7 @@ struct TrapRecord {
     std::uint64_t rip = 0, cs = 0, rflags = 0, rsp = 0, ss = 0;
     std::uint64_t rcx = 0, r11 = 0, rax = 0;
     std::uint64_t cr2 = 0;  // vcpu_info arch.cr2 as the handler saw it (page faults)
+    std::uint8_t upcall_mask = 0;  // vcpu_info evtchn_upcall_mask as the handler found it
     std::uint64_t frame_end = 0;  // address just past the ss slot of the hypervisor's frame
 };
 

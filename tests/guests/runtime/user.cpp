@@ -17,18 +17,22 @@ struct UserEntry {
     std::uint64_t fn;     // 0
     std::uint64_t arg;    // 8
     std::uint64_t stack;  // 16
+    std::uint64_t rflags; // 24
 };
 // kt_user_enter reads these offsets.
 static_assert(__builtin_offsetof(UserEntry, fn) == 0);
 static_assert(__builtin_offsetof(UserEntry, arg) == 8);
 static_assert(__builtin_offsetof(UserEntry, stack) == 16);
+static_assert(__builtin_offsetof(UserEntry, rflags) == 24);
 
 } // namespace
 
 extern "C" {
 extern kt::Catch* kt_catch_top;
 void kt_user_enter(void* entry);
-std::uint64_t kt_syscall_saved[9];  // rax, rcx, r11, rip, cs, rflags, rsp, ss, frame address
+std::uint64_t kt_syscall_saved[10];  // rax, rcx, r11, rip, cs, rflags, rsp, ss, frame address, mask
+// Where the syscall entry finds vcpu 0's event mask (set by user_mode_init).
+std::uint8_t* kt_upcall_mask_ptr;
 }
 
 namespace kt {
@@ -44,7 +48,7 @@ kt_user_enter:
     mov 16(%%rdi), %%rax
     pushq %[uss]
     pushq %%rax
-    pushq $0x2
+    pushq 24(%%rdi)
     pushq %[ucs]
     leaq kt_user_trampoline(%%rip), %%rax
     pushq %%rax
@@ -66,6 +70,9 @@ kt_user_trampoline:
 kt_syscall_entry:
     mov %%rax, kt_syscall_saved(%%rip)
     mov %%rsp, kt_syscall_saved+64(%%rip)
+    mov kt_upcall_mask_ptr(%%rip), %%rax
+    movzbq (%%rax), %%rax
+    mov %%rax, kt_syscall_saved+72(%%rip)
     pop %%rax
     mov %%rax, kt_syscall_saved+8(%%rip)
     pop %%rax
@@ -104,6 +111,7 @@ bool user_mode_init()
 {
     if (initialised)
         return true;
+    kt_upcall_mask_ptr = &vcpu0()->evtchn_upcall_mask;
     mmuext_op_t op{};
     op.cmd = MMUEXT_NEW_USER_BASEPTR;
     op.arg1.mfn = virt_to_mfn(reinterpret_cast<void*>(start_info()->pt_base));
@@ -124,7 +132,8 @@ bool user_mode_init()
     return true;
 }
 
-UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top)
+UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top,
+                 bool events_enabled)
 {
     UserRun run;
     if (!user_mode_init())
@@ -135,7 +144,9 @@ UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uin
     if (stack_switch(FLAT_KERNEL_SS, kernel_stack_top) != 0)
         fatal("stack_switch refused");
     UserEntry entry{reinterpret_cast<std::uint64_t>(fn), arg,
-                    reinterpret_cast<std::uint64_t>(user_stack + sizeof user_stack)};
+                    reinterpret_cast<std::uint64_t>(user_stack + sizeof user_stack),
+                    // Bit 1 is always set in rflags; IF becomes the inverse of the event mask.
+                    events_enabled ? 0x202u : 0x2u};
     Catch ctx{nullptr, 0, &run.trap};
     run.how = kt_trap_catch([](void* p) { kt_user_enter(p); }, &entry, &ctx);
     if (run.how == caught_syscall) {
@@ -148,6 +159,7 @@ UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uin
         run.rsp = kt_syscall_saved[6];
         run.ss = kt_syscall_saved[7];
         run.frame_address = kt_syscall_saved[8];
+        run.upcall_mask = kt_syscall_saved[9];
     }
     return run;
 }

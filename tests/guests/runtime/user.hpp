@@ -23,6 +23,7 @@ struct UserRun {
     // it was (the address of its rcx slot).
     std::uint64_t rcx = 0, r11 = 0, rip = 0, cs = 0, rflags = 0, rsp = 0, ss = 0;
     std::uint64_t frame_address = 0;
+    std::uint64_t upcall_mask = 0;  // vcpu_info evtchn_upcall_mask as the syscall callback found it
 };
 
 // Sets up user mode (user base pointer, syscall callback, kernel stack) once; false if the
@@ -32,7 +33,9 @@ bool user_mode_init();
 // `syscall`) or raises an exception.
 // Exceptions and syscalls from user mode land on `kernel_stack_top` (stack_switch), by default
 // a stack of the runtime's own.
-UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top = 0);
+// events_enabled: run user mode with events unmasked (rflags.IF set in the iret frame).
+UserRun run_user(std::uint64_t (*fn)(std::uint64_t), std::uint64_t arg, std::uint64_t kernel_stack_top = 0,
+                 bool events_enabled = false);
 
 // The syscall callback entry (for tests that register callbacks themselves).
 extern "C" void kt_syscall_entry();
