@@ -306,36 +306,49 @@ TEST_F(CallbackOp, UnknownCommandIsEnosys) {
     EXPECT_EQ(call(__HYPERVISOR_callback_op, ~uint64_t{0}, ARG), -XEN_ENOSYS);
 }
 
-TEST_F(CallbackOp, ControlDomainRegistersAndUnregistersTheNmiCallback) {
+// Xen keeps the NMI callback as the trap-table entry of vector 2 (flags: events masked on
+// entry), so set_trap_table and callback_op see the same slot.
+TEST_F(CallbackOp, NmiCallbackIsTrapTableEntry2WithEventsMasked) {
     Domain* d0 = make_dom0();
     Vcpu& c = *d0->vcpu(VcpuId(0));
     EXPECT_EQ(reg(c, CALLBACKTYPE_nmi, 0, HANDLER), 0);
-    EXPECT_EQ(c.callbacks[CALLBACKTYPE_nmi].address, HANDLER);
+    EXPECT_EQ(c.traps[pv::vector::NMI].address, HANDLER);
+    EXPECT_EQ(c.traps[pv::vector::NMI].cs, FLAT_KERNEL_CS);
+    EXPECT_EQ(c.traps[pv::vector::NMI].flags, 4);
     EXPECT_EQ(unreg(c, CALLBACKTYPE_nmi), 0);
-    EXPECT_EQ(c.callbacks[CALLBACKTYPE_nmi].address, 0u);
+    EXPECT_EQ(c.traps[pv::vector::NMI].address, 0u);
+    EXPECT_EQ(c.traps[pv::vector::NMI].flags, 0);
 }
 
 TEST_F(CallbackOp, NmiCallbackWithNonCanonicalAddressIsEinval) {
-    Domain* d0 = make_dom0();
-    EXPECT_EQ(reg(*d0->vcpu(VcpuId(0)), CALLBACKTYPE_nmi, 0, NON_CANONICAL), -XEN_EINVAL);
-    EXPECT_EQ(d0->vcpu(VcpuId(0))->callbacks[CALLBACKTYPE_nmi].address, 0u);
+    v0->traps[pv::vector::NMI] = GuestTrap{HANDLER, FLAT_KERNEL_CS, 0};
+    EXPECT_EQ(reg(CALLBACKTYPE_nmi, 0, NON_CANONICAL), -XEN_EINVAL);
+    EXPECT_EQ(v0->traps[pv::vector::NMI].address, HANDLER);
 }
 
 TEST_F(CallbackOp, AnyVcpuOfAnyDomainMayRegisterAnNmiCallback) {
     // Xen's register_guest_nmi_callback checks only that the address is canonical (NMIs
     // reach the hardware domain's vCPU 0 only, but registering is allowed everywhere).
-    GTEST_SKIP() << "BUG: register_callback refuses CALLBACKTYPE_nmi with -EINVAL unless the caller is vCPU 0 "
-                    "of the control domain; Xen 4.17 returns 0";
     EXPECT_EQ(reg(*v0, CALLBACKTYPE_nmi, 0, HANDLER), 0);
-    EXPECT_EQ(v0->callbacks[CALLBACKTYPE_nmi].address, HANDLER);
-    EXPECT_EQ(reg(*v1, CALLBACKTYPE_nmi, 0, HANDLER), 0);
+    EXPECT_EQ(v0->traps[pv::vector::NMI].address, HANDLER);
+    EXPECT_EQ(reg(*v1, CALLBACKTYPE_nmi, 0, HANDLER + 1), 0);
+    EXPECT_EQ(v1->traps[pv::vector::NMI].address, HANDLER + 1);
     Domain* d0 = make_dom0();
     EXPECT_EQ(reg(*d0->vcpu(VcpuId(1)), CALLBACKTYPE_nmi, 0, HANDLER), 0);
 }
 
+TEST_F(CallbackOp, NmiCallbackAndTrapTableShareTheSlot) {
+    EXPECT_EQ(reg(CALLBACKTYPE_nmi, 0, HANDLER), 0);
+    EXPECT_EQ(call(__HYPERVISOR_set_trap_table, 0), 0);
+    EXPECT_EQ(v0->traps[pv::vector::NMI].address, 0u) << "a null trap table clears it too";
+    v0->traps[pv::vector::NMI] = GuestTrap{HANDLER + 2, FLAT_KERNEL_CS, 0};
+    EXPECT_EQ(unreg(CALLBACKTYPE_nmi), 0);
+    EXPECT_EQ(v0->traps[pv::vector::NMI].address, 0u) << "unregistering clears an entry set by set_trap_table";
+}
+
 TEST_F(CallbackOp, UnregisteringAnAbsentNmiCallbackSucceeds) {
     EXPECT_EQ(unreg(CALLBACKTYPE_nmi), 0);
-    EXPECT_EQ(v0->callbacks[CALLBACKTYPE_nmi].address, 0u);
+    EXPECT_EQ(v0->traps[pv::vector::NMI].address, 0u);
 }
 
 // ---- fpu_taskswitch ----------------------------------------------------------------------
@@ -855,17 +868,26 @@ TEST_F(Bounce, EventCallbackIsQueuedWithItsAddress) {
     EXPECT_FALSE(v0->bounce.has_error_code);
 }
 
-TEST_F(Bounce, EventAndNmiCallbacksAlwaysMaskEvents) {
-    // entry.S delivers the event upcall with TBF_INTERRUPT, and the NMI callback's trap entry
-    // carries the disable-events flag (register_guest_nmi_callback), whatever the guest passed.
-    GTEST_SKIP() << "BUG: queue_callback takes mask_events from the registered flags, which register_callback "
-                    "stores as 0 for CALLBACKTYPE_event and CALLBACKTYPE_nmi";
+TEST_F(Bounce, EventCallbackAlwaysMasksEvents) {
+    // entry.S delivers the event upcall with TBF_INTERRUPT, whatever flags were registered.
     v0->callbacks[CALLBACKTYPE_event] = GuestCallback{HANDLER, 0};
     ASSERT_TRUE(pv::queue_callback(*v0, CALLBACKTYPE_event));
     EXPECT_TRUE(v0->bounce.mask_events);
-    v0->callbacks[CALLBACKTYPE_nmi] = GuestCallback{HANDLER, 0};
-    ASSERT_TRUE(pv::queue_callback(*v0, CALLBACKTYPE_nmi));
+    ASSERT_TRUE(pv::deliver_bounce(*v0, regs));
+    EXPECT_EQ(v0->info()->evtchn_upcall_mask, 1);
+    EXPECT_NE(kstack->u64(regs.rsp + 32) & IF, 0u) << "the frame shows events were enabled";
+}
+
+TEST_F(Bounce, NmiRegisteredByCallbackOpMasksEvents) {
+    GuestBuffer arg(0xffffffff83000000, 16);
+    callback_register r{};
+    r.type = CALLBACKTYPE_nmi;
+    r.address = HANDLER + 0x222;
+    arg.put(0xffffffff83000000, &r, sizeof r);
+    ASSERT_EQ(call(__HYPERVISOR_callback_op, CALLBACKOP_register, 0xffffffff83000000), 0);
+    ASSERT_TRUE(pv::queue_exception(*v0, pv::vector::NMI, false, 0));
     EXPECT_TRUE(v0->bounce.mask_events);
+    EXPECT_EQ(v0->bounce.address, HANDLER + 0x222);
 }
 
 TEST_F(Bounce, FailsafeCallbackMasksOnlyWithItsFlag) {
@@ -928,8 +950,6 @@ TEST_F(UserSyscall, CompatSyscallUsesTheSyscall32Callback) {
 
 TEST_F(UserSyscall, CompatSyscallMasksEventsAsTheSyscallFlagSays) {
     // switch_to_kernel takes the mask from VGCF_syscall_disables_events for both entry points.
-    GTEST_SKIP() << "BUG: bounce_user_syscall takes the event mask of a 32-bit SYSCALL from the syscall32 "
-                    "callback's flags; Xen uses VGCF_syscall_disables_events (the 64-bit syscall flag)";
     v0->callbacks[CALLBACKTYPE_syscall32] = GuestCallback{HANDLER + 0x32, CALLBACKF_mask_events};
     v0->syscall_disables_events = false;
     pv::bounce_user_syscall(*v0, regs, true);
