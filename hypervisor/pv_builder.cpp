@@ -101,45 +101,64 @@ void zero_image(GuestMemory& mem, const Layout& l, uint64_t initrd_bytes) {
         if (!initrd_page(l, pfn, initrd_bytes)) memset(mem.map(Pfn(pfn)), 0, PAGE_SIZE);
 }
 
-// The bootstrap tables, walked as dom0_construct_pv walks them: a new L1 whenever the address
-// enters a new 2 MiB (and first), then a new L2 on a new GiB, then a new L3 on a new 512 GiB.
+// The bootstrap tables, walked as dom0_construct_pv walks them: at the first page and at each
+// 2 MiB boundary a new L1, at a GiB boundary also a new L2, at 512 GiB also a new L3; Xen
+// takes their frames bottom-up (L1, L2, L3) and links them top-down.
+class BootWalk {
+public:
+    BootWalk(Tables& t, uint64_t first, uint64_t end) : t_(t), next_(first), end_(end) {}
+
+    Status start(GuestMemory& mem) {
+        auto l4 = take(4, 0);
+        if (!l4) return kstd::unexpected(l4.error());
+        table_[4] = *l4;
+        mem.install_hypervisor_slots(table_[4], t_.mfn(0));
+        return Ok{};
+    }
+
+    // Makes sure va has an L1 to go in; returns it.
+    kstd::Expected<uint64_t*, kstd::ParseError> l1_for(uint64_t va) {
+        unsigned fresh = 0;  // levels that need a new table at this address
+        while (fresh < 3 && (table_[fresh + 1] == nullptr || index_of(va, fresh + 1) == 0)) ++fresh;
+        Mfn made[4];
+        for (unsigned level = 1; level <= fresh; ++level) {
+            auto table = take(level, kstd::align_down(va, uint64_t{1} << shift_of(level + 1)));
+            if (!table) return table;
+            table_[level] = *table;
+            made[level] = t_.last_mfn();
+        }
+        for (unsigned level = fresh; level >= 1; --level)
+            table_[level + 1][index_of(va, level + 1)] = pte(made[level], UPPER_FLAGS);
+        return table_[1];
+    }
+
+    bool used_all() const { return next_ == end_; }
+    uint64_t next() const { return next_; }
+
+private:
+    kstd::Expected<uint64_t*, kstd::ParseError> take(unsigned level, uint64_t base) {
+        if (next_ >= end_) return fail("bootstrap page tables overflow their frames", next_);
+        return t_.take(Pfn(next_++), level, Gva(base));
+    }
+
+    Tables& t_;
+    uint64_t next_, end_;
+    uint64_t* table_[5] = {};  // the table being filled at each level, 1..4
+};
+
 Status build_bootstrap_tables(GuestMemory& mem, const Layout& l, Tables& t) {
     const uint64_t pt_first = l.page_tables.pfn.raw(), pt_end = pt_first + l.nr_pt_frames;
-    uint64_t next = pt_first;
-    auto l4 = t.take(Pfn(next++), 4, Gva(0));
-    if (!l4) return kstd::unexpected(l4.error());
-    mem.install_hypervisor_slots(*l4, t.mfn(0));
-    uint64_t *l3 = nullptr, *l2 = nullptr, *l1 = nullptr;
+    BootWalk walk(t, pt_first, pt_end);
+    if (auto s = walk.start(mem); !s) return s;
     for (uint64_t i = 0; i < l.bootstrap_pages; ++i) {
         const uint64_t va = l.v_start.raw() + i * PAGE_SIZE;
-        if (l1 == nullptr || index_of(va, 1) == 0) {
-            if (next >= pt_end) return fail("bootstrap page tables overflow their frames", next);
-            auto nl1 = t.take(Pfn(next++), 1, Gva(kstd::align_down(va, uint64_t{1} << shift_of(2))));
-            if (!nl1) return kstd::unexpected(nl1.error());
-            const Mfn l1_mfn = t.last_mfn();
-            if (l2 == nullptr || index_of(va, 2) == 0) {
-                if (next >= pt_end) return fail("bootstrap page tables overflow their frames", next);
-                auto nl2 = t.take(Pfn(next++), 2, Gva(kstd::align_down(va, uint64_t{1} << shift_of(3))));
-                if (!nl2) return kstd::unexpected(nl2.error());
-                const Mfn l2_mfn = t.last_mfn();
-                if (l3 == nullptr || index_of(va, 3) == 0) {
-                    if (next >= pt_end) return fail("bootstrap page tables overflow their frames", next);
-                    auto nl3 = t.take(Pfn(next++), 3, Gva(kstd::align_down(va, uint64_t{1} << shift_of(4))));
-                    if (!nl3) return kstd::unexpected(nl3.error());
-                    l3 = *nl3;
-                    (*l4)[index_of(va, 4)] = pte(t.last_mfn(), UPPER_FLAGS);
-                }
-                l2 = *nl2;
-                l3[index_of(va, 3)] = pte(l2_mfn, UPPER_FLAGS);
-            }
-            l1 = *nl1;
-            l2[index_of(va, 2)] = pte(l1_mfn, UPPER_FLAGS);
-        }
+        auto l1 = walk.l1_for(va);
+        if (!l1) return kstd::unexpected(l1.error());
         // Page-table frames are mapped read-only (mark_pv_pt_pages_rdonly).
         const bool is_table = i >= pt_first && i < pt_end;
-        l1[index_of(va, 1)] = pte(mem.mfn_of(Pfn(i)), is_table ? LEAF_FLAGS & ~PTE_RW : LEAF_FLAGS);
+        (*l1)[index_of(va, 1)] = pte(mem.mfn_of(Pfn(i)), is_table ? LEAF_FLAGS & ~PTE_RW : LEAF_FLAGS);
     }
-    if (next != pt_end) return fail("bootstrap page tables used fewer frames than laid out", next);
+    if (!walk.used_all()) return fail("bootstrap page tables used fewer frames than laid out", walk.next());
     return Ok{};
 }
 

@@ -531,4 +531,52 @@ TEST(PvBuilder, RandomlyDamagedKernelsNeverCrashPrepare) {
     EXPECT_GT(accepted, 0);  // some damage is harmless (padding, section contents)
 }
 
+// A kernel linked at `base` (VIRT_BASE = base, physical 0), with the notes a minimal PV
+// kernel needs and no INIT_P2M or MOD_START_PFN.
+Bytes kernel_at(uint64_t base) {
+    using testelf::xen_note;
+    testelf::Builder e;
+    e.entry = base + 0x40;
+    e.segments.push_back({elf::PT_LOAD, elf::PF_R | elf::PF_X, base, 0, 0x3000, 4096, testelf::text_bytes(0x1000)});
+    const Bytes notes = testelf::cat({xen_note(XEN_ELFNOTE_GUEST_OS, testelf::str("linux")),
+                                      xen_note(XEN_ELFNOTE_XEN_VERSION, testelf::str("xen-3.0")),
+                                      xen_note(XEN_ELFNOTE_VIRT_BASE, testelf::u64(base)),
+                                      xen_note(XEN_ELFNOTE_PADDR_OFFSET, testelf::u64(0)),
+                                      xen_note(XEN_ELFNOTE_HYPERCALL_PAGE, testelf::u64(base + 0x2000))});
+    e.segments.push_back({elf::PT_NOTE, elf::PF_R, 0, 0, 0, 4, notes});
+    return e.build();
+}
+
+// Areas that cross a GiB and a 512 GiB boundary: new L2 (and L3) tables mid-walk, linked
+// into the right parents, still in Xen's frame order.
+TEST(PvBuilder, AreaCrossingGiBAndSlotBoundaries) {
+    // 256 KiB below the boundary: too little padding, so the area grows 4 MiB past it.
+    for (const uint64_t base : {uint64_t{0x3ffc0000}, uint64_t{0x7ffffc0000}}) {
+        const Bytes kernel = kernel_at(base);
+        auto d = dom0_params(0x1000);
+        auto p = pv::prepare({kernel.data(), kernel.size()}, 0, d);
+        ASSERT_TRUE(p.has_value()) << p.error().what;
+        const pv::Layout& l = p->layout;
+        FakeMemory mem(0x1000);
+        std::vector<pv::TableFrame> tables(pv::table_frames_needed(*p));
+        auto r = pv::build(*p, {{}, "", {}}, mem, {tables.data(), tables.size()});
+        ASSERT_TRUE(r.has_value()) << r.error().what;
+        mem.index();
+        for (uint64_t i = 0; i < l.bootstrap_pages; ++i) {
+            Walk w = translate(mem, r->l4_mfn, l.v_start.raw() + i * PAGE_SIZE);
+            ASSERT_TRUE(w.present) << i;
+            ASSERT_EQ(w.mfn, mem.mfn_of(Pfn(i))) << i;
+        }
+        // Frame order: L4, L1, L2, L3; at the boundary L1, L2 (and L3); then the next 2 MiB's L1.
+        std::string order;
+        for (size_t i = 0; i < r->table_count; ++i) order += char('0' + tables[i].level);
+        const bool new_slot = base == 0x7ffffc0000;
+        EXPECT_EQ(order, new_slot ? "41231231" : "4123121");
+        EXPECT_EQ(l.nr_pt_frames, order.size());
+        ASSERT_GE(r->table_count, 5u);
+        EXPECT_EQ(tables[4].base, Gva(new_slot ? 0x8000000000 : 0x40000000));
+        EXPECT_EQ(l.v_end, Gva(new_slot ? 0x8000400000 : 0x40400000));
+    }
+}
+
 }  // namespace
