@@ -143,11 +143,12 @@ void write_gs_base_kernel(Vcpu&, uint64_t base) { arch::wrmsr(msr::KERNEL_GS_BAS
 
 void load_user_gs_selector(Vcpu& v, uint16_t sel) {
     arch::InterruptGuard irq;
+    // From the first GS load on, %gs no longer reaches the per-CPU data: read it before.
+    uint64_t mine = percpu_base();
     // A non-null selector gets guest privilege. Loading a null selector keeps the old base on
     // some CPUs, so a flat selector goes first to clear it (as Xen does on AMD).
     if (sel > 3) sel |= 3;
     else load_gs_selector(arch::selector::GUEST_DS);
-    uint64_t mine = percpu_base();
     if (!load_gs_selector(sel)) {
         load_gs_selector(arch::selector::GUEST_DS);
         load_gs_selector(0);

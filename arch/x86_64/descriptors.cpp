@@ -84,6 +84,9 @@ void load_cpu_tables(CpuTables& t) {
         : [cs] "i"(selector::HYPERVISOR_CS), [ds] "i"(selector::HYPERVISOR_DS)
         : "rax", "memory");
     asm volatile("ltr %w0" ::"r"(selector::TSS));
+    // A null LDT: a guest selector naming the LDT then faults cleanly instead of reaching
+    // whatever the LDT register held at reset.
+    asm volatile("lldt %w0" ::"r"(0));
     asm volatile("lidt %0" ::"m"(idtr));
 }
 

@@ -56,7 +56,8 @@ bool apply_fixup(ExceptionFrame& f) {
         return true;
     }
     if (rip == reinterpret_cast<uint64_t>(load_gs_fault_ip) &&
-        (f.vector == VECTOR_GENERAL_PROTECTION || f.vector == VECTOR_SEGMENT_NOT_PRESENT)) {
+        (f.vector == VECTOR_GENERAL_PROTECTION || f.vector == VECTOR_SEGMENT_NOT_PRESENT ||
+         f.vector == VECTOR_PAGE_FAULT)) {
         f.rip = reinterpret_cast<uint64_t>(load_gs_fixup);
         return true;
     }
