@@ -26,6 +26,12 @@ void load_page_tables(Vcpu& v);
 // one CPU so far; flushing there is enough.)
 void flush_tlb(Vcpu& v);
 void invalidate_page(Vcpu& v, uint64_t va);
+// Port I/O on the guest's behalf (ports already checked against the domain's rights).
+uint32_t port_in(uint16_t port, unsigned bytes);
+void port_out(uint16_t port, unsigned bytes, uint32_t value);
+// The host's CR0, and the CR4 a PV guest is shown.
+uint64_t read_cr0();
+uint64_t guest_cr4();
 // A debug register of the running vCPU (DR0-3, DR6, DR7; values already validated).
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value);
 

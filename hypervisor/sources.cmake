@@ -15,14 +15,17 @@ set(KESTREL_CORE_SOURCES
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
+    hypervisor/ioport_policy.cpp
     hypervisor/machine_memory.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
     hypervisor/object_cache.cpp
+    hypervisor/physdev_op.cpp
     hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
     hypervisor/pv_mm.cpp
     hypervisor/pv_mmuext.cpp
+    hypervisor/pv_priv_op.cpp
     hypervisor/pv_debugreg.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp

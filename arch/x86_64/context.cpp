@@ -158,6 +158,25 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+
+uint32_t port_in(uint16_t port, unsigned bytes) {
+    return bytes == 1 ? arch::inb(port) : bytes == 2 ? arch::inw(port) : arch::inl(port);
+}
+
+void port_out(uint16_t port, unsigned bytes, uint32_t value) {
+    if (bytes == 1) arch::outb(port, uint8_t(value));
+    else if (bytes == 2) arch::outw(port, uint16_t(value));
+    else arch::outl(port, value);
+}
+
+uint64_t read_cr0() { return arch::read_cr0(); }
+
+// What a PV guest may know of CR4: physical-address extension and the FPU/SSE controls it
+// relies on; nothing about the hypervisor's own protections.
+uint64_t guest_cr4() {
+    constexpr uint64_t PAE = 1u << 5, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10;
+    return arch::read_cr4() & (PAE | OSFXSR | OSXMMEXCPT);
+}
 void load_page_tables(Vcpu& v) { arch::write_cr3(root_of(v).raw()); }
 void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
 

@@ -8,6 +8,7 @@
 #include "guest_access.hpp"
 #include "interrupts.hpp"
 #include "kstd/string.hpp"
+#include "pv_priv_op.hpp"
 #include "pv_traps.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
@@ -94,7 +95,7 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         break;
     }
     case pv::vector::UD:
-        if (v.kernel_mode && is_forced_cpuid(f)) {
+        if (is_forced_cpuid(f)) {
             emulate_cpuid(v, f);
             return;
         }
@@ -111,6 +112,7 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         return;
     case pv::vector::GP:
         if (soft_interrupt(v, f)) return;
+        if (f.error_code == 0 && pv_priv_op::emulate(v, f)) return;
         break;
     default: break;
     }

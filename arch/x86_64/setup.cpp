@@ -11,6 +11,7 @@
 #include "domains.hpp"
 #include "guest_entry.hpp"
 #include "ioapic.hpp"
+#include "ioport_policy.hpp"
 #include "lapic.hpp"
 #include "log.hpp"
 #include "memory.hpp"
@@ -70,9 +71,16 @@ RegionType region_type_of(mb2::MemoryType t) {
     }
 }
 
+// The serial ports Kestrel drives are its own: no domain's port I/O reaches them.
 void start_consoles(const Options& o) {
-    if (o.console_com1 && com1.init(o.com1.io_base, o.com1.baud)) console::add(com1);
-    if (o.console_com2 && com2.init(o.com2.io_base, o.com2.baud)) console::add(com2);
+    if (o.console_com1 && com1.init(o.com1.io_base, o.com1.baud)) {
+        console::add(com1);
+        ioport_policy::reserve(o.com1.io_base, 8);
+    }
+    if (o.console_com2 && com2.init(o.com2.io_base, o.com2.baud)) {
+        console::add(com2);
+        ioport_policy::reserve(o.com2.io_base, 8);
+    }
 }
 
 void log_diagnostics(const char* what) {
@@ -96,6 +104,7 @@ void parse_boot_info(uint32_t magic, uint32_t info_pa) {
     log::set_level(options.loglvl);
     start_consoles(options);
     platform::set_debug_exit_port(options.debug_exit_port);
+    if (options.debug_exit_port) ioport_policy::reserve(options.debug_exit_port, 4);
     platform::set_noreboot(options.noreboot);
     log::info("Kestrel {} x86_64 hypervisor", VERSION);
     if (!parsed) panic("bad multiboot2 information: {} (at byte {})", parsed.error().what, parsed.error().where);

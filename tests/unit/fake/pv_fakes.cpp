@@ -58,6 +58,15 @@ void set_fpu_trap(bool on) {
     note(on ? "ts on" : "ts off");
 }
 void flush_tlb(Vcpu&) { note("flush tlb"); }
+uint32_t port_in(uint16_t port, unsigned bytes) {
+    note("in " + hex(port) + "/" + std::to_string(bytes));
+    return fake_pv::record().port_value;
+}
+void port_out(uint16_t port, unsigned bytes, uint32_t value) {
+    note("out " + hex(port) + "/" + std::to_string(bytes) + " " + hex(value));
+}
+uint64_t read_cr0() { return 0x80050033; }
+uint64_t guest_cr4() { return 0x6f0; }
 void load_page_tables(Vcpu&) { note("load page tables"); }
 void invalidate_page(Vcpu&, uint64_t va) { note("invlpg " + hex(va)); }
 void write_debugreg(Vcpu&, unsigned reg, uint64_t value) { note("dr" + std::to_string(reg) + " " + hex(value)); }

@@ -15,6 +15,7 @@ struct Record {
     std::vector<Domain*> domains;     // what domain_control::lookup finds
     uint64_t fs_base = 0, gs_base_kernel = 0;
     bool fpu_trap = false;
+    uint32_t port_value = 0;  // what port_in returns
 };
 
 Record& record();
