@@ -13,6 +13,7 @@
  *    the IST stack's top (percpu.hpp, ist_top_with_owner) and put it back on the way out.
  */
 
+#define FRAME_RIP       0x88
 #define FRAME_CS        0x90
 #define FRAME_SIZE      0xb0
 #define PERCPU_SCRATCH  8     /* PerCpu::syscall_scratch, offset checked in percpu.hpp */
@@ -92,10 +93,20 @@ exception_common:
     save_registers
     testb   $3, FRAME_CS(%rsp)
     jnz     1f
+    /* A fault of the IRETQ back to a guest (a selector the guest named is unusable): GS is
+       already the guest's, so switch back before any C++ runs. */
+    lea     guest_iret_ip(%rip), %rax
+    cmp     %rax, FRAME_RIP(%rsp)
+    je      2f
     mov     %rsp, %rdi
     call    exception_dispatch
     restore_registers
     iretq
+2:  swapgs
+    xor     %ebp, %ebp
+    mov     %rsp, %rdi
+    call    guest_iret_fault                  /* does not return */
+    ud2
 1:  swapgs
     xor     %ebp, %ebp                        /* backtraces end at the guest boundary */
     mov     %rsp, %rdi
@@ -161,6 +172,8 @@ guest_restore:
     mov     %rdi, %rsp
     restore_registers
     swapgs
+    .globl guest_iret_ip
+guest_iret_ip:
     iretq
 
     .section .rodata

@@ -87,6 +87,19 @@ extern "C" [[noreturn]] void guest_trap(arch::ExceptionFrame* f) {
     guest_entry::return_to_guest();
 }
 
+// The IRETQ to a guest faulted (#GP, #NP or #SS on a selector the guest chose): as on Xen,
+// the guest kernel gets the fault, its frame describing where it tried to go. The guest's
+// saved frame is intact: the fault frame lies below it.
+extern "C" [[noreturn]] void guest_iret_fault(arch::ExceptionFrame* fault) {
+    arch::interrupts_on();
+    Vcpu& v = *arch::this_cpu().current;
+    arch::ExceptionFrame& f = context::guest_frame();
+    if (!pv::queue_exception(v, uint8_t(fault->vector), true, uint32_t(fault->error_code)))
+        domain_control::crash(v, "return to cs {:#x} ss {:#x} faulted ({}) with no handler", f.cs, f.ss,
+                              arch::exception_name(fault->vector));
+    guest_entry::return_to_guest();
+}
+
 // SYSCALL from the guest (entry.S): a hypercall from its kernel, a system call from its user space.
 extern "C" [[noreturn]] void guest_syscall(arch::ExceptionFrame* f) {
     arch::interrupts_on();
