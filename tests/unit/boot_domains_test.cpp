@@ -163,6 +163,24 @@ TEST(BootDomains, DomUWithInitrd) {
     EXPECT_EQ(p.out[3].initrd_module, 6u);
 }
 
+TEST(BootDomains, BlanksAroundTheDomUCommandLine) {
+    Plan p({"dom0", "kestrel:domU,vcpus=2 \t  console=hvc0  quiet"});
+    auto r = p.run();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(str(p.out[1].cmdline), "console=hvc0  quiet") << "inner blanks are the guest's business";
+    EXPECT_EQ(p.out[1].vcpus, 2u);
+}
+
+TEST(BootDomains, OptionsAreCaseSensitiveAndTheLastOneWins) {
+    Plan p({"dom0", "kestrel:domU,mem=8M,mem=16m,vcpus=3,vcpus=1"});
+    auto r = p.run();
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(p.out[1].mem_bytes, 16ull << 20) << "size suffixes in either case";
+    EXPECT_EQ(p.out[1].vcpus, 1u);
+    Plan q({"dom0", "initrd", "Kestrel:domU"});
+    EXPECT_FALSE(q.run().has_value()) << "the marker itself is case-sensitive";
+}
+
 TEST(BootDomains, PathWordBeforeTheDomUMarker) {
     Plan p({"dom0", "/boot/guest kestrel:domU,mem=8M console=hvc0"});
     auto r = p.run();

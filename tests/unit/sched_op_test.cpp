@@ -131,6 +131,21 @@ TEST_F(SchedOp, ControlDomainShutsAnotherDomainDown) {
     EXPECT_TRUE(fake_pv::happened("shutdown d1 0"));
 }
 
+TEST_F(SchedOp, RemoteShutdownReasonIsCutTo8Bits) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(remote(*d0->vcpu(VcpuId(0)), 1, 0x102), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::suspend);
+}
+
+TEST_F(SchedOp, RemoteShutdownHonoursTheTargetsShutdownCode) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {d0, dom};
+    EXPECT_EQ(shutdown_with(*v0, SCHEDOP_shutdown_code, SHUTDOWN_crash), 0);
+    EXPECT_EQ(remote(*d0->vcpu(VcpuId(0)), 1, SHUTDOWN_poweroff), 0);
+    EXPECT_EQ(dom->shutdown_reason(), shutdown::crash);
+}
+
 TEST_F(SchedOp, RemoteShutdownOfAnUnknownDomainIsEsrch) {
     Domain* d0 = make_dom0();
     fake_pv::record().domains = {d0, dom};
