@@ -2,8 +2,8 @@
 // own, nor write to a frame the hardware reads as a page table (Xen's page_info rules):
 //
 //   owner       the domain the frame belongs to, or none
-//   type        none, writable (mapped writable somewhere), or a page-table level (L1..L4);
-//               a frame has one type at a time
+//   type        none, writable (mapped writable somewhere), a page-table level (L1..L4), or
+//               segment descriptors (part of a vCPU's GDT); a frame has one type at a time
 //   type_count  how many references hold that type (writable mappings; uses as a table)
 //
 // A frame can only change type when its type count is zero: a writable mapping of a page
@@ -14,7 +14,7 @@
 
 #include "types.hpp"
 
-enum class PageType : uint8_t { none, writable, l1, l2, l3, l4 };
+enum class PageType : uint8_t { none, writable, l1, l2, l3, l4, seg_desc };
 
 struct PageInfo {
     uint16_t owner;

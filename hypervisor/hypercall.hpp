@@ -39,6 +39,8 @@ long do_iret(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_set_segment_base(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_sched_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_callback_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_set_gdt(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_update_descriptor(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_physdev_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_mmuext_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

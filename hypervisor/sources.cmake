@@ -27,6 +27,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_mmuext.cpp
     hypervisor/pv_priv_op.cpp
     hypervisor/pv_debugreg.cpp
+    hypervisor/pv_descriptors.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp

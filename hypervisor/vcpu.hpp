@@ -97,6 +97,12 @@ public:
     bool fpu_initialised = false;
 
     uint64_t debugreg[8]{};
+
+    // set_gdt: the machine frames of the guest's GDT and its entry count.
+    static constexpr unsigned GDT_FRAMES = 14;
+    uint64_t gdt_frames[GDT_FRAMES]{};
+    unsigned gdt_ents = 0;
+    unsigned gdt_pages() const { return (gdt_ents + 511) / 512; }
     uint32_t iopl = 0;  // virtual IOPL (PHYSDEVOP_set_iopl), 0..3
 
 private:

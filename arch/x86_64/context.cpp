@@ -109,11 +109,13 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
     asm volatile("fxrstor64 %0" ::"m"(v.fpu_state));
     if (v.virtual_ts) stts();
     load_debugregs(v);
+    arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
     frame = v.regs;
 }
 
 void load_idle_page_tables() {
     write_dr(7, DR7_RESET);
+    arch::show_guest_gdt(arch::this_cpu().tables, nullptr, 0);
     arch::write_cr3(paging::root().raw());
 }
 
@@ -158,6 +160,7 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+void load_gdt(Vcpu& v) { arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages()); }
 
 uint32_t port_in(uint16_t port, unsigned bytes) {
     return bytes == 1 ? arch::inb(port) : bytes == 2 ? arch::inw(port) : arch::inl(port);

@@ -2,7 +2,11 @@
 
 #include <arch/vectors.hpp>
 
+#include <arch/layout.hpp>
+
 #include "kstd/types.hpp"
+#include "memory.hpp"
+#include "paging.hpp"
 
 extern "C" const uint64_t vector_stub_table[256];
 
@@ -91,6 +95,45 @@ void load_cpu_tables(CpuTables& t) {
 }
 
 void set_ring0_stack(CpuTables& t, uint64_t top) { t.tss.rsp[0] = top; }
+
+namespace {
+
+Paddr zero_frame() {
+    static Paddr frame;
+    if (frame.raw() == 0) frame = paging::virt_to_phys(memory::alloc_zeroed(PAGE_SIZE));
+    return frame;
+}
+
+uint64_t area_of(CpuId id) { return layout::GDT_AREA_BASE + uint64_t(id.raw()) * layout::GDT_AREA_SLOT; }
+
+}  // namespace
+
+uint64_t* prepare_gdt_area(CpuId id) {
+    uint64_t area = area_of(id);
+    for (size_t page = 0; page < GDT_GUEST_PAGES; ++page) paging::set_page(area + page * PAGE_SIZE, zero_frame(), false);
+    for (size_t page = GDT_GUEST_PAGES; page < GDT_PAGES; ++page)
+        paging::set_page(area + page * PAGE_SIZE, paging::virt_to_phys(memory::alloc_zeroed(PAGE_SIZE)), true);
+    return reinterpret_cast<uint64_t*>(area);
+}
+
+void move_to_gdt_area(CpuTables& t, CpuId id) {
+    uint64_t* area = prepare_gdt_area(id);
+    constexpr size_t first = GDT_GUEST_PAGES * PAGE_SIZE / 8;
+    for (size_t i = first; i < GDT_ENTRIES; ++i) area[i] = t.gdt[i];
+    // The TSS descriptor in use is marked busy; LTR wants it available again.
+    area[slot(selector::TSS)] &= ~(uint64_t{2} << 40);
+    t.gdt = area;
+    DescriptorPointer gdtr{uint16_t(GDT_BYTES - 1), reinterpret_cast<uint64_t>(area)};
+    asm volatile("lgdt %0" ::"m"(gdtr));
+    asm volatile("ltr %w0" ::"r"(selector::TSS));
+}
+
+void show_guest_gdt(CpuTables& t, const uint64_t* mfns, unsigned n) {
+    uint64_t area = reinterpret_cast<uint64_t>(t.gdt);
+    for (unsigned page = 0; page < n; ++page) paging::set_page(area + page * PAGE_SIZE, Paddr(mfns[page] << PAGE_SHIFT), true);
+    for (unsigned page = n; page < t.guest_pages; ++page) paging::set_page(area + page * PAGE_SIZE, zero_frame(), false);
+    t.guest_pages = n;
+}
 
 void init_idt() {
     for (unsigned v = 0; v < 256; ++v) {

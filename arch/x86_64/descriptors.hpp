@@ -4,6 +4,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "types.hpp"
+
 namespace arch {
 
 // The Xen x86_64 PV ABI fixes the selectors guests load (FLAT_RING3_*, FLAT_KERNEL_*) and
@@ -67,8 +69,9 @@ constexpr size_t GDT_BYTES = GDT_PAGES * 4096;
 constexpr size_t GDT_ENTRIES = GDT_BYTES / 8;
 
 struct CpuTables {
-    uint64_t* gdt;  // GDT_BYTES, page aligned
+    uint64_t* gdt;         // GDT_BYTES, page aligned: the per-CPU area once paging is up
     Tss tss;
+    unsigned guest_pages;  // GDT pages now showing a guest's frames (the rest show zeros)
 };
 
 // Fills a CPU's GDT (gdt: GDT_BYTES of zeroed, page-aligned memory) and TSS; ist_tops are
@@ -76,6 +79,13 @@ struct CpuTables {
 void init_cpu_tables(CpuTables& t, uint64_t* gdt, const uint64_t (&ist_tops)[ist::COUNT]);
 // Loads GDT, segment registers, TSS and the shared IDT on the calling CPU.
 void load_cpu_tables(CpuTables& t);
+// Maps CPU id's GDT area: the guest pages show a zero page, Kestrel's two pages get frames of
+// their own. Call before init_cpu_tables for APs; the boot CPU moves into it with
+// move_to_gdt_area once paging is up.
+uint64_t* prepare_gdt_area(CpuId id);
+void move_to_gdt_area(CpuTables& t, CpuId id);
+// Shows a vCPU's GDT frames (n of them, n <= GDT_GUEST_PAGES) in this CPU's area.
+void show_guest_gdt(CpuTables& t, const uint64_t* mfns, unsigned n);
 // Where the CPU saves a guest's frame when it enters the hypervisor from ring 3.
 void set_ring0_stack(CpuTables& t, uint64_t top);
 // Builds the shared IDT from entry.S's stubs; once, on the boot CPU.

@@ -173,6 +173,16 @@ void map_guest_readonly(uint64_t va, Paddr first, size_t n) {
     counters.pages_4k += n;
 }
 
+void set_page(uint64_t va, Paddr pa, bool writable) {
+    uint64_t* l1;
+    {
+        LockGuard g(lock);
+        l1 = walk_create(va, 1);
+    }
+    l1[index_at(va, 1)] = pa.raw() | PTE_P | (writable ? PTE_RW : 0) | PTE_G | nx;
+    arch::invlpg(va);
+}
+
 void map_frames(uint64_t va, Paddr first, size_t n) {
     LockGuard g(lock);
     map_range(va, first.raw(), n * PAGE_SIZE, PTE_P | PTE_RW | PTE_G | nx, false);

@@ -33,6 +33,9 @@ Paddr virt_to_phys(const void* va);
 void* map_io(Paddr pa, size_t size, Cache cache);
 // Maps n frames, readable and writable, not executable, at va (stack area).
 void map_frames(uint64_t va, Paddr first, size_t n);
+// Points one hypervisor page at va to pa (read-only or writable, not executable) and drops
+// the calling CPU's stale translation: for per-CPU areas only that CPU uses.
+void set_page(uint64_t va, Paddr pa, bool writable);
 // Maps n frames read-only for guests too (user-accessible, not writable, not executable):
 // for the machine-to-phys table every PV guest reads.
 void map_guest_readonly(uint64_t va, Paddr first, size_t n);

@@ -180,6 +180,7 @@ void move_to_guarded_stacks(arch::PerCpu& bsp) {
         bsp.tables.tss.ist[i] = arch::ist_top_with_owner(bsp.ist_bottom[i] + layout::IST_STACK_SIZE, bsp);
     arch::set_ring0_stack(bsp.tables, bsp.stack_top);
     bsp.guest_frame_top = bsp.stack_top;
+    arch::move_to_gdt_area(bsp.tables, bsp.id);
 }
 
 void print_banner() {

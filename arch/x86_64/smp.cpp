@@ -94,7 +94,7 @@ arch::PerCpu* prepare_cpu(CpuId id, uint32_t apic_id) {
     uint64_t ist_tops[arch::ist::COUNT];
     for (unsigned i = 0; i < arch::ist::COUNT; ++i)
         ist_tops[i] = arch::ist_top_with_owner(p->ist_bottom[i] + layout::IST_STACK_SIZE, *p);
-    arch::init_cpu_tables(p->tables, static_cast<uint64_t*>(memory::alloc_zeroed(arch::GDT_BYTES)), ist_tops);
+    arch::init_cpu_tables(p->tables, arch::prepare_gdt_area(id), ist_tops);
     arch::set_ring0_stack(p->tables, p->stack_top);
     p->guest_frame_top = p->stack_top;
     return p;

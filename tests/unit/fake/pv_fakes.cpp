@@ -58,6 +58,7 @@ void set_fpu_trap(bool on) {
     note(on ? "ts on" : "ts off");
 }
 void flush_tlb(Vcpu&) { note("flush tlb"); }
+void load_gdt(Vcpu& v) { note("gdt " + std::to_string(v.gdt_ents)); }
 uint32_t port_in(uint16_t port, unsigned bytes) {
     note("in " + hex(port) + "/" + std::to_string(bytes));
     return fake_pv::record().port_value;

@@ -5,6 +5,7 @@
 //   slot 256        0xffff800000000000  reserved for the guest-visible read-only M2P table
 //   slot 261        0xffff828000000000  image window: image virtual = physical + IMAGE_OFFSET
 //                   0xffff82c000000000  I/O window: MMIO and firmware tables mapped on demand
+//                   0xffff82d000000000  per-CPU GDTs: 14 pages for the guest's, 2 for Kestrel's
 //                   0xffff82e000000000  per-CPU stacks with unmapped guard pages
 //   slots 262..271  0xffff830000000000  direct map of all RAM (5 TiB)
 #pragma once
@@ -18,6 +19,8 @@ constexpr uint64_t M2P_END = 0xffff804000000000;
 constexpr uint64_t IMAGE_OFFSET = 0xffff828000000000;
 constexpr uint64_t IO_WINDOW_BASE = 0xffff82c000000000;
 constexpr uint64_t IO_WINDOW_SIZE = uint64_t{1} << 30;
+constexpr uint64_t GDT_AREA_BASE = 0xffff82d000000000;  // per CPU: 16 pages of GDT
+constexpr uint64_t GDT_AREA_SLOT = 64 * 1024;
 constexpr uint64_t STACKS_BASE = 0xffff82e000000000;
 constexpr uint64_t DIRECTMAP_BASE = 0xffff830000000000;
 constexpr uint64_t DIRECTMAP_SIZE = uint64_t{5} << 40;
