@@ -20,8 +20,10 @@ constexpr uint32_t L1_EDX_HIDDEN = bit(21) /* DS */ | bit(22) /* ACPI thermal */
 // Leaf 7 subleaf 0, EBX: AVX2 and AVX-512 need XSAVE; SMEP/SMAP/INVPCID are ring-0 features.
 constexpr uint32_t L7_EBX_HIDDEN = bit(5) /* AVX2 */ | bit(7) /* SMEP */ | bit(10) /* INVPCID */ | bit(16) |
                                    bit(17) | bit(20) /* SMAP */ | bit(21) | bit(26) | bit(27) | bit(28) | bit(30) | bit(31);
-// Leaf 0x80000001, ECX: SVM.
-constexpr uint32_t LX1_ECX_HIDDEN = bit(2);
+// Leaf 7 subleaf 0, ECX: UMIP and protection keys are the hypervisor's ring-0 business.
+constexpr uint32_t L7_ECX_HIDDEN = bit(2) /* UMIP */ | bit(3) /* PKU */ | bit(4) /* OSPKE */;
+// Leaf 0x80000001, ECX: SVM and MONITORX.
+constexpr uint32_t LX1_ECX_HIDDEN = bit(2) | bit(29);
 
 }  // namespace
 
@@ -60,7 +62,10 @@ CpuidRegs filter_host_leaf(uint32_t leaf, uint32_t subleaf, CpuidRegs host) {
         host = {0, 0, 0, 0};
         break;
     case 7:
-        if (subleaf == 0) host.ebx &= ~L7_EBX_HIDDEN;
+        if (subleaf == 0) {
+            host.ebx &= ~L7_EBX_HIDDEN;
+            host.ecx &= ~L7_ECX_HIDDEN;
+        }
         break;
     case 0x80000001: host.ecx &= ~LX1_ECX_HIDDEN; break;
     case 0x8000000a: host = {0, 0, 0, 0}; break;  // SVM features

@@ -115,7 +115,7 @@ void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat) {
 void sanitize_return_frame(arch::ExceptionFrame& regs) {
     regs.cs = guest_selector(uint16_t(regs.cs));
     regs.ss = guest_selector(uint16_t(regs.ss));
-    regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM | RFLAGS_NT)) | RFLAGS_IF | RFLAGS_FIXED;
+    regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | RFLAGS_FIXED;
 }
 
 }  // namespace pv
@@ -229,10 +229,6 @@ long do_iret(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs&) {
         pv_arch::toggle_guest_mode(v);
     }
     if (v.domain().vm_assist & (1u << VMASST_TYPE_architectural_iopl)) v.iopl = uint32_t((ctx.rflags >> 12) & 3);
-    if (!guest::canonical(ctx.rip)) {
-        domain_control::crash(v, "iret to non-canonical rip {:#x}", ctx.rip);
-        return 0;
-    }
     regs.rip = ctx.rip;
     regs.cs = ctx.cs | 3;
     regs.rflags = (ctx.rflags & ~(pv::RFLAGS_IOPL | pv::RFLAGS_VM)) | pv::RFLAGS_IF;

@@ -22,10 +22,11 @@ long block(Vcpu& v) {
     return 0;
 }
 
-// 1 if the port is pending, 0 if not, or an error for a port that cannot be polled. Event
-// channels are not implemented yet: no port of any domain is bound, and polling a port that
-// is out of range or unbound is -EINVAL on Xen too.
-long port_poll(evtchn_port_t) { return -XEN_EINVAL; }
+// 1 if the port is pending, 0 if not, or -EINVAL for a port the domain does not have. Event
+// channels are not implemented yet: like a new Xen domain, every domain has the first bucket
+// of 64 ports, none bound, so none is ever pending.
+constexpr evtchn_port_t PORTS_PER_BUCKET = 64;
+long port_poll(evtchn_port_t port) { return port < PORTS_PER_BUCKET ? 0 : -XEN_EINVAL; }
 
 // Waits until one of the ports is pending, an event is due, or the timeout (absolute system
 // time, 0 for none), as Xen's poll does; argument errors in Xen's order.

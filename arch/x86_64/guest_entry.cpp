@@ -63,8 +63,10 @@ void return_to_guest() {
         }
         pv::sanitize_return_frame(f);
         if (!guest::canonical(f.rip)) {
+            // The IRETQ would fault: the guest kernel gets the #GP(0), as on Xen.
             arch::interrupts_on();
-            domain_control::crash(*v, "resuming at non-canonical rip {:#x}", f.rip);
+            if (!pv::queue_exception(*v, pv::vector::GP, true, 0))
+                domain_control::crash(*v, "return to non-canonical rip {:#x} with no #GP handler", f.rip);
             continue;
         }
         guest_restore(&f);

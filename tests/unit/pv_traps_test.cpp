@@ -1009,8 +1009,7 @@ TEST(SanitizeReturnFrame, KeepsRpl3SelectorsAndOtherFlags) {
 
 TEST(SanitizeReturnFrame, KeepsNtAsXenDoes) {
     // restore_all_guest clears only IOPL and VM and sets IF, on the SYSRET and the IRETQ
-    // path alike: a guest that set NT (POPF) finds it still set after a hypercall.
-    GTEST_SKIP() << "BUG: sanitize_return_frame clears RFLAGS.NT on every return to the guest; Xen keeps it";
+    // path alike: a guest that set NT (POPF) finds it still set after a hypercall. Xen keeps it";
     arch::ExceptionFrame f{};
     f.cs = FLAT_KERNEL_CS;
     f.ss = FLAT_KERNEL_SS;
