@@ -64,7 +64,9 @@ public:
     shared_info* shared() const { return shared_; }
 
     unsigned nr_vcpus() const { return nr_vcpus_; }
-    Vcpu* vcpu(VcpuId id) const { return id.raw() < nr_vcpus_ ? vcpus_[id.raw()] : nullptr; }
+    Vcpu* vcpu(VcpuId id) const {
+        return id.raw() < MAX_VCPUS && id.raw() < nr_vcpus_ ? vcpus_[id.raw()] : nullptr;
+    }
 
     DomainState state() const { return state_; }
     ShutdownReason shutdown_reason() const { return shutdown_reason_; }

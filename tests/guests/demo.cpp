@@ -1,0 +1,55 @@
+// demo: what ./tools/demo boots, once as the control domain and once as a second boot-time
+// domain. Each says who it is through console_io, from what the hypervisor told it; the
+// control domain then waits a second (yielding) so that the other one finishes first.
+#include <xen/arch-x86/cpuid.h>
+#include <xen/sched.h>
+#include <xen/version.h>
+#include <xen/xen.h>
+
+#include "runtime/console.hpp"
+#include "runtime/hypercall.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/test.hpp"
+
+namespace {
+
+bool is_control_domain() { return (kt::start_info()->flags & SIF_INITDOMAIN) != 0; }
+
+std::uint64_t rdtsc()
+{
+    std::uint32_t lo, hi;
+    asm volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return (static_cast<std::uint64_t>(hi) << 32) | lo;
+}
+
+std::uint32_t tsc_khz()
+{
+    std::uint32_t a, b, c, d;
+    asm volatile(XEN_CPUID : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(XEN_CPUID_LEAF(3)), "c"(0));
+    return c;
+}
+
+} // namespace
+
+TEST(introduce_ourselves)
+{
+    const start_info_t* si = kt::start_info();
+    const long version = kt::xen_version(XENVER_version, nullptr);
+    xen_extraversion_t extra{};
+    EXPECT_EQ(kt::xen_version(XENVER_extraversion, extra), 0);
+    kt::print("Hello from a PV guest, {}: Xen ABI {}.{}{}, {} MiB, command line \"{}\"\n",
+              is_control_domain() ? "the control domain" : "an unprivileged domain", version >> 16,
+              version & 0xffff, static_cast<const char*>(extra), si->nr_pages / 256,
+              reinterpret_cast<const char*>(si->cmd_line));
+    EXPECT_GE(version, 3L << 16);
+}
+
+TEST(control_domain_outlives_the_others)
+{
+    if (!is_control_domain())
+        return;
+    const std::uint64_t end = rdtsc() + std::uint64_t{tsc_khz()} * 1000;
+    while (rdtsc() < end)
+        EXPECT_EQ(kt::sched_op(SCHEDOP_yield, nullptr), 0);
+    kt::print("control domain: done, powering off\n");
+}
