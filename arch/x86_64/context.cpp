@@ -10,6 +10,9 @@
 #include "vcpu.hpp"
 
 extern "C" bool load_gs_selector(uint16_t sel);
+extern "C" bool load_ds_selector(uint16_t sel);
+extern "C" bool load_es_selector(uint16_t sel);
+extern "C" bool load_fs_selector(uint16_t sel);
 
 namespace {
 
@@ -95,9 +98,11 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
     arch::write_cr3(root_of(v).raw());
-    asm volatile("mov %0, %%ds" ::"r"(v.ds));
-    asm volatile("mov %0, %%es" ::"r"(v.es));
-    asm volatile("mov %0, %%fs" ::"r"(v.fs));
+    // A saved selector may no longer be usable (the guest changed its GDT since): it is
+    // replaced by the null selector rather than faulting in the hypervisor.
+    if (!load_ds_selector(v.ds)) load_ds_selector(v.ds = 0);
+    if (!load_es_selector(v.es)) load_es_selector(v.es = 0);
+    if (!load_fs_selector(v.fs)) load_fs_selector(v.fs = 0);
     arch::wrmsr(msr::FS_BASE, v.fs_base);
     load_guest_gs(v.gs);
     arch::wrmsr(msr::KERNEL_GS_BASE, v.kernel_mode ? v.gs_base_kernel : v.gs_base_user);

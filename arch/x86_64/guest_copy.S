@@ -36,4 +36,27 @@ load_gs_fault_ip:
 load_gs_fixup:
     xor     %eax, %eax
     ret
+
+/* The same for DS, ES and FS (a vCPU's saved selectors may have become unusable since, by
+   changes to its own GDT): each shares load_gs_fixup's failure return. */
+    .globl load_ds_selector, load_es_selector, load_fs_selector
+    .globl load_ds_fault_ip, load_es_fault_ip, load_fs_fault_ip
+load_ds_selector:
+    mov     %edi, %eax
+load_ds_fault_ip:
+    mov     %ax, %ds
+    mov     $1, %eax
+    ret
+load_es_selector:
+    mov     %edi, %eax
+load_es_fault_ip:
+    mov     %ax, %es
+    mov     $1, %eax
+    ret
+load_fs_selector:
+    mov     %edi, %eax
+load_fs_fault_ip:
+    mov     %ax, %fs
+    mov     $1, %eax
+    ret
     .section .note.GNU-stack, "", @progbits
