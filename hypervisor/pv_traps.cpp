@@ -44,6 +44,13 @@ bool queue_callback(Vcpu& v, unsigned type) {
     return true;
 }
 
+bool queue_failsafe(Vcpu& v, const uint16_t (&selectors)[4]) {
+    if (!queue_callback(v, CALLBACKTYPE_failsafe)) return false;
+    v.bounce.failsafe = true;
+    for (unsigned i = 0; i < 4; ++i) v.bounce.selectors[i] = selectors[i];
+    return true;
+}
+
 bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
     PendingBounce b = v.bounce;
     v.bounce.pending = false;
@@ -57,7 +64,7 @@ bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
         sp = v.kernel_sp;
     }
     sp &= ~uint64_t{15};
-    unsigned words = b.has_error_code ? 8 : 7;
+    unsigned words = b.failsafe ? 11 : b.has_error_code ? 8 : 7;
     sp -= words * 8;
     if (!guest::range_ok(Gva(sp), words * 8)) {
         domain_control::crash(v, "exception frame at {:#x} would overlap the hypervisor area", sp);
@@ -69,11 +76,14 @@ bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
     uint64_t rflags = (regs.rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (saved_mask ? 0 : RFLAGS_IF);
     if (v.domain().vm_assist & (1u << VMASST_TYPE_architectural_iopl)) rflags |= uint64_t(v.iopl) << 12;
 
-    uint64_t frame[8];
+    uint64_t frame[11];
     unsigned i = 0;
     frame[i++] = regs.rcx;
     frame[i++] = regs.r11;
-    if (b.has_error_code) frame[i++] = b.error_code;
+    if (b.failsafe)
+        for (uint16_t sel : b.selectors) frame[i++] = sel;
+    else if (b.has_error_code)
+        frame[i++] = b.error_code;
     frame[i++] = regs.rip;
     frame[i++] = (interrupted_cs & 0xffff) | (uint64_t(saved_mask) << 32);
     frame[i++] = rflags;

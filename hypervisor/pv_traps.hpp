@@ -7,7 +7,8 @@
 //     then    rip, cs | saved_upcall_mask << 32, rflags, rsp, ss
 //
 // The frame is 16-byte aligned below the interrupted stack pointer (kernel mode) or below the
-// stack registered by stack_switch (user mode, which switches to kernel mode first). CS
+// stack registered by stack_switch (user mode, which switches to kernel mode first). The
+// failsafe callback's frame has ds, es, fs, gs between r11 and rip instead of an error code. CS
 // shows RPL 0 when the guest kernel was interrupted, so that it can tell itself from user
 // space; RFLAGS.IF shows whether events were unmasked.
 #pragma once
@@ -30,6 +31,9 @@ constexpr uint8_t DE = 0, DB = 1, NMI = 2, BP = 3, OF = 4, UD = 6, NM = 7, GP = 
 bool queue_exception(Vcpu& v, uint8_t vector, bool has_error_code, uint32_t error_code);
 // The callback of a CALLBACKTYPE_* for the next return to the guest.
 bool queue_callback(Vcpu& v, unsigned type);
+// A vCPU's saved segment selectors (ds, es, fs, gs) could not all be loaded when it was put
+// back on a CPU: its failsafe callback gets them. False if it has none.
+bool queue_failsafe(Vcpu& v, const uint16_t (&selectors)[4]);
 // Builds the pending bounce frame on the guest's kernel stack and points regs at the
 // handler. False (after crashing the domain) when the guest's stack is unusable.
 bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs);

@@ -45,6 +45,9 @@ struct PendingBounce {
     uint32_t error_code = 0;
     uint64_t address = 0;   // handler
     bool mask_events = false;
+    // The failsafe callback's frame also carries the DS, ES, FS, GS selectors that failed.
+    bool failsafe = false;
+    uint16_t selectors[4]{};
 };
 
 class Vcpu {

@@ -6,7 +6,9 @@
 #include "descriptors.hpp"
 #include "paging.hpp"
 #include "percpu.hpp"
+#include "domain_control.hpp"
 #include "pv_arch.hpp"
+#include "pv_traps.hpp"
 #include "vcpu.hpp"
 
 extern "C" bool load_gs_selector(uint16_t sel);
@@ -65,14 +67,38 @@ Paddr root_of(const Vcpu& v) { return mfn_to_paddr(v.kernel_mode ? v.cr3_kernel 
 
 uint64_t percpu_base() { return reinterpret_cast<uint64_t>(&arch::this_cpu()); }
 
-// Loads a GS selector for the guest and returns the base it yields, leaving the
-// hypervisor's GS base in place. Interrupts are off.
-uint64_t load_guest_gs(uint16_t sel) {
+// Loads a GS selector for the guest, leaving the hypervisor's GS base in place; false (and
+// the null selector) if it cannot be loaded. Interrupts are off.
+bool load_guest_gs(uint16_t sel) {
     uint64_t mine = percpu_base();
-    if (!load_gs_selector(sel)) load_gs_selector(0);
-    uint64_t base = arch::rdmsr(msr::GS_BASE);
+    bool ok = load_gs_selector(sel);
+    if (!ok) load_gs_selector(0);
     arch::wrmsr(msr::GS_BASE, mine);
-    return base;
+    return ok;
+}
+
+// Loads the vCPU's data selectors. One that is no longer usable (the guest changed its GDT
+// since) is replaced by the null selector, and the guest's failsafe callback is told, as on
+// Xen; without a failsafe callback the domain is crashed.
+void load_selectors(Vcpu& v) {
+    const uint16_t saved[4] = {v.ds, v.es, v.fs, v.gs};
+    bool ok = true;
+    auto load = [&](bool (*loader)(uint16_t), uint16_t& sel) {
+        if (loader(sel)) return;
+        sel = 0;
+        loader(0);
+        ok = false;
+    };
+    load(load_ds_selector, v.ds);
+    load(load_es_selector, v.es);
+    load(load_fs_selector, v.fs);
+    if (!load_guest_gs(v.gs)) {
+        v.gs = 0;
+        ok = false;
+    }
+    if (!ok && !pv::queue_failsafe(v, saved))
+        domain_control::crash(v, "segment selectors ds {:#x} es {:#x} fs {:#x} gs {:#x} unusable and no failsafe callback",
+                              saved[0], saved[1], saved[2], saved[3]);
 }
 
 }  // namespace
@@ -98,13 +124,8 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
     arch::write_cr3(root_of(v).raw());
-    // A saved selector may no longer be usable (the guest changed its GDT since): it is
-    // replaced by the null selector rather than faulting in the hypervisor.
-    if (!load_ds_selector(v.ds)) load_ds_selector(v.ds = 0);
-    if (!load_es_selector(v.es)) load_es_selector(v.es = 0);
-    if (!load_fs_selector(v.fs)) load_fs_selector(v.fs = 0);
+    load_selectors(v);
     arch::wrmsr(msr::FS_BASE, v.fs_base);
-    load_guest_gs(v.gs);
     arch::wrmsr(msr::KERNEL_GS_BASE, v.kernel_mode ? v.gs_base_kernel : v.gs_base_user);
     if (!v.fpu_initialised) {
         default_fpu_state(v.fpu_state);
