@@ -82,6 +82,19 @@ public:
     ShutdownReason shutdown_code() const { return shutdown_code_; }
     void set_dying() { state_ = DomainState::dying; }
 
+    // Pausing nests (Xen's pause count): the domain's vCPUs stay off every CPU until every
+    // pause is matched by an unpause. The scheduler does the taking off (sched::pause).
+    void pause() { __atomic_add_fetch(&pause_count_, 1, __ATOMIC_SEQ_CST); }
+    // False for an unpause without a pause (nothing changes).
+    bool unpause() {
+        unsigned n = __atomic_load_n(&pause_count_, __ATOMIC_SEQ_CST);
+        while (n != 0)
+            if (__atomic_compare_exchange_n(&pause_count_, &n, n - 1, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+                return true;
+        return false;
+    }
+    bool paused() const { return __atomic_load_n(&pause_count_, __ATOMIC_SEQ_CST) != 0; }
+
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
 
@@ -117,4 +130,5 @@ private:
     ShutdownReason shutdown_reason_ = shutdown::poweroff;
     ShutdownReason shutdown_code_ = shutdown::poweroff;
     bool has_shutdown_code_ = false;
+    unsigned pause_count_ = 0;
 };

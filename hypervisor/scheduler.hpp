@@ -27,6 +27,11 @@ void block(Vcpu& v);
 void block_until(Vcpu& v, uint64_t deadline_ns);
 // Takes every vCPU of d off the run queues and off the CPUs (they are marked dead).
 void stop_domain(Domain& d);
+// Pauses d (nesting) and returns once none of its vCPUs is on a CPU; never for the caller's
+// own domain. unpause() lets them run again when the last pause is undone; false for an
+// unpause without a pause.
+void pause(Domain& d);
+bool unpause(Domain& d);
 
 // Each CPU, once its interrupts work.
 void init_cpu();

@@ -28,12 +28,14 @@ void kick(arch::PerCpu& target) {
     if (&target != &arch::this_cpu()) lapic::send_ipi(target.apic_id, vectors::RESCHEDULE);
 }
 
+// Makes v runnable; it waits on its CPU's queue unless its domain is paused (unpause queues it).
 void enqueue(Vcpu& v) {
     arch::PerCpu* cpu = arch::percpu_of(v.cpu);
     {
         LockGuard g(cpu->run_lock);
         v.state = VcpuState::runnable;
-        if (!v.run_link.linked()) cpu->run_queue.push_back(&v);
+        if (v.domain().paused() || v.run_link.linked()) return;
+        cpu->run_queue.push_back(&v);
     }
     kick(*cpu);
 }
@@ -85,6 +87,31 @@ void block_until(Vcpu& v, uint64_t deadline_ns) {
     timer::arm(v.wakeup, deadline_ns);
 }
 
+void pause(Domain& d) {
+    d.pause();
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+        Vcpu* v = d.vcpu(VcpuId(i));
+        arch::PerCpu* cpu = arch::percpu_of(v->cpu);
+        {
+            LockGuard g(cpu->run_lock);
+            if (v->run_link.linked()) cpu->run_queue.remove(v);
+        }
+        if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
+    }
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i)
+        while (__atomic_load_n(&d.vcpu(VcpuId(i))->on_cpu, __ATOMIC_ACQUIRE)) arch::cpu_relax();
+}
+
+bool unpause(Domain& d) {
+    if (!d.unpause()) return false;
+    if (d.paused()) return true;
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+        Vcpu* v = d.vcpu(VcpuId(i));
+        if (v->state == VcpuState::runnable || v->state == VcpuState::running) enqueue(*v);
+    }
+    return true;
+}
+
 void stop_domain(Domain& d) {
     for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
         Vcpu* v = d.vcpu(VcpuId(i));
@@ -115,7 +142,7 @@ void reschedule() {
         LockGuard g(cpu.run_lock);
         if (prev && prev->state == VcpuState::running) {
             prev->state = VcpuState::runnable;
-            cpu.run_queue.push_back(prev);
+            if (!prev->domain().paused()) cpu.run_queue.push_back(prev);
         }
         next = cpu.run_queue.pop_front();
         if (next) next->state = VcpuState::running;
@@ -124,7 +151,7 @@ void reschedule() {
     arch::ExceptionFrame& frame = context::guest_frame();
     if (prev) {
         context::save(*prev, frame);
-        prev->on_cpu = false;
+        __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
         cpu.current = nullptr;
         if (prev->state == VcpuState::dead) {
             // Its domain may now be destroyed and its page tables freed: stop using them first.
@@ -137,7 +164,7 @@ void reschedule() {
         run_on_stack(idle_stack_top(), idle_loop);
     }
     ++cpu.context_switches;
-    next->on_cpu = true;
+    __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
     cpu.current = next;
     context::load(*next, frame);
     timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);

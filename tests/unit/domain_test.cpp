@@ -2,6 +2,8 @@
 // comes back on destroy, on success and on every failure), configuration checks, vCPUs and
 // their vcpu_info slots, and the shutdown rules Xen's domain_shutdown follows (the first
 // shutdown counts; a code recorded by SCHEDOP_shutdown_code wins).
+#include <thread>
+
 #include <xen/sched.h>
 #include <xen/xen.h>
 
@@ -282,6 +284,45 @@ TEST(DomainNames, Errors) {
     EXPECT_STREQ(domain_error_name(DomainError::bad_size), "bad memory size");
     EXPECT_STREQ(domain_error_name(DomainError::id_in_use), "domain id in use");
     EXPECT_STREQ(domain_error_name(DomainError(99)), "unknown");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(DomainTest, PausesNestAndUnpauseNeedsAPause) {
+    auto r = Domain::create(machine.mm, config(8));
+    ASSERT_TRUE(r.has_value());
+    Domain* d = *r;
+    EXPECT_FALSE(d->paused());
+    EXPECT_FALSE(d->unpause());  // nothing to undo: nothing changes
+    EXPECT_FALSE(d->paused());
+    d->pause();
+    d->pause();
+    EXPECT_TRUE(d->paused());
+    EXPECT_TRUE(d->unpause());
+    EXPECT_TRUE(d->paused());  // one pause is still outstanding
+    EXPECT_TRUE(d->unpause());
+    EXPECT_FALSE(d->paused());
+    EXPECT_FALSE(d->unpause());
+    Domain::destroy(d);
+}
+
+TEST_F(DomainTest, ConcurrentPausesAndUnpausesBalance) {
+    auto r = Domain::create(machine.mm, config(8));
+    ASSERT_TRUE(r.has_value());
+    Domain* d = *r;
+    auto work = [d] {
+        for (int i = 0; i < 10000; ++i) {
+            d->pause();
+            EXPECT_TRUE(d->unpause());
+        }
+    };
+    std::thread a(work), b(work);
+    a.join();
+    b.join();
+    EXPECT_FALSE(d->paused());
+    Domain::destroy(d);
 }
 
 }  // namespace

@@ -88,6 +88,14 @@ void block_until(Vcpu& v, uint64_t deadline) {
     note("block until " + std::to_string(deadline));
 }
 void stop_domain(Domain&) { note("stop domain"); }
+void pause(Domain& d) {
+    d.pause();
+    note("pause d" + std::to_string(d.id().raw()));
+}
+bool unpause(Domain& d) {
+    note("unpause d" + std::to_string(d.id().raw()));
+    return d.unpause();
+}
 }  // namespace sched
 
 namespace domain_control {
