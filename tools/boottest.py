@@ -58,6 +58,9 @@ def parse_args():
     p.add_argument("--forbid", action="append", default=[], help="regex that must not appear")
     p.add_argument("--exit", type=int, default=0, help="expected QEMU exit status")
     p.add_argument("--stop-on", help="regex: end the run successfully once it appears")
+    p.add_argument("--type-after", nargs=2, action="append", default=[], metavar=("REGEX", "TEXT"),
+                   help="once REGEX appears in the log, type TEXT on the serial line (QEMU only; "
+                        "backslash escapes such as \\n are understood); repeatable, in order")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--log", help="also write the serial log here")
     p.add_argument("--report-boot-time", action="store_true",
@@ -147,14 +150,21 @@ def run(args, work):
         proc, output = bochs_process(args, iso, work)
     else:
         proc = subprocess.Popen(qemu_command(args, iso, vars_copy), stdout=subprocess.PIPE,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                                stderr=subprocess.STDOUT,
+                                stdin=subprocess.PIPE if args.type_after else subprocess.DEVNULL,
+                                start_new_session=True)
         output = proc.stdout
         os.set_blocking(output.fileno(), False)
     log, first_line_at, stopped = b"", None, False
+    typing = list(args.type_after)
     while True:
         chunk = output.read()
         if chunk:
             log += chunk
+            while typing and re.search(typing[0][0], log.decode(errors="replace"), re.M):
+                text = typing.pop(0)[1].encode().decode("unicode_escape").encode("latin-1")
+                proc.stdin.write(text)
+                proc.stdin.flush()
             if first_line_at is None and (b"(KESTREL)" in log or b"(XEN)" in log):
                 first_line_at = time.monotonic() - start
             if args.stop_on and re.search(args.stop_on, log.decode(errors="replace")):

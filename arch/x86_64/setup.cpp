@@ -22,6 +22,7 @@
 #include "percpu.hpp"
 #include "platform.hpp"
 #include "selftest.hpp"
+#include "serial_input.hpp"
 #include "scheduler.hpp"
 #include "smp.hpp"
 #include "timer.hpp"
@@ -222,6 +223,7 @@ void boot_continue() {
     print_banner();
     if (!options.crashtest.empty()) crashtest::run(options.crashtest);
     if (options.selftest) selftest::run_and_power_off(options);
+    if (options.console_com1 && com1.io_base()) serial_input::start(com1);
     domains::init(memory::machine(), options);
     xen_version::set_command_line(boot_info.cmdline);
     unsigned started = domains::start_boot_domains(boot_info.modules, boot_info.module_count);

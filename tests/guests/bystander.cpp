@@ -15,8 +15,9 @@ namespace {
 std::uint32_t tsc_khz()
 {
     std::uint32_t a, b, c, d;
-    asm volatile(XEN_CPUID : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(XEN_CPUID_LEAF(3)), "c"(0));
-    return c;
+    // Leaf 3 subleaf 2: the physical TSC rate in kHz (subleaf 0's domain TSC rate may be 0).
+    asm volatile(XEN_CPUID : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(XEN_CPUID_LEAF(3)), "c"(2));
+    return a;
 }
 
 std::uint64_t rdtsc()
