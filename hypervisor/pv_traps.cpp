@@ -122,6 +122,17 @@ void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat) {
     deliver_bounce(v, regs);
 }
 
+void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs) {
+    const GuestCallback& cb = v.callbacks[CALLBACKTYPE_sysenter];
+    if (cb.address)
+        v.bounce = PendingBounce{true, 0, false, 0, cb.address, (cb.flags & CALLBACKF_mask_events) != 0};
+    else if (!queue_exception(v, vector::GP, true, 0)) {
+        domain_control::crash(v, "SYSENTER with no sysenter callback and no #GP handler");
+        return;
+    }
+    deliver_bounce(v, regs);
+}
+
 void sanitize_return_frame(arch::ExceptionFrame& regs) {
     regs.cs = guest_selector(uint16_t(regs.cs));
     regs.ss = guest_selector(uint16_t(regs.ss));

@@ -41,6 +41,10 @@ bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs);
 // SYSCALL from guest user mode: bounced to the kernel's syscall callback (or #UD without one).
 void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat);
 
+// SYSENTER from the guest: bounced to its sysenter callback (events masked as registered), or
+// a #GP(0) when it has none.
+void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs);
+
 // Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear.
 void sanitize_return_frame(arch::ExceptionFrame& regs);
 

@@ -21,6 +21,7 @@
 #define MSR_GS_BASE     0xc0000101
 #define VECTOR_SYSCALL  0x100 /* not a hardware vector: marks a frame built by SYSCALL entry */
 #define VECTOR_SYSCALL32 0x101
+#define VECTOR_SYSENTER 0x102
 #define GUEST_CS64      0xe033
 #define GUEST_CS32      0xe023
 #define GUEST_DS        0xe02b
@@ -160,6 +161,29 @@ paranoid_common:
 
     syscall_entry syscall_entry64, GUEST_CS64, VECTOR_SYSCALL
     syscall_entry syscall_entry32, GUEST_CS32, VECTOR_SYSCALL32
+
+/*
+ * SYSENTER from a PV guest (Intel CPUs; AMD ones raise #UD for it in long mode). It saves
+ * nothing: the stack is this CPU's frame top (SYSENTER_ESP), IF is clear, and the frame gets
+ * what Xen puts there: the user stack selector, a null rsp, the flags, a null ring-3 cs and a
+ * null rip (the guest's SYSENTER convention passes return addresses in registers).
+ */
+    .globl sysenter_entry
+    .balign 16
+sysenter_entry:
+    swapgs
+    pushq   $GUEST_DS                         /* ss */
+    pushq   $0                                /* rsp */
+    pushfq                                    /* rflags (IF clear: set again in C++) */
+    pushq   $3                                /* cs: ring 3 null selector */
+    pushq   $0                                /* rip */
+    pushq   $0                                /* error code */
+    pushq   $VECTOR_SYSENTER
+    save_registers
+    xor     %ebp, %ebp
+    mov     %rsp, %rdi
+    call    guest_sysenter                    /* does not return */
+    ud2
 
 /*
  * void guest_restore(ExceptionFrame* frame): back to the guest with the registers in frame,

@@ -19,6 +19,7 @@
 
 extern "C" void syscall_entry64();
 extern "C" void syscall_entry32();
+extern "C" void sysenter_entry();
 extern "C" [[noreturn]] void guest_restore(arch::ExceptionFrame* frame);
 
 namespace guest_entry {
@@ -26,6 +27,7 @@ namespace guest_entry {
 namespace {
 
 constexpr uint32_t MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083, MSR_SFMASK = 0xc0000084;
+constexpr uint32_t MSR_SYSENTER_CS = 0x174, MSR_SYSENTER_ESP = 0x175, MSR_SYSENTER_EIP = 0x176;
 // SYSCALL clears IF (no interrupt before the stack switch), TF, DF, NT and AC.
 constexpr uint64_t SYSCALL_MASK = (1u << 8) | (1u << 9) | (1u << 10) | (1u << 14) | (1u << 18);
 constexpr uint64_t CR4_OSFXSR = 1u << 9, CR4_OSXMMEXCPT = 1u << 10;
@@ -43,6 +45,10 @@ void init_cpu() {
     arch::wrmsr(MSR_LSTAR, reinterpret_cast<uint64_t>(syscall_entry64));
     arch::wrmsr(MSR_CSTAR, reinterpret_cast<uint64_t>(syscall_entry32));
     arch::wrmsr(MSR_SFMASK, SYSCALL_MASK);
+    // SYSENTER lands on this CPU's guest frame, like an exception from ring 3.
+    arch::wrmsr(MSR_SYSENTER_CS, HYPERVISOR_CS);
+    arch::wrmsr(MSR_SYSENTER_ESP, arch::this_cpu().guest_frame_top);
+    arch::wrmsr(MSR_SYSENTER_EIP, reinterpret_cast<uint64_t>(sysenter_entry));
     arch::write_cr4(arch::read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
 }
 
@@ -99,6 +105,15 @@ extern "C" [[noreturn]] void guest_iret_fault(arch::ExceptionFrame* fault) {
     if (!pv::queue_exception(v, uint8_t(fault->vector), true, uint32_t(fault->error_code)))
         domain_control::crash(v, "return to cs {:#x} ss {:#x} faulted ({}) with no handler", f.cs, f.ss,
                               arch::exception_name(fault->vector));
+    guest_entry::return_to_guest();
+}
+
+// SYSENTER from the guest (entry.S): to its sysenter callback, or #GP(0) without one, as Xen does.
+extern "C" [[noreturn]] void guest_sysenter(arch::ExceptionFrame* f) {
+    constexpr uint64_t RFLAGS_IF = 1u << 9;
+    f->rflags |= RFLAGS_IF;
+    arch::interrupts_on();
+    pv::bounce_sysenter(*arch::this_cpu().current, *f);
     guest_entry::return_to_guest();
 }
 
