@@ -51,19 +51,42 @@ CpuidRegs hypervisor_leaf(uint32_t leaf, uint32_t subleaf, const CpuidContext& c
     return r;
 }
 
-CpuidRegs filter_host_leaf(uint32_t leaf, uint32_t subleaf, CpuidRegs host) {
+namespace {
+
+// XSAVE state: what the guest may enable, the leaf 0xD subleaves of those components, and
+// XSAVES (supervisor state) never.
+CpuidRegs xstate_leaf(uint32_t subleaf, CpuidRegs host, uint64_t mask) {
+    if (!mask) return {0, 0, 0, 0};
+    if (subleaf == 0) return {host.eax & uint32_t(mask), host.ebx, host.ecx, host.edx & uint32_t(mask >> 32)};
+    if (subleaf == 1) return {host.eax & ~bit(3), 0, 0, 0};
+    if (subleaf < 64 && (mask >> subleaf) & 1) return host;
+    return {0, 0, 0, 0};
+}
+
+}  // namespace
+
+CpuidRegs filter_host_leaf(uint32_t leaf, uint32_t subleaf, CpuidRegs host, uint64_t xstate_mask) {
+    constexpr uint64_t XSTATE_AVX = 1u << 2, XSTATE_AVX512 = 7u << 5;
     switch (leaf) {
-    case 1:
-        host.ecx = (host.ecx & ~L1_ECX_HIDDEN) | L1_ECX_HYPERVISOR;
+    case 1: {
+        uint32_t hidden = L1_ECX_HIDDEN;
+        if (xstate_mask) hidden &= ~(bit(26) | bit(27));                     // XSAVE, OSXSAVE
+        if (xstate_mask & XSTATE_AVX) hidden &= ~(bit(12) | bit(28) | bit(29));  // FMA, AVX, F16C
+        host.ecx = (host.ecx & ~hidden) | L1_ECX_HYPERVISOR;
         host.edx &= ~L1_EDX_HIDDEN;
         break;
-    case 5:   // MONITOR/MWAIT
-    case 0xd: // XSAVE state components
+    }
+    case 5:  // MONITOR/MWAIT
         host = {0, 0, 0, 0};
         break;
+    case 0xd: host = xstate_leaf(subleaf, host, xstate_mask); break;
     case 7:
         if (subleaf == 0) {
-            host.ebx &= ~L7_EBX_HIDDEN;
+            uint32_t hidden = L7_EBX_HIDDEN;
+            if (xstate_mask & XSTATE_AVX) hidden &= ~bit(5);  // AVX2
+            if ((xstate_mask & XSTATE_AVX512) == XSTATE_AVX512)
+                hidden &= ~(bit(16) | bit(17) | bit(21) | bit(26) | bit(27) | bit(28) | bit(30) | bit(31));
+            host.ebx &= ~hidden;
             host.ecx &= ~L7_ECX_HIDDEN;
         }
         break;

@@ -18,6 +18,10 @@ void write_gs_base_kernel(Vcpu& v, uint64_t base);
 // Loads a selector into GS for guest user mode and records the base it yields; a selector
 // that cannot be loaded leaves the null selector, as on Xen.
 void load_user_gs_selector(Vcpu& v, uint16_t selector);
+// XCR0 components a guest may enable (0: the CPU has no XSAVE), and setting v's XCR0 (XSETBV);
+// false for a value the guest may not use.
+uint64_t xstate_mask();
+bool set_xcr0(Vcpu& v, uint64_t value);
 // Hardware CR0.TS for the running vCPU.
 void set_fpu_trap(bool on);
 // Loads the page-table root of v's current mode (after MMUEXT_NEW_BASEPTR).

@@ -6,6 +6,7 @@
 #include "guest_access.hpp"
 #include "ioport_policy.hpp"
 #include "pv_arch.hpp"
+#include "pv_traps.hpp"
 #include "vcpu.hpp"
 
 namespace pv_priv_op {
@@ -13,6 +14,7 @@ namespace pv_priv_op {
 namespace {
 
 constexpr uint64_t CR0_TS = 1u << 3;
+constexpr uint64_t CR4_OSXSAVE = 1u << 18;
 constexpr size_t MAX_INSN = 15;
 
 struct Insn {
@@ -113,11 +115,43 @@ bool read_cr(Vcpu& v, arch::ExceptionFrame& f, Insn& in) {
     case 0: value = (pv_arch::read_cr0() & ~CR0_TS) | (v.virtual_ts ? CR0_TS : 0); break;
     case 2: value = v.info()->arch.cr2; break;
     case 3: value = ((v.kernel_mode ? v.cr3_kernel : v.cr3_user).raw()) << PAGE_SHIFT; break;
-    case 4: value = pv_arch::guest_cr4(); break;
+    case 4: value = (pv_arch::guest_cr4() & ~CR4_OSXSAVE) | (v.cr4_guest & CR4_OSXSAVE); break;
     default: return false;
     }
     reg(f, rm) = value;
     return true;
+}
+
+// mov to a control register: CR0 only to flip TS (fpu_taskswitch), CR4 for the bits a PV
+// guest controls (recorded; the hypervisor owns the real register); anything else faults.
+bool write_cr(Vcpu& v, arch::ExceptionFrame& f, Insn& in) {
+    if (!v.kernel_mode) return false;
+    uint8_t modrm;
+    if (!next(in, modrm) || (modrm >> 6) != 3) return false;
+    unsigned cr = ((modrm >> 3) & 7) | ((in.rex & 4) ? 8 : 0);
+    uint64_t value = reg(f, (modrm & 7) | ((in.rex & 1) ? 8 : 0));
+    switch (cr) {
+    case 0:
+        if ((value ^ pv_arch::read_cr0()) & ~CR0_TS) return false;
+        v.virtual_ts = (value & CR0_TS) != 0;
+        pv_arch::set_fpu_trap(v.virtual_ts);
+        return true;
+    case 4:
+        v.cr4_guest = value & (pv_arch::xstate_mask() ? CR4_OSXSAVE : 0);
+        return true;
+    default: return false;
+    }
+}
+
+// xsetbv: XCR0 (the only extended control register) within what the guest may enable. Like
+// the hardware with CR4.OSXSAVE clear, a guest that has not set OSXSAVE in its CR4 gets #UD
+// (Xen checks the guest's CR4, not the real one); rip stays at the instruction.
+enum class Xsetbv { done, fault, undefined };
+Xsetbv xsetbv(Vcpu& v, arch::ExceptionFrame& f) {
+    if (!v.kernel_mode) return Xsetbv::fault;
+    if (!(v.cr4_guest & CR4_OSXSAVE)) return Xsetbv::undefined;
+    if (uint32_t(f.rcx) != 0) return Xsetbv::fault;
+    return pv_arch::set_xcr0(v, (f.rdx << 32) | uint32_t(f.rax)) ? Xsetbv::done : Xsetbv::fault;
 }
 
 }  // namespace
@@ -146,6 +180,15 @@ bool emulate(Vcpu& v, arch::ExceptionFrame& f) {
             done = true;
         } else if (op2 == 0x20) {
             done = read_cr(v, f, in);
+        } else if (op2 == 0x22) {
+            done = write_cr(v, f, in);
+        } else if (op2 == 0x01) {
+            uint8_t op3;
+            if (next(in, op3) && op3 == 0xd1) {
+                Xsetbv r = xsetbv(v, f);
+                if (r == Xsetbv::undefined) return pv::queue_exception(v, pv::vector::UD, false, 0);
+                done = r == Xsetbv::done;
+            }
         }
         break;
     }

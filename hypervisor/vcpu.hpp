@@ -96,8 +96,11 @@ public:
 
     // fpu_taskswitch: the guest's virtual CR0.TS.
     bool virtual_ts = false;
-    alignas(16) uint8_t fpu_state[512]{};  // FXSAVE image
+    // FPU/SSE/AVX state while off the CPU: an XSAVE (or FXSAVE) image, and the guest's XCR0.
+    alignas(64) uint8_t fpu_state[4096]{};
     bool fpu_initialised = false;
+    uint64_t xcr0 = 3;  // x87 | SSE, as a new vCPU starts on Xen
+    uint64_t cr4_guest = 0;  // CR4 bits the guest controls (OSXSAVE)
 
     uint64_t debugreg[8]{};
 

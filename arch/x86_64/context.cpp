@@ -10,6 +10,7 @@
 #include "pv_arch.hpp"
 #include "pv_traps.hpp"
 #include "vcpu.hpp"
+#include "xstate.hpp"
 
 extern "C" bool load_gs_selector(uint16_t sel);
 extern "C" bool load_ds_selector(uint16_t sel);
@@ -24,8 +25,8 @@ void clts() { asm volatile("clts" ::: "memory"); }
 void stts() { arch::write_cr0(arch::read_cr0() | CR0_TS); }
 
 // A new vCPU's FPU: the state FNINIT and the reset MXCSR give.
-void default_fpu_state(uint8_t (&area)[512]) {
-    for (auto& b : area) b = 0;
+void default_fpu_state(uint8_t (&area)[4096]) {
+    for (auto& b : area) b = 0;  // XSAVE header included: every component in its initial state
     area[0] = 0x7f;  // FCW 0x037f: all exceptions masked, extended precision
     area[1] = 0x03;
     area[24] = 0x80;  // MXCSR 0x1f80: all SIMD exceptions masked
@@ -119,7 +120,7 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
     v.fs = read_selector_fs();
     v.gs = read_selector_gs();
     clts();
-    asm volatile("fxsave64 %0" : "=m"(v.fpu_state));
+    xstate::save(v.fpu_state);
 }
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
@@ -132,7 +133,7 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
         v.fpu_initialised = true;
     }
     clts();
-    asm volatile("fxrstor64 %0" ::"m"(v.fpu_state));
+    xstate::restore(v.fpu_state, v.xcr0);
     if (v.virtual_ts) stts();
     load_debugregs(v);
     arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
@@ -203,8 +204,8 @@ uint64_t read_cr0() { return arch::read_cr0(); }
 // What a PV guest may know of CR4: physical-address extension and the FPU/SSE controls it
 // relies on; nothing about the hypervisor's own protections.
 uint64_t guest_cr4() {
-    constexpr uint64_t PAE = 1u << 5, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10;
-    return arch::read_cr4() & (PAE | OSFXSR | OSXMMEXCPT);
+    constexpr uint64_t PAE = 1u << 5, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10, OSXSAVE = 1u << 18;
+    return arch::read_cr4() & (PAE | OSFXSR | OSXMMEXCPT | OSXSAVE);
 }
 void load_page_tables(Vcpu& v) { arch::write_cr3(root_of(v).raw()); }
 void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
@@ -212,6 +213,15 @@ void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value) {
     if (reg == 7) load_debugregs(v);
     else write_dr(reg, value);
+}
+
+uint64_t xstate_mask() { return xstate::guest_mask(); }
+
+bool set_xcr0(Vcpu& v, uint64_t value) {
+    if (!xstate::guest_mask() || !xstate::valid_xcr0(value)) return false;
+    v.xcr0 = value;
+    xstate::set_xcr0(value);
+    return true;
 }
 
 void set_fpu_trap(bool on) {

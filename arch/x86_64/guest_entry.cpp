@@ -16,6 +16,7 @@
 #include "pv_traps.hpp"
 #include "scheduler.hpp"
 #include "vcpu.hpp"
+#include "xstate.hpp"
 
 extern "C" void syscall_entry64();
 extern "C" void syscall_entry32();
@@ -50,6 +51,7 @@ void init_cpu() {
     arch::wrmsr(MSR_SYSENTER_ESP, arch::this_cpu().guest_frame_top);
     arch::wrmsr(MSR_SYSENTER_EIP, reinterpret_cast<uint64_t>(sysenter_entry));
     arch::write_cr4(arch::read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT);
+    xstate::init_cpu(arch::this_cpu().id == CpuId(0));
 }
 
 void return_to_guest() {

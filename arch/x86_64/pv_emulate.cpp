@@ -12,6 +12,7 @@
 #include "pv_traps.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
+#include "xstate.hpp"
 
 #include <xen/xen.h>
 
@@ -35,7 +36,7 @@ void emulate_cpuid(Vcpu& v, arch::ExceptionFrame& f) {
         r = cpuid_policy::hypervisor_leaf(leaf, subleaf, c);
     } else {
         auto h = arch::cpuid(leaf, subleaf);
-        r = cpuid_policy::filter_host_leaf(leaf, subleaf, CpuidRegs{h.eax, h.ebx, h.ecx, h.edx});
+        r = cpuid_policy::filter_host_leaf(leaf, subleaf, CpuidRegs{h.eax, h.ebx, h.ecx, h.edx}, xstate::guest_mask());
     }
     f.rax = r.eax;
     f.rbx = r.ebx;

@@ -150,3 +150,35 @@ TEST(CpuidPolicy, OtherLeavesPassThrough) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CpuidPolicy, OfferedXsaveShowsXsaveAndWhatItCarries) {
+    constexpr uint64_t X87_SSE_AVX = 0x7;
+    CpuidRegs r = cpuid_policy::filter_host_leaf(1, 0, CpuidRegs{0, 0, 0xffffffff, 0xffffffff}, X87_SSE_AVX);
+    for (unsigned b : {26u /*XSAVE*/, 27u /*OSXSAVE*/, 28u /*AVX*/, 12u /*FMA*/, 29u /*F16C*/})
+        EXPECT_NE(r.ecx & (1u << b), 0u) << b;
+    EXPECT_EQ(r.ecx & (1u << 5), 0u);  // VMX stays hidden
+    r = cpuid_policy::filter_host_leaf(7, 0, CpuidRegs{0, 0xffffffff, 0, 0}, X87_SSE_AVX);
+    EXPECT_NE(r.ebx & (1u << 5), 0u);    // AVX2 with AVX
+    EXPECT_EQ(r.ebx & (1u << 16), 0u);   // AVX-512 not offered
+    r = cpuid_policy::filter_host_leaf(0xd, 0, CpuidRegs{0x2ff, 0x340, 0xa88, 0x1}, X87_SSE_AVX);
+    EXPECT_EQ(r.eax, 0x7u);
+    EXPECT_EQ(r.edx, 0u);
+    EXPECT_EQ(r.ebx, 0x340u);
+    r = cpuid_policy::filter_host_leaf(0xd, 1, CpuidRegs{0xf, 1, 2, 3}, X87_SSE_AVX);
+    EXPECT_EQ(r.eax, 0x7u);  // no XSAVES
+    EXPECT_EQ(r.ebx, 0u);
+    r = cpuid_policy::filter_host_leaf(0xd, 2, CpuidRegs{256, 576, 0, 0}, X87_SSE_AVX);
+    EXPECT_EQ(r.eax, 256u);  // AVX's component is described
+    r = cpuid_policy::filter_host_leaf(0xd, 9, CpuidRegs{8, 2688, 0, 0}, X87_SSE_AVX);
+    EXPECT_EQ(r.eax, 0u);  // PKRU is not
+}
+
+TEST(CpuidPolicy, AvxStaysHiddenWithoutItsXsaveComponent) {
+    CpuidRegs r = cpuid_policy::filter_host_leaf(1, 0, CpuidRegs{0, 0, 0xffffffff, 0}, 0x3);
+    EXPECT_NE(r.ecx & (1u << 26), 0u);
+    EXPECT_EQ(r.ecx & (1u << 28), 0u);
+}
+
+}  // namespace

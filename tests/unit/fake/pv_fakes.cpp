@@ -67,6 +67,14 @@ void port_out(uint16_t port, unsigned bytes, uint32_t value) {
     note("out " + hex(port) + "/" + std::to_string(bytes) + " " + hex(value));
 }
 uint64_t read_cr0() { return 0x80050033; }
+uint64_t xstate_mask() { return fake_pv::record().xstate_mask; }
+bool set_xcr0(Vcpu& v, uint64_t value) {
+    note("xcr0 " + hex(value));
+    uint64_t m = fake_pv::record().xstate_mask;
+    if (!m || !(value & 1) || (value & ~m) || ((value & 4) && !(value & 2))) return false;
+    v.xcr0 = value;
+    return true;
+}
 uint64_t guest_cr4() { return 0x6f0; }
 void load_page_tables(Vcpu&) { note("load page tables"); }
 void invalidate_page(Vcpu&, uint64_t va) { note("invlpg " + hex(va)); }

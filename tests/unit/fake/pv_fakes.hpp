@@ -16,6 +16,7 @@ struct Record {
     uint64_t fs_base = 0, gs_base_kernel = 0;
     bool fpu_trap = false;
     uint32_t port_value = 0;  // what port_in returns
+    uint64_t xstate_mask = 0;  // what xstate_mask returns (0: no XSAVE)
 };
 
 Record& record();
