@@ -5,6 +5,7 @@
 //   type        none, writable (mapped writable somewhere), a page-table level (L1..L4), or
 //               segment descriptors (part of a vCPU's GDT); a frame has one type at a time
 //   type_count  how many references hold that type (writable mappings; uses as a table)
+//   refs        every reference to the frame (mappings of any kind, uses as a table, pins)
 //
 // A frame can only change type when its type count is zero: a writable mapping of a page
 // table, or a page table of a writably mapped frame, is refused. The table also keeps the
@@ -19,10 +20,15 @@ enum class PageType : uint8_t { none, writable, l1, l2, l3, l4, seg_desc };
 struct PageInfo {
     uint16_t owner;
     PageType type;
-    uint8_t flags;
-    uint32_t type_count;
+    uint8_t flags;        // PAGE_* below
+    uint32_t type_count;  // references holding the type
+    uint32_t refs;        // references of any kind: mappings, uses as a table, pins, roots
+    uint32_t reserved;
 };
-static_assert(sizeof(PageInfo) == 8);
+static_assert(sizeof(PageInfo) == 16);
+
+constexpr uint8_t PAGE_PINNED = 1;      // pinned by MMUEXT_PIN_* (holds a type and a general reference)
+constexpr uint8_t PAGE_VALIDATING = 2;  // its table entries are being checked (catches self-reference)
 
 class FrameTable {
 public:

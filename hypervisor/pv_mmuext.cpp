@@ -2,10 +2,8 @@
 // batches, with Xen's conventions: the batch stops at the first failing operation, whose
 // error is returned; *pdone (if given) counts the operations completed.
 //
-// So far a table can only become a root or be pinned if it is already a validated table of
-// that level (the bootstrap tables, or a table already in use); validating a new tree of
-// guest tables is the PV MMU's next step. TLB flushes are local: every vCPU of a domain runs
-// on one CPU so far.
+// A table that becomes a root or is pinned is validated as that level if it is not already
+// (pv_mm.hpp). TLB flushes are local: every vCPU of a domain runs on one CPU so far.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -20,8 +18,6 @@
 
 namespace {
 
-constexpr uint8_t PAGE_PINNED = 1;
-
 PageType pin_type(uint32_t cmd) {
     switch (cmd) {
     case MMUEXT_PIN_L1_TABLE: return PageType::l1;
@@ -31,22 +27,13 @@ PageType pin_type(uint32_t cmd) {
     }
 }
 
-// A reference of `type` on a frame of d that is already validated as that type.
-bool get_validated(FrameTable& ft, Domain& d, Mfn m, PageType type) {
-    if (!ft.owned_by(m, d.id())) return false;
-    const PageInfo& pi = ft.info(m);
-    if (pi.type != type || pi.type_count == 0) return false;
-    return ft.get_type(m, type);
-}
-
+// Pinning keeps a table validated (and typed) while nothing else refers to it.
 long pin(FrameTable& ft, Domain& d, Mfn m, PageType type) {
-    if (!get_validated(ft, d, m, type)) return -XEN_EINVAL;
-    PageInfo& pi = ft.info(m);
-    if (pi.flags & PAGE_PINNED) {
-        ft.put_type(m);
-        return -XEN_EINVAL;  // already pinned
-    }
-    pi.flags |= PAGE_PINNED;
+    if (!ft.owned_by(m, d.id())) return -XEN_EINVAL;
+    if (ft.info(m).flags & PAGE_PINNED) return -XEN_EINVAL;  // already pinned
+    long rc = pv_mm::get_page_and_type(d, m, type);
+    if (rc) return rc;
+    ft.info(m).flags |= PAGE_PINNED;
     return 0;
 }
 
@@ -55,28 +42,35 @@ long unpin(FrameTable& ft, Domain& d, Mfn m) {
     PageInfo& pi = ft.info(m);
     if (!(pi.flags & PAGE_PINNED)) return -XEN_EINVAL;
     pi.flags &= ~PAGE_PINNED;
-    ft.put_type(m);
+    pv_mm::put_page_and_type(d, m);
     return 0;
 }
 
-// Switches one of v's roots (kernel or user) to m, or clears the user root with 0.
+// Switches one of v's roots (kernel or user) to m, validating it as an L4 if it is new; the
+// user root may be cleared with 0.
 long new_root(FrameTable& ft, Vcpu& v, Mfn m, bool user) {
     Mfn& root = user ? v.cr3_user : v.cr3_kernel;
     if (m == root) return 0;
-    if (!(user && m == Mfn(0)) && !get_validated(ft, v.domain(), m, PageType::l4)) return -XEN_EINVAL;
+    if (!(user && m == Mfn(0))) {
+        if (!ft.owned_by(m, v.domain().id())) return -XEN_EINVAL;
+        long rc = pv_mm::get_page_and_type(v.domain(), m, PageType::l4);
+        if (rc) return rc;
+    }
     Mfn old = root;
     root = m;
-    if (old != Mfn(0)) ft.put_type(old);
-    if (!user) pv_arch::load_page_tables(v);
+    if (!user || !v.kernel_mode) pv_arch::load_page_tables(v);
+    if (old != Mfn(0)) pv_mm::put_page_and_type(v.domain(), old);
     return 0;
 }
 
-bool writable_frame(FrameTable& ft, Domain& d, Mfn m) { return ft.owned_by(m, d.id()) && ft.get_type(m, PageType::writable); }
+bool writable_frame(FrameTable& ft, Domain& d, Mfn m) {
+    return ft.owned_by(m, d.id()) && pv_mm::get_page_type(d, m, PageType::writable) == 0;
+}
 
 long clear_page(FrameTable& ft, Domain& d, Mfn m) {
     if (!writable_frame(ft, d, m)) return -XEN_EINVAL;
     memset(d.machine().map(m), 0, PAGE_SIZE);
-    ft.put_type(m);
+    pv_mm::put_page_type(d, m);
     return 0;
 }
 
@@ -84,7 +78,7 @@ long copy_page(FrameTable& ft, Domain& d, Mfn dst, Mfn src) {
     if (!ft.owned_by(src, d.id())) return -XEN_EINVAL;
     if (!writable_frame(ft, d, dst)) return -XEN_EINVAL;
     memcpy(d.machine().map(dst), d.machine().map(src), PAGE_SIZE);
-    ft.put_type(dst);
+    pv_mm::put_page_type(d, dst);
     return 0;
 }
 

@@ -1,6 +1,7 @@
 #include "context.hpp"
 
 #include <arch/cpu.hpp>
+#include <arch/layout.hpp>
 #include <arch/msr.hpp>
 
 #include "descriptors.hpp"
@@ -187,6 +188,11 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+
+void install_hypervisor_slots(uint64_t* l4) {
+    const auto* root = static_cast<const uint64_t*>(paging::phys_to_virt(paging::root()));
+    for (uint64_t s = layout::HYPERVISOR_SLOT_FIRST; s <= layout::HYPERVISOR_SLOT_LAST; ++s) l4[s] = root[s];
+}
 void load_gdt(Vcpu& v) { arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages()); }
 
 uint32_t port_in(uint16_t port, unsigned bytes) {

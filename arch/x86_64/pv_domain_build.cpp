@@ -37,22 +37,6 @@ std::span<const uint8_t> bytes_of(const mb2::Module& m) {
     return {static_cast<const uint8_t*>(paging::phys_to_virt(m.start)), size_t(m.end - m.start)};
 }
 
-// The builder's tables become the domain's validated page tables, each typed by its level,
-// and the frames they map writable take writable references.
-bool adopt_tables(Domain& d, std::span<const pv::TableFrame> tables) {
-    constexpr size_t BATCH = 64;
-    pv_mm::InitialTable batch[BATCH];
-    size_t n = 0;
-    for (const auto& t : tables) {
-        if (n == BATCH) {
-            if (!pv_mm::adopt_initial_tables(d, batch, n)) return false;
-            n = 0;
-        }
-        batch[n++] = pv_mm::InitialTable{t.mfn, t.level};
-    }
-    return pv_mm::adopt_initial_tables(d, batch, n);
-}
-
 void set_up_first_vcpu(Vcpu& v, const pv::BuildResult& r) {
     v.cr3_kernel = r.l4_mfn;
     v.kernel_mode = true;
@@ -97,7 +81,8 @@ bool build(Domain& d, const mb2::Module& kernel, const mb2::Module* initrd, kstd
     std::span<pv::TableFrame> tables(static_cast<pv::TableFrame*>(d.machine().map(*scratch)), count);
     DomainMemoryView view(d);
     auto built = pv::build(*prepared, pv::BuildInput{initrd_bytes, cmdline, {}}, view, tables);
-    bool adopted = built && adopt_tables(d, tables.first(built->table_count));
+    // The builder's tables become the domain's validated, pinned page tables.
+    bool adopted = built && pv_mm::adopt_initial_tables(d, built->l4_mfn);
     d.machine().free(*scratch, order);
     if (!built) {
         log::error("domain {}: cannot build: {} (at {:#x})", d.id(), built.error().what, built.error().where);
