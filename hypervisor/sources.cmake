@@ -19,6 +19,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/machine_memory.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
+    hypervisor/multicall.cpp
     hypervisor/object_cache.cpp
     hypervisor/physdev_op.cpp
     hypervisor/pv_builder.cpp
