@@ -188,9 +188,11 @@ long get_l1e(Domain& d, uint64_t pte) {
     Mfn m = mfn_in(pte);
     long rc = get_page(d, m);
     if (rc) return rc;
-    if ((pte & PTE_RW) && (rc = get_page_type(d, m, PageType::writable))) {
+    // A frame that is a page table (or a descriptor page) cannot be mapped writable: Xen
+    // reports this conflict as -EBUSY.
+    if ((pte & PTE_RW) && get_page_type(d, m, PageType::writable)) {
         put_page(d, m);
-        return rc;
+        return -XEN_EBUSY;
     }
     return 0;
 }
