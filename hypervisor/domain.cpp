@@ -20,6 +20,9 @@ const char* domain_error_name(DomainError e) {
     case DomainError::too_many_vcpus: return "too many vCPUs";
     case DomainError::bad_size: return "bad memory size";
     case DomainError::id_in_use: return "domain id in use";
+    case DomainError::over_limit: return "memory limit reached";
+    case DomainError::not_owned: return "not the domain's memory";
+    case DomainError::in_use: return "frame still in use";
     }
     return "unknown";
 }
@@ -29,8 +32,8 @@ Domain::Domain(MachineMemory& mm, const DomainConfig& c)
 
 kstd::Expected<Domain*, DomainError> Domain::create(MachineMemory& mm, const DomainConfig& c) {
     if (c.nr_vcpus == 0 || c.nr_vcpus > MAX_VCPUS) return kstd::unexpected(DomainError::too_many_vcpus);
-    // The p2m table is one buddy block: up to 2^18 frames of 8-byte entries (256 GiB of guest).
-    if (c.nr_pages == 0 || c.nr_pages > (PAGE_SIZE << FrameAllocator::MAX_ORDER) / sizeof(Mfn) ||
+    // The p2m table and the page list share one buddy block (P2M_LIMIT entries each).
+    if (c.nr_pages == 0 || c.nr_pages > P2M_LIMIT ||
         (c.max_pages && c.max_pages < c.nr_pages))
         return kstd::unexpected(DomainError::bad_size);
     Domain* d = mm.create<Domain>(mm, c);
@@ -45,10 +48,15 @@ kstd::Expected<Domain*, DomainError> Domain::create(MachineMemory& mm, const Dom
 
 kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     frames_held_ = 1u << MachineMemory::order_for(sizeof(Domain));
-    p2m_order_ = MachineMemory::order_for(c.nr_pages * sizeof(Mfn));
+    // Room for every frame the limit allows, so that reservations never reallocate it; a
+    // limit beyond P2M_LIMIT (dom0 on Xen has none) is kept, the p2m stops there.
+    p2m_size_ = max_pages_ < P2M_LIMIT ? max_pages_ : P2M_LIMIT;
+    p2m_order_ = MachineMemory::order_for(2 * p2m_size_ * sizeof(Mfn));
     auto table = mm_.alloc_zeroed(p2m_order_);
     if (!table) return kstd::unexpected(DomainError::out_of_memory);
     p2m_ = static_cast<Mfn*>(mm_.map(*table));
+    pages_ = p2m_ + p2m_size_;
+    for (uint64_t i = 0; i < p2m_size_; ++i) p2m_[i] = NO_MFN;
     frames_held_ += 1u << p2m_order_;
 
     auto si = mm_.alloc_zeroed();
@@ -74,6 +82,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         auto m = mm_.alloc_zeroed();
         if (!m) return kstd::unexpected(DomainError::out_of_memory);
         p2m_[pfn] = *m;
+        pages_[pfn] = *m;
         if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
         nr_pages_ = pfn + 1;
         ++frames_held_;
@@ -83,9 +92,9 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
 
 void Domain::release() {
     FrameTable* t = mm_.table();
-    for (uint64_t pfn = 0; pfn < nr_pages_; ++pfn) {
-        if (t) t->release(p2m_[pfn]);
-        mm_.free(p2m_[pfn]);
+    for (uint64_t i = 0; i < nr_pages_; ++i) {
+        if (t) t->release(pages_[i]);
+        mm_.free(pages_[i]);
     }
     nr_pages_ = 0;
     for (unsigned i = 0; i < nr_vcpus_; ++i) mm_.destroy(vcpus_[i]);
@@ -98,6 +107,49 @@ void Domain::release() {
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
     p2m_ = nullptr;
     frames_held_ = 0;
+}
+
+kstd::Expected<Mfn, DomainError> Domain::add_page(uint64_t pfn) {
+    if (nr_pages_ >= max_pages_ || nr_pages_ >= p2m_size_) return kstd::unexpected(DomainError::over_limit);
+    auto m = mm_.alloc_zeroed();
+    if (!m) return kstd::unexpected(DomainError::out_of_memory);
+    if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
+    if (pfn < p2m_size_) p2m_[pfn] = *m;
+    pages_[nr_pages_++] = *m;
+    ++frames_held_;
+    return *m;
+}
+
+uint64_t Domain::page_index(Mfn m) const {
+    uint64_t i = 0;
+    while (i < nr_pages_ && pages_[i] != m) ++i;
+    return i;
+}
+
+// The p2m entry that maps m, if any: found through the M2P when the machine keeps one.
+void Domain::unmap_from_p2m(Mfn m) {
+    if (FrameTable* t = mm_.table()) {
+        uint64_t pfn = t->m2p(m);
+        if (pfn < p2m_size_ && p2m_[pfn] == m) p2m_[pfn] = NO_MFN;
+        return;
+    }
+    for (uint64_t pfn = 0; pfn < p2m_size_; ++pfn)
+        if (p2m_[pfn] == m) p2m_[pfn] = NO_MFN;
+}
+
+kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
+    uint64_t i = page_index(m);
+    if (i == nr_pages_) return kstd::unexpected(DomainError::not_owned);
+    FrameTable* t = mm_.table();
+    // Kestrel frees at once, so a frame the hardware may still reach through a typed use is
+    // refused (Xen would free it when the last reference goes).
+    if (t && t->info(m).type_count != 0) return kstd::unexpected(DomainError::in_use);
+    unmap_from_p2m(m);
+    if (t) t->release(m);
+    mm_.free(m);
+    pages_[i] = pages_[--nr_pages_];
+    --frames_held_;
+    return true;
 }
 
 void Domain::destroy(Domain* d) {

@@ -5,10 +5,19 @@
 // for misbehaving; destroyed, which returns every frame it held. A domain's memory is a list
 // of machine frames indexed by guest frame number (its physical-to-machine map), allocated
 // when it is built and accounted to it.
+//
+// Memory reservations (XENMEM_increase/decrease_reservation, populate_physmap) add and remove
+// frames while the domain runs. Counted: nr_pages(), the memory frames the domain holds (Xen's
+// tot_pages), never more than max_pages(). Every memory frame is on the domain's page list,
+// which is what destroy() gives back; the p2m (p2m_size() entries, up to max_pages) maps a guest
+// frame to its machine frame or to none. As on Xen, a PV guest keeps its own p2m: a frame
+// added at a guest frame that was already mapped replaces it in the p2m, the old frame staying
+// the domain's, and a frame added without a guest frame is on the page list only.
 #pragma once
 
 #include "kstd/expected.hpp"
 #include "machine_memory.hpp"
+#include "spinlock.hpp"
 #include "types.hpp"
 #include "vcpu.hpp"
 
@@ -24,7 +33,7 @@ constexpr ShutdownReason poweroff = 0, reboot = 1, suspend = 2, crash = 3, watch
 }
 const char* shutdown_reason_name(ShutdownReason r);
 
-enum class DomainError : uint8_t { out_of_memory, too_many_vcpus, bad_size, id_in_use };
+enum class DomainError : uint8_t { out_of_memory, too_many_vcpus, bad_size, id_in_use, over_limit, not_owned, in_use };
 const char* domain_error_name(DomainError e);
 
 struct DomainConfig {
@@ -51,14 +60,31 @@ public:
     bool console_access() const { return privileged_ || console_; }
     MachineMemory& machine() const { return mm_; }
 
+    // No machine frame: a p2m entry of a guest frame the domain has no memory at.
+    static constexpr Mfn NO_MFN{~uint64_t{0}};
+
+    // Memory frames held (Xen's tot_pages): at creation, the guest frames [0, nr_pages).
     uint64_t nr_pages() const { return nr_pages_; }
     uint64_t max_pages() const { return max_pages_; }
+    // Entries of the p2m (and room on the page list): max_pages, at most P2M_LIMIT.
+    uint64_t p2m_size() const { return p2m_size_; }
+    static constexpr uint64_t P2M_LIMIT = (PAGE_SIZE << FrameAllocator::MAX_ORDER) / (2 * sizeof(Mfn));
     // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects.
     uint64_t frames_held() const { return frames_held_; }
-    // Machine frame of a guest frame, or nothing for a guest frame beyond its memory.
-    bool pfn_valid(Pfn p) const { return p.raw() < nr_pages_; }
+    // Whether a guest frame has memory, and its machine frame (only for a valid one).
+    bool pfn_valid(Pfn p) const { return p.raw() < p2m_size_ && p2m_[p.raw()] != NO_MFN; }
     Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
     void* map_pfn(Pfn p) const { return mm_.map(mfn_of(p)); }
+
+    // Reservations. add_page gives the domain a new zeroed frame with M2P entry `pfn`
+    // (FrameTable::M2P_INVALID: in no guest frame), mapped at pfn in the p2m when pfn is below
+    // p2m_size(); over_limit at max_pages (or a full page list), out_of_memory. remove_page
+    // takes a memory frame back: not_owned for a frame not on the page list, in_use for one
+    // still typed (a page table, descriptors, writably mapped); its p2m entry, if it has
+    // one, becomes NO_MFN and its M2P entry is cleared. Callers hold page_lock().
+    kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn);
+    kstd::Expected<bool, DomainError> remove_page(Mfn m);
+    Spinlock& page_lock() { return page_lock_; }
 
     Mfn shared_info_mfn() const { return shared_info_mfn_; }
     shared_info* shared() const { return shared_; }
@@ -117,11 +143,19 @@ private:
     DomId id_;
     bool privileged_;
     bool console_;
+    // Where m is on the page list, or nr_pages_.
+    uint64_t page_index(Mfn m) const;
+    void unmap_from_p2m(Mfn m);
+
     uint64_t nr_pages_ = 0;
     uint64_t max_pages_;
     uint64_t frames_held_ = 0;
+    uint64_t p2m_size_ = 0;
+    // One block: the p2m (p2m_size_ entries), then the page list (as many).
     Mfn* p2m_ = nullptr;
+    Mfn* pages_ = nullptr;
     unsigned p2m_order_ = 0;
+    Spinlock page_lock_;
     Mfn shared_info_mfn_{0};
     shared_info* shared_ = nullptr;
     Vcpu* vcpus_[MAX_VCPUS]{};

@@ -47,4 +47,5 @@ long do_mmuext_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_set_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_get_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_memory_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_multicall(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -17,6 +17,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/hypercall.cpp
     hypervisor/ioport_policy.cpp
     hypervisor/machine_memory.cpp
+    hypervisor/memory_op.cpp
     hypervisor/memory_map.cpp
     hypervisor/multiboot2.cpp
     hypervisor/multicall.cpp

@@ -1,0 +1,270 @@
+// memory_op (XENMEM_*) for PV domains, with Xen 4.17's semantics:
+//
+//   - cmd carries the sub-op in its low 6 bits and, above them, the extent to start at (how
+//     Xen continues a long reservation); sub-ops that take no start refuse one with -EINVAL,
+//     the machine-map family is looked up by the whole cmd, so a start there is unknown;
+//   - the reservation sub-ops (increase, decrease, populate_physmap) never return an error:
+//     they return how many extents were done (the start, when nothing was), and stop at the
+//     first extent that fails (no memory, the limit, a bad frame, a fault on the list). A
+//     frame handed over before a failed write-back stays the domain's, as on Xen;
+//   - a PV guest keeps its own p2m: decrease takes machine frames, populate_physmap takes
+//     guest frames and writes back the machine frames it allocated (setting their M2P entry),
+//     increase writes back machine frames that are in no guest frame yet;
+//   - a PV domain has no physmap to add to or remove from (-EACCES) and, without a map from a
+//     toolstack, no memory map of its own (-ENOSYS).
+//
+// Kestrel differs from Xen where its frame allocator cannot follow (yet): a frame still typed
+// (page table, descriptors, writable mapping) is not given back but stops the decrease, an
+// allocating extent must be a single frame (order 0), and an address-width limit is met by
+// refusing a frame above it rather than by searching below it. Nothing is preempted: a
+// reservation runs to its end.
+#include "memory_op.hpp"
+
+#include <xen/errno.h>
+#include <xen/memory.h>
+#include <xen/xen.h>
+
+#include "domain.hpp"
+#include "domain_control.hpp"
+#include "guest_access.hpp"
+#include "hypercall.hpp"
+#include "vcpu.hpp"
+
+namespace {
+
+constexpr unsigned EXTENT_SHIFT = 6;  // Xen's MEMOP_EXTENT_SHIFT
+constexpr uint64_t CMD_MASK = (1u << EXTENT_SHIFT) - 1;
+constexpr uint64_t MAX_START_EXTENTS = 0xffffffffu >> EXTENT_SHIFT;  // what a continuation encodes
+
+// Extent orders a domain may ask for (Xen x86's memop-max-order defaults: 9 for a domU, 12
+// for the hardware domain, 18 for the control domain; dom0 is both). Populate-on-demand
+// requests may go up to the allocator's MAX_ORDER (20 on Xen).
+constexpr unsigned DOMU_MAX_ORDER = 9, CTLDOM_MAX_ORDER = 18, POD_MAX_ORDER = 20;
+// Kestrel allocates a domain's memory frame by frame (each one returned on its own).
+constexpr unsigned ALLOC_MAX_ORDER = 0;
+constexpr uint8_t NUMA_NO_NODE = 0xff;
+constexpr unsigned MAX_NUMNODES = 64;
+constexpr uint64_t M2P_CHUNK = uint64_t{1} << 21;  // machphys_mfn_list: one frame per 2 MiB of M2P
+
+unsigned max_order(const Domain& caller) { return caller.privileged() ? CTLDOM_MAX_ORDER : DOMU_MAX_ORDER; }
+
+// Xen's rcu_lock_domain_by_any_id: DOMID_SELF or any id, the caller's own included.
+Domain* any_domain(Vcpu& v, domid_t id) {
+    if (id == DOMID_SELF || id == v.domain().id().raw()) return &v.domain();
+    return domain_control::lookup(DomId(id));
+}
+
+// XSM_TARGET without XSM: the domain itself or the control domain.
+bool may_act_on(const Vcpu& v, const Domain& d) { return &d == &v.domain() || v.domain().privileged(); }
+
+uint64_t handle(const XEN_GUEST_HANDLE(xen_pfn_t)& h) { return reinterpret_cast<uint64_t>(h.p); }
+
+// guest_handle_subrange_okay: entries [first, last] of a list of 8-byte frame numbers.
+bool list_ok(uint64_t list, uint64_t first, uint64_t last) {
+    return guest::range_ok(Gva(list + first * sizeof(xen_pfn_t)), (last - first + 1) * sizeof(xen_pfn_t));
+}
+bool read_entry(uint64_t list, uint64_t i, uint64_t& out) { return guest::read(Gva(list + i * sizeof(xen_pfn_t)), out); }
+bool write_entry(uint64_t list, uint64_t i, uint64_t value) { return guest::write(Gva(list + i * sizeof(xen_pfn_t)), value); }
+
+// What a reservation asks for, once its flags are checked.
+struct Memop {
+    Domain* d;
+    uint64_t list;
+    uint64_t nr_extents;
+    unsigned order;
+    uint64_t below_mfn;  // frames must lie below this (address-width limit), ~0 for none
+    bool pod;
+};
+
+unsigned order_of_pages(uint64_t pages) {
+    unsigned order = 0;
+    while ((uint64_t{1} << order) < pages) ++order;
+    return order;
+}
+
+// construct_memop_from_reservation: the address-width limit and the NUMA node. Only one node
+// exists; a node the caller may name is accepted.
+bool check_flags(const Vcpu& v, uint32_t flags, uint64_t& below_mfn) {
+    below_mfn = ~uint64_t{0};
+    unsigned bits = XENMEMF_get_address_bits(flags);
+    if (bits != 0 && bits < order_of_pages(memory_arch::max_page()) + PAGE_SHIFT) {
+        if (bits <= PAGE_SHIFT) return false;
+        below_mfn = uint64_t{1} << (bits - PAGE_SHIFT);
+    }
+    if (flags & XENMEMF_vnode) return true;  // no domain has a virtual NUMA layout
+    uint8_t node = uint8_t(XENMEMF_get_node(flags));
+    if (node == NUMA_NO_NODE) return true;
+    if (v.domain().privileged()) return node < MAX_NUMNODES;
+    return !(flags & XENMEMF_exact_node_request);
+}
+
+// A new frame for the domain, within the address-width limit; nothing if there is none.
+bool new_frame(Memop& m, uint64_t pfn, Mfn& out) {
+    auto r = m.d->add_page(pfn);
+    if (!r) return false;
+    if (r->raw() >= m.below_mfn) {
+        (void)m.d->remove_page(*r);
+        return false;
+    }
+    out = *r;
+    return true;
+}
+
+uint64_t increase(Vcpu& v, Memop& m, uint64_t i) {
+    if (m.list && !list_ok(m.list, i, m.nr_extents - 1)) return i;
+    if (m.order > max_order(v.domain()) || m.order > ALLOC_MAX_ORDER) return i;
+    for (; i < m.nr_extents; ++i) {
+        Mfn mfn;
+        if (!new_frame(m, FrameTable::M2P_INVALID, mfn)) break;
+        if (m.list && !write_entry(m.list, i, mfn.raw())) break;
+    }
+    return i;
+}
+
+uint64_t populate(Vcpu& v, Memop& m, uint64_t i) {
+    if (!list_ok(m.list, i, m.nr_extents - 1)) return i;
+    if (m.order > (m.pod ? POD_MAX_ORDER : max_order(v.domain()))) return i;
+    for (; i < m.nr_extents; ++i) {
+        uint64_t gpfn;
+        if (!read_entry(m.list, i, gpfn)) break;
+        if (m.pod) {
+            // Populate-on-demand is for translated guests: refused on oneself, and for a PV
+            // target Xen counts the extent done without doing anything.
+            if (m.d == &v.domain()) break;
+            continue;
+        }
+        Mfn mfn;
+        if (m.order > ALLOC_MAX_ORDER || !new_frame(m, gpfn, mfn)) break;
+        if (!write_entry(m.list, i, mfn.raw())) break;
+    }
+    return i;
+}
+
+uint64_t decrease(Vcpu& v, Memop& m, uint64_t i) {
+    if (!list_ok(m.list, i, m.nr_extents - 1) || m.order > max_order(v.domain())) return i;
+    for (; i < m.nr_extents; ++i) {
+        uint64_t first;
+        if (!read_entry(m.list, i, first)) return i;
+        for (uint64_t j = 0; j < (uint64_t{1} << m.order); ++j)
+            if (!m.d->remove_page(Mfn(first + j))) return i;
+    }
+    return i;
+}
+
+long reservation(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
+    xen_memory_reservation r;
+    if (!guest::read(arg, r)) return long(start);
+    if (r.nr_extents > MAX_START_EXTENTS || start >= r.nr_extents) return long(start);
+    Domain* d = any_domain(v, r.domid);
+    if (!d) return long(start);
+    Memop m{d, handle(r.extent_start), r.nr_extents, r.extent_order, 0, false};
+    if (!check_flags(v, r.mem_flags, m.below_mfn)) return long(start);
+    m.pod = op == XENMEM_populate_physmap && (r.mem_flags & XENMEMF_populate_on_demand);
+    if (!may_act_on(v, *d)) return long(start);
+    LockGuard guard(d->page_lock());
+    switch (op) {
+    case XENMEM_increase_reservation: return long(increase(v, m, start));
+    case XENMEM_decrease_reservation: return long(decrease(v, m, start));
+    default: return long(populate(v, m, start));
+    }
+}
+
+// current_reservation and maximum_reservation.
+long reservation_size(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
+    if (start) return -XEN_EINVAL;
+    xen_memory_domain md;
+    if (!guest::read(arg, md)) return -XEN_EFAULT;
+    Domain* d = any_domain(v, md.domid);
+    if (!d) return -XEN_ESRCH;
+    if (!may_act_on(v, *d)) return -XEN_EPERM;
+    return long(op == XENMEM_current_reservation ? d->nr_pages() : d->max_pages());
+}
+
+// add_to_physmap, add_to_physmap_batch and remove_from_physmap are for translated guests;
+// every PV domain gets -EACCES once the arguments are read and the domain found.
+long add_to_physmap(Vcpu& v, uint64_t start, Gva arg) {
+    if (start != uint16_t(start)) return -XEN_EDOM;
+    xen_add_to_physmap x;
+    if (!guest::read(arg, x)) return -XEN_EFAULT;
+    if (x.space == XENMAPSPACE_gmfn_foreign) return -XEN_ENOSYS;  // only through the batch form
+    if (!any_domain(v, x.domid)) return -XEN_ESRCH;
+    return -XEN_EACCES;
+}
+
+long add_to_physmap_batch(Vcpu& v, uint64_t start, Gva arg) {
+    if (start != uint16_t(start)) return -XEN_EDOM;
+    xen_add_to_physmap_batch x;
+    if (!guest::read(arg, x)) return -XEN_EFAULT;
+    if (x.space == XENMAPSPACE_gmfn_range) return -XEN_EOPNOTSUPP;
+    if (!any_domain(v, x.domid)) return -XEN_ESRCH;
+    return -XEN_EACCES;
+}
+
+long remove_from_physmap(Vcpu& v, uint64_t start, Gva arg) {
+    if (start) return -XEN_EINVAL;
+    xen_remove_from_physmap x;
+    if (!guest::read(arg, x)) return -XEN_EFAULT;
+    if (!any_domain(v, x.domid)) return -XEN_ESRCH;
+    return -XEN_EACCES;
+}
+
+long machphys_mapping(Vcpu& v, Gva arg) {
+    xen_machphys_mapping m{MACH2PHYS_VIRT_START, MACH2PHYS_VIRT_END, MACH2PHYS_NR_ENTRIES - 1};
+    // The hardware domain learns how far the table really reaches (no memory hot-plug here).
+    if (v.domain().privileged()) m.max_mfn = memory_arch::max_page() - 1;
+    return guest::write(arg, m) ? 0 : -XEN_EFAULT;
+}
+
+// One machine frame per 2 MiB of the M2P that has entries, up to max_extents.
+long machphys_mfn_list(Gva arg) {
+    xen_machphys_mfn_list l;
+    if (!guest::read(arg, l)) return -XEN_EFAULT;
+    uint64_t list = handle(l.extent_start);
+    uint64_t end = MACH2PHYS_VIRT_START + memory_arch::max_page() * sizeof(uint64_t);
+    uint32_t i = 0;
+    for (uint64_t va = MACH2PHYS_VIRT_START; i != l.max_extents && va < end; ++i, va += M2P_CHUNK) {
+        Mfn m = memory_arch::m2p_frame((va - MACH2PHYS_VIRT_START) / PAGE_SIZE);
+        if (!write_entry(list, i, m.raw())) return -XEN_EFAULT;
+    }
+    l.nr_extents = i;
+    return guest::write(arg, l) ? 0 : -XEN_EFAULT;
+}
+
+// XENMEM_memory_map: a PV domain's map comes from the toolstack (set_memory_map); without
+// one, Xen answers -ENOSYS (dom0 included: a PV dom0 reads the machine's map instead).
+long memory_map(Gva arg) {
+    xen_memory_map m;
+    if (!guest::read(arg, m)) return -XEN_EFAULT;
+    return -XEN_ENOSYS;
+}
+
+// Xen's arch_memory_op: these compare the whole cmd, start bits included.
+long arch_memory_op(Vcpu& v, uint64_t cmd, Gva arg) {
+    switch (cmd) {
+    case XENMEM_memory_map: return memory_map(arg);
+    case XENMEM_machphys_mapping: return machphys_mapping(v, arg);
+    case XENMEM_machphys_mfn_list: return machphys_mfn_list(arg);
+    default: return -XEN_ENOSYS;
+    }
+}
+
+}  // namespace
+
+long do_memory_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
+    uint64_t cmd = args.a0;
+    Gva arg(args.a1);
+    unsigned op = unsigned(cmd & CMD_MASK);
+    uint64_t start = cmd >> EXTENT_SHIFT;
+    switch (op) {
+    case XENMEM_increase_reservation:
+    case XENMEM_decrease_reservation:
+    case XENMEM_populate_physmap: return reservation(v, op, start, arg);
+    case XENMEM_maximum_ram_page: return start ? -XEN_EINVAL : long(memory_arch::max_page());
+    case XENMEM_current_reservation:
+    case XENMEM_maximum_reservation: return reservation_size(v, op, start, arg);
+    case XENMEM_add_to_physmap: return add_to_physmap(v, start, arg);
+    case XENMEM_add_to_physmap_batch: return add_to_physmap_batch(v, start, arg);
+    case XENMEM_remove_from_physmap: return remove_from_physmap(v, start, arg);
+    default: return arch_memory_op(v, cmd, arg);
+    }
+}
