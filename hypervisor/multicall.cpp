@@ -17,7 +17,8 @@
 //   flag; the only way in is an entry naming multicall, so that entry is refused here.
 // - iret does not return to the batch: the calls after it are dropped, its result is written
 //   if it can be, and the multicall returns it as an int (Xen's rc is an int), so the rax the
-//   iret frame restores arrives with its upper half replaced by the sign of bit 31.
+//   iret frame restores arrives with its upper half replaced by the sign of bit 31. (Xen also
+//   ends a batch whose call left the guest in user mode; on x86_64 only iret does that.)
 // - Between calls (not after the last), a vCPU that must leave its CPU (it blocked, its
 //   domain shut down or was paused, or an event waits for delivery) stops the batch. The
 //   multicall is then re-issued with the entries not yet run when the vCPU next runs, as
