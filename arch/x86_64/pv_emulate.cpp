@@ -9,6 +9,7 @@
 #include "interrupts.hpp"
 #include "kstd/string.hpp"
 #include "pv_priv_op.hpp"
+#include "pv_ptwr.hpp"
 #include "pv_traps.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
@@ -93,6 +94,10 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         // user space faulted, as Xen does.
         constexpr uint64_t PFEC_USER = 4;
         f.error_code = v.kernel_mode ? (f.error_code & ~PFEC_USER) : (f.error_code | PFEC_USER);
+        // A write to one of the guest's own page-table entries (writable page tables).
+        constexpr uint64_t PFEC_PRESENT_WRITE = 3;
+        if ((f.error_code & PFEC_PRESENT_WRITE) == PFEC_PRESENT_WRITE && pv_ptwr::emulate(v, f, v.info()->arch.cr2))
+            return;
         break;
     }
     case pv::vector::UD:

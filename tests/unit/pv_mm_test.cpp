@@ -2,6 +2,8 @@
 // tables and its undoing, the refused shapes (writable mapping of a table, superpages, a table
 // containing itself, foreign frames, overflowing counts), and the hypercalls built on them
 // (mmu_update, pins, new base pointers) leaving every count where it was when they fail.
+#include <memory>
+
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -233,6 +235,104 @@ TEST_F(PvMmHypercalls, PinValidatesAndUnpinReleases) {
     EXPECT_TRUE(untouched(5));
     EXPECT_TRUE(untouched(6));
     EXPECT_EQ(call(__HYPERVISOR_mmuext_op, REQS, 1, 0, DOMID_SELF), -XEN_EINVAL);  // not pinned
+}
+
+}  // namespace
+
+#include "pv_ptwr.hpp"
+
+namespace {
+
+// Writable page tables: a tree whose L1 (pfn 4) maps itself read-only at virtual address 0,
+// so a write to address 8*k is a write to the L1's entry k.
+class Ptwr : public PvMm {
+protected:
+    void SetUp() override {
+        PvMm::SetUp();
+        code_page = std::make_unique<GuestBuffer>(CODE, 64, false);
+        entries(1)[0] = pte(2, PTE_P);
+        entries(2)[0] = pte(3, PTE_P);
+        entries(3)[0] = pte(4, PTE_P);
+        entries(4)[0] = pte(4, PTE_P);  // the L1 itself, read-only
+        ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(1), PageType::l4), 0);
+        v = d->vcpu(VcpuId(0));
+        v->cr3_kernel = mfn(1);
+        frame.rip = CODE;
+    }
+    void TearDown() override {
+        pv_mm::put_page_and_type(*d, mfn(1));
+        PvMm::TearDown();
+    }
+    void code(std::initializer_list<uint8_t> bytes) { code_page->put(CODE, std::data(bytes), bytes.size()); }
+    bool run(uint64_t cr2) { return pv_ptwr::emulate(*v, frame, cr2); }
+
+    static constexpr uint64_t CODE = 0xffffffff81000000;
+    std::unique_ptr<GuestBuffer> code_page;
+    Vcpu* v = nullptr;
+    arch::ExceptionFrame frame{};
+};
+
+TEST_F(Ptwr, OnlyWithTheAssistForAnUnprivilegedDomain) {
+    code({0x48, 0x89, 0x07});  // mov [rdi], rax
+    frame.rax = pte(6, PTE_P);
+    EXPECT_FALSE(run(8));
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    EXPECT_TRUE(run(8));
+    EXPECT_EQ(frame.rip, CODE + 3);
+    EXPECT_EQ(entries(4)[1] & pv_mm::PTE_ADDR, mfn(6).raw() << PAGE_SHIFT);
+    EXPECT_EQ(pi(6).refs, 1u);
+}
+
+TEST_F(Ptwr, InvalidEntriesStayPageFaults) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    code({0x48, 0x89, 0x47, 0x10});  // mov [rdi+0x10], rax
+    frame.rax = pte(4, PTE_P | PTE_RW);  // the table itself, writable
+    EXPECT_FALSE(run(16));
+    EXPECT_EQ(entries(4)[2], 0u);
+    EXPECT_EQ(frame.rip, CODE);
+    EXPECT_FALSE(run(0x400000));  // not an address the L1 is mapped at
+}
+
+TEST_F(Ptwr, XchgAndCmpxchgGiveTheOldValueBack) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    code({0xf0, 0x48, 0x0f, 0xb1, 0x0f});  // lock cmpxchg [rdi], rcx
+    frame.rax = 999;  // not the entry's value: no write
+    frame.rcx = pte(6, PTE_P);
+    EXPECT_TRUE(run(24));
+    EXPECT_EQ(frame.rax, 0u);
+    EXPECT_EQ(frame.rflags & 0x40, 0u);
+    EXPECT_EQ(entries(4)[3], 0u);
+    frame.rip = CODE;
+    EXPECT_TRUE(run(24));  // rax now holds the entry's value (0)
+    EXPECT_NE(frame.rflags & 0x40, 0u);
+    EXPECT_EQ(entries(4)[3] & pv_mm::PTE_ADDR, mfn(6).raw() << PAGE_SHIFT);
+    code({0x48, 0x87, 0x17});  // xchg [rdi], rdx
+    frame.rip = CODE;
+    frame.rdx = 0;
+    EXPECT_TRUE(run(24));
+    EXPECT_EQ(frame.rdx & pv_mm::PTE_ADDR, mfn(6).raw() << PAGE_SHIFT);
+    EXPECT_EQ(entries(4)[3], 0u);
+    EXPECT_TRUE(untouched(6));
+}
+
+TEST_F(Ptwr, FourByteWritesMergeWithTheOtherHalf) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    code({0xc7, 0x07, 0x00, 0x00, 0x00, 0x00});  // mov dword [rdi], 0: clears the low half
+    entries(4)[5] = 0;
+    ASSERT_EQ(pv_mm::update_entry(*d, mfn(4), 5, pte(6, PTE_P), false), 0);
+    EXPECT_TRUE(run(40));
+    EXPECT_EQ(frame.rip, CODE + 6);
+    EXPECT_EQ(entries(4)[5] & PTE_P, 0u);
+    EXPECT_TRUE(untouched(6));
+}
+
+TEST_F(Ptwr, UnsupportedInstructionsAreNotEmulated) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    code({0x48, 0x09, 0x07});  // or [rdi], rax
+    frame.rax = 1;
+    EXPECT_FALSE(run(8));
+    code({0x66, 0x89, 0x07});  // 16-bit store
+    EXPECT_FALSE(run(8));
 }
 
 }  // namespace

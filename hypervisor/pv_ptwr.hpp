@@ -1,0 +1,20 @@
+// Writable page tables (VMASST_TYPE_writable_pagetables, always on for the control domain as
+// on Xen): a guest kernel may write its L1
+// page-table entries with ordinary instructions although the hypervisor maps those frames
+// read-only to it. The write faults; the hypervisor decodes the instruction, validates the new
+// entry as mmu_update would, performs the write and moves on, as Xen's ptwr emulation does.
+// Emulated: mov (register or immediate), xchg and (lock) cmpxchg, 8 bytes (or 4, merged
+// with the other half of the entry). Anything else stays the guest's page fault.
+#pragma once
+
+#include <arch/frame.hpp>
+
+class Vcpu;
+
+namespace pv_ptwr {
+
+// For a write-protection #PF at address cr2: true if it was such a write and is now done
+// (rip advanced); false to deliver the page fault to the guest.
+bool emulate(Vcpu& v, arch::ExceptionFrame& f, uint64_t cr2);
+
+}  // namespace pv_ptwr
