@@ -1,0 +1,316 @@
+// memory_op (XENMEM_*) as dom0 sees it: the machine's size and the M2P's place, the domain's
+// reservation (dom0 runs with dom0_mem=64M), giving frames back and getting new ones
+// (decrease_reservation, increase_reservation, populate_physmap) with the M2P following, the
+// reservation sub-ops' habit of returning how many extents were done instead of an error,
+// and what a PV domain is refused (its own memory map, the physmap calls).
+//
+// The frames given back are the last two guest frames: dom0's bootstrap mapping ends far
+// below them, so nothing maps them (Xen would otherwise keep a mapped frame alive).
+#include <xen/errno.h>
+#include <xen/memory.h>
+#include <xen/xen.h>
+
+#include "runtime/bad_pointers.hpp"
+#include "runtime/console.hpp"
+#include "runtime/hypercall.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/test.hpp"
+
+namespace {
+
+constexpr std::uint64_t EXTENT_SHIFT = 6;  // cmd = sub-op | start extent << 6
+constexpr std::uint64_t M2P_INVALID = ~0ull;
+constexpr unsigned CONTROL_DOMAIN_MAX_ORDER = 18;  // Xen x86's default for dom0
+
+long memory_op(std::uint64_t cmd, const void* a)
+{
+    return kt::hypercall(__HYPERVISOR_memory_op, cmd, reinterpret_cast<std::uint64_t>(a));
+}
+
+long reservation_size(unsigned cmd, domid_t domid)
+{
+    xen_memory_domain d{};
+    d.domid = domid;
+    return memory_op(cmd, &d);
+}
+
+long current_pages() { return reservation_size(XENMEM_current_reservation, DOMID_SELF); }
+
+// A reservation over `list`.
+xen_memory_reservation reservation(xen_pfn_t* list, std::uint64_t nr, unsigned order = 0, unsigned flags = 0,
+                                   domid_t domid = DOMID_SELF)
+{
+    xen_memory_reservation r{};
+    set_xen_guest_handle(r.extent_start, list);
+    r.nr_extents = nr;
+    r.extent_order = order;
+    r.mem_flags = flags;
+    r.domid = domid;
+    return r;
+}
+
+std::uint64_t m2p(std::uint64_t mfn) { return reinterpret_cast<const std::uint64_t*>(MACH2PHYS_VIRT_START)[mfn]; }
+
+// The guest's own p2m (the start_info mfn_list, writable in the bootstrap area).
+void set_p2m(std::uint64_t pfn, std::uint64_t mfn) { reinterpret_cast<std::uint64_t*>(kt::start_info()->mfn_list)[pfn] = mfn; }
+
+alignas(4096) unsigned char scratch[4096];
+
+} // namespace
+
+TEST(maximum_ram_page_is_beyond_every_frame_of_ours)
+{
+    long max = memory_op(XENMEM_maximum_ram_page, nullptr);
+    kt::print("maximum_ram_page {}\n", max);
+    ASSERT_GT(max, 0);
+    const std::uint64_t nr = kt::start_info()->nr_pages;
+    for (std::uint64_t pfn = 0; pfn < nr; pfn += 1021) EXPECT_LT(kt::pfn_to_mfn(pfn), std::uint64_t(max));
+    EXPECT_LT(kt::pfn_to_mfn(nr - 1), std::uint64_t(max));
+    EXPECT_EQ(memory_op(XENMEM_maximum_ram_page | (1 << EXTENT_SHIFT), nullptr), -XEN_EINVAL);
+}
+
+TEST(reservation_sizes)
+{
+    const long nr = long(kt::start_info()->nr_pages);
+    EXPECT_EQ(reservation_size(XENMEM_current_reservation, DOMID_SELF), nr);
+    EXPECT_EQ(reservation_size(XENMEM_current_reservation, 0), nr);
+    long max = reservation_size(XENMEM_maximum_reservation, DOMID_SELF);
+    kt::print("current_reservation {}, maximum_reservation {}\n", nr, max);
+    EXPECT_GE(max, nr);
+    EXPECT_EQ(reservation_size(XENMEM_maximum_reservation, 0), max);
+    EXPECT_EQ(reservation_size(XENMEM_current_reservation, 100), -XEN_ESRCH);
+    EXPECT_EQ(reservation_size(XENMEM_maximum_reservation, 0x7000), -XEN_ESRCH);
+    xen_memory_domain d{};
+    d.domid = DOMID_SELF;
+    EXPECT_EQ(memory_op(XENMEM_current_reservation | (1 << EXTENT_SHIFT), &d), -XEN_EINVAL);
+    for (const auto& b : kt::bad_pointers) {
+        EXPECT_EQ(memory_op(XENMEM_current_reservation, kt::bad<void>(b)), -XEN_EFAULT);
+        EXPECT_EQ(memory_op(XENMEM_maximum_reservation, kt::bad<void>(b)), -XEN_EFAULT);
+    }
+}
+
+TEST(machphys_mapping_for_the_hardware_domain)
+{
+    xen_machphys_mapping m{};
+    ASSERT_EQ(memory_op(XENMEM_machphys_mapping, &m), 0);
+    EXPECT_EQ(m.v_start, std::uint64_t(MACH2PHYS_VIRT_START));
+    EXPECT_EQ(m.v_end, std::uint64_t(MACH2PHYS_VIRT_END));
+    // dom0 of a machine without memory hot-plug: the table's real end.
+    EXPECT_EQ(m.max_mfn, std::uint64_t(memory_op(XENMEM_maximum_ram_page, nullptr)) - 1);
+    for (const auto& b : kt::bad_pointers) EXPECT_EQ(memory_op(XENMEM_machphys_mapping, kt::bad<void>(b)), -XEN_EFAULT);
+    EXPECT_EQ(memory_op(XENMEM_machphys_mapping, kt::read_only_page()), -XEN_EFAULT);
+    // The machine-map sub-ops compare the whole cmd: with a start they are unknown.
+    EXPECT_EQ(memory_op(XENMEM_machphys_mapping | (1 << EXTENT_SHIFT), &m), -XEN_ENOSYS);
+}
+
+TEST(machphys_mfn_list_has_a_frame_per_2mib_of_m2p)
+{
+    const std::uint64_t max_page = std::uint64_t(memory_op(XENMEM_maximum_ram_page, nullptr));
+    const std::uint64_t chunks = (max_page * 8 + (1u << 21) - 1) >> 21;
+    static xen_pfn_t frames[64];
+    xen_machphys_mfn_list l{};
+    l.max_extents = 64;
+    set_xen_guest_handle(l.extent_start, frames);
+    ASSERT_EQ(memory_op(XENMEM_machphys_mfn_list, &l), 0);
+    kt::print("M2P: {} chunks, first frame {x}\n", l.nr_extents, frames[0]);
+    EXPECT_EQ(l.nr_extents, chunks < 64 ? chunks : 64);
+    EXPECT_EQ(l.max_extents, 64u);
+    for (unsigned i = 0; i < l.nr_extents; ++i) {
+        EXPECT_NE(frames[i], 0u);
+        EXPECT_LT(frames[i], max_page);
+    }
+    frames[1] = 0x5a5a;
+    l.max_extents = 1;
+    ASSERT_EQ(memory_op(XENMEM_machphys_mfn_list, &l), 0);
+    EXPECT_EQ(l.nr_extents, 1u);
+    EXPECT_EQ(frames[1], 0x5a5au);
+    l.max_extents = 0;
+    ASSERT_EQ(memory_op(XENMEM_machphys_mfn_list, &l), 0);
+    EXPECT_EQ(l.nr_extents, 0u);
+    for (const auto& b : kt::bad_pointers) {
+        EXPECT_EQ(memory_op(XENMEM_machphys_mfn_list, kt::bad<void>(b)), -XEN_EFAULT);
+        l.max_extents = 4;
+        set_xen_guest_handle(l.extent_start, kt::bad<xen_pfn_t>(b));
+        EXPECT_EQ(memory_op(XENMEM_machphys_mfn_list, &l), -XEN_EFAULT);
+    }
+}
+
+TEST(a_pv_domain_has_no_memory_map_of_its_own)
+{
+    static unsigned char buffer[20 * 8];
+    xen_memory_map m{};
+    m.nr_entries = 8;
+    set_xen_guest_handle(m.buffer, buffer);
+    EXPECT_EQ(memory_op(XENMEM_memory_map, &m), -XEN_ENOSYS);
+    EXPECT_EQ(m.nr_entries, 8u);
+    for (const auto& b : kt::bad_pointers) EXPECT_EQ(memory_op(XENMEM_memory_map, kt::bad<void>(b)), -XEN_EFAULT);
+}
+
+TEST(physmap_calls_are_for_translated_guests)
+{
+    xen_add_to_physmap x{};
+    x.domid = DOMID_SELF;
+    x.space = XENMAPSPACE_shared_info;
+    x.idx = 0;
+    x.gpfn = kt::start_info()->nr_pages - 1;
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap, &x), -XEN_EACCES);
+    x.space = XENMAPSPACE_gmfn_foreign;
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap, &x), -XEN_ENOSYS);
+    x.space = XENMAPSPACE_shared_info;
+    x.domid = 100;
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap, &x), -XEN_ESRCH);
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap | (0x10000ull << EXTENT_SHIFT), &x), -XEN_EDOM);
+    for (const auto& b : kt::bad_pointers) EXPECT_EQ(memory_op(XENMEM_add_to_physmap, kt::bad<void>(b)), -XEN_EFAULT);
+
+    xen_remove_from_physmap r{};
+    r.domid = DOMID_SELF;
+    r.gpfn = 1;
+    EXPECT_EQ(memory_op(XENMEM_remove_from_physmap, &r), -XEN_EACCES);
+    EXPECT_EQ(memory_op(XENMEM_remove_from_physmap | (1 << EXTENT_SHIFT), &r), -XEN_EINVAL);
+    EXPECT_EQ(memory_op(XENMEM_remove_from_physmap, kt::bad<void>(kt::bad_pointers[0])), -XEN_EFAULT);
+
+    xen_add_to_physmap_batch batch{};
+    batch.domid = DOMID_SELF;
+    batch.space = XENMAPSPACE_gmfn_range;
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap_batch, &batch), -XEN_EOPNOTSUPP);
+    batch.space = XENMAPSPACE_gmfn;
+    EXPECT_EQ(memory_op(XENMEM_add_to_physmap_batch, &batch), -XEN_EACCES);
+}
+
+TEST(reservation_errors_count_extents_instead)
+{
+    const long before = current_pages();
+    xen_pfn_t list[2] = {kt::start_info()->nr_pages - 1, kt::start_info()->nr_pages - 2};
+    // An unreadable argument, a list the hypervisor refuses, a count no continuation could
+    // encode, an unknown domain: nothing done, and the answer is the start extent, not -EFAULT.
+    for (const auto& b : kt::bad_pointers) {
+        EXPECT_EQ(memory_op(XENMEM_populate_physmap, kt::bad<void>(b)), 0);
+        EXPECT_EQ(memory_op(XENMEM_decrease_reservation | (3 << EXTENT_SHIFT), kt::bad<void>(b)), 3);
+        auto r = reservation(kt::bad<xen_pfn_t>(b), 1);
+        EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+        EXPECT_EQ(memory_op(XENMEM_decrease_reservation, &r), 0);
+    }
+    EXPECT_EQ(current_pages(), before);
+    // increase_reservation checks only that the list lies in guest space: with an unmapped
+    // one, a frame is allocated (if the limit allows) and stays the domain's, though its
+    // machine frame cannot be written back and the extent is not counted.
+    const long max = reservation_size(XENMEM_maximum_reservation, DOMID_SELF);
+    for (const auto& b : kt::bad_pointers) {
+        const long now = current_pages();
+        auto r = reservation(kt::bad<xen_pfn_t>(b), 1);
+        EXPECT_EQ(memory_op(XENMEM_increase_reservation, &r), 0);
+        const bool in_guest_space = b.address == kt::bad_pointers[0].address;
+        EXPECT_EQ(current_pages(), now + (in_guest_space && now < max ? 1 : 0));
+    }
+    const long after_increase = current_pages();
+    auto r = reservation(list, (0xffffffffull >> EXTENT_SHIFT) + 1);
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    r = reservation(list, 1, 0, 0, 100);
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    // A start at or beyond the end: returned as it is.
+    r = reservation(list, 2);
+    EXPECT_EQ(memory_op(XENMEM_decrease_reservation | (2 << EXTENT_SHIFT), &r), 2);
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap | (7 << EXTENT_SHIFT), &r), 7);
+    // Orders beyond the control domain's limit, an address width of one page, a node that
+    // cannot exist, populate-on-demand on oneself.
+    r = reservation(list, 1, CONTROL_DOMAIN_MAX_ORDER + 1);
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    EXPECT_EQ(memory_op(XENMEM_decrease_reservation, &r), 0);
+    EXPECT_EQ(memory_op(XENMEM_increase_reservation, &r), 0);
+    r = reservation(list, 1, 0, XENMEMF_address_bits(12));
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    r = reservation(list, 1, 0, XENMEMF_node(64));
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    r = reservation(list, 1, 0, XENMEMF_populate_on_demand);
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    EXPECT_EQ(current_pages(), after_increase);
+    EXPECT_EQ(list[0], kt::start_info()->nr_pages - 1);
+}
+
+TEST(decrease_and_repopulate_the_last_two_frames)
+{
+    const std::uint64_t nr = kt::start_info()->nr_pages;
+    const long before = current_pages();
+    const std::uint64_t pfns[2] = {nr - 2, nr - 1};
+    std::uint64_t pte = 0;
+    for (std::uint64_t pfn : pfns) ASSERT_TRUE(!kt::lookup_pte(kt::virt_base + pfn * kt::page_size, &pte));
+    const std::uint64_t old[2] = {kt::pfn_to_mfn(pfns[0]), kt::pfn_to_mfn(pfns[1])};
+    ASSERT_EQ(kt::mfn_to_pfn(old[0]), pfns[0]);
+
+    // A list whose second frame is not ours: the first extent is done, then it stops.
+    const std::uint64_t max_page = std::uint64_t(memory_op(XENMEM_maximum_ram_page, nullptr));
+    xen_pfn_t list[2] = {old[0], max_page + 5};
+    auto r = reservation(list, 2);
+    ASSERT_EQ(memory_op(XENMEM_decrease_reservation, &r), 1);
+    EXPECT_EQ(current_pages(), before - 1);
+    EXPECT_EQ(m2p(old[0]), M2P_INVALID);
+    // Given back once, the frame is no longer ours to give back or to map.
+    list[0] = old[0];
+    r = reservation(list, 1);
+    EXPECT_EQ(memory_op(XENMEM_decrease_reservation, &r), 0);
+    EXPECT_FALSE(kt::map_machine_page(scratch, old[0] << 12, false));
+    set_p2m(pfns[0], M2P_INVALID);
+
+    // The second frame, through a start extent.
+    list[0] = 0;
+    list[1] = old[1];
+    r = reservation(list, 2);
+    ASSERT_EQ(memory_op(XENMEM_decrease_reservation | (1 << EXTENT_SHIFT), &r), 2);
+    EXPECT_EQ(current_pages(), before - 2);
+    EXPECT_EQ(m2p(old[1]), M2P_INVALID);
+    set_p2m(pfns[1], M2P_INVALID);
+
+    // increase_reservation: a frame in no guest frame, its machine frame written back; and
+    // given back again.
+    xen_pfn_t extra[1] = {0};
+    r = reservation(extra, 1);
+    ASSERT_EQ(memory_op(XENMEM_increase_reservation, &r), 1);
+    EXPECT_NE(extra[0], 0u);
+    EXPECT_LT(extra[0], max_page);
+    EXPECT_EQ(current_pages(), before - 1);
+    EXPECT_EQ(memory_op(XENMEM_decrease_reservation, &r), 1);
+    EXPECT_EQ(current_pages(), before - 2);
+
+    // populate_physmap: the two guest frames get new machine frames, the M2P shows them.
+    list[0] = pfns[0];
+    list[1] = pfns[1];
+    r = reservation(list, 2);
+    ASSERT_EQ(memory_op(XENMEM_populate_physmap, &r), 2);
+    EXPECT_EQ(current_pages(), before);
+    for (unsigned i = 0; i < 2; ++i) {
+        kt::print("pfn {x}: mfn {x} -> {x}\n", pfns[i], old[i], list[i]);
+        EXPECT_LT(list[i], max_page);
+        EXPECT_EQ(m2p(list[i]), pfns[i]);
+        set_p2m(pfns[i], list[i]);
+    }
+    // The new frame is ours: it can be mapped writable and used.
+    const std::uint64_t own = kt::virt_to_mfn(scratch);
+    ASSERT_TRUE(kt::map_machine_page(scratch, list[1] << 12, true));
+    scratch[100] = 0xa5;
+    EXPECT_EQ(scratch[100], 0xa5);
+    ASSERT_TRUE(kt::map_machine_page(scratch, own << 12, true));
+    EXPECT_EQ(kt::pfn_to_mfn(pfns[1]), list[1]);
+}
+
+TEST(the_limit_holds_when_it_is_reached)
+{
+    // Kestrel's dom0 may hold what it started with; Xen's dom0 has no limit (max_pages
+    // UINT_MAX) unless dom0_mem=max: says so, so there this checks nothing.
+    const long cur = current_pages();
+    const long max = reservation_size(XENMEM_maximum_reservation, DOMID_SELF);
+    if (cur < max) return;
+    xen_pfn_t extra[1] = {0};
+    auto r = reservation(extra, 1);
+    EXPECT_EQ(memory_op(XENMEM_increase_reservation, &r), 0);
+    extra[0] = kt::start_info()->nr_pages;
+    EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
+    EXPECT_EQ(current_pages(), cur);
+}
+
+TEST(unknown_subops_are_enosys)
+{
+    std::uint64_t buf[8] = {};
+    EXPECT_EQ(memory_op(8, buf), -XEN_ENOSYS);  // a number Xen retired
+    EXPECT_EQ(memory_op(63, buf), -XEN_ENOSYS);
+    EXPECT_EQ(memory_op(XENMEM_memory_map | (1 << EXTENT_SHIFT), buf), -XEN_ENOSYS);
+}
