@@ -336,3 +336,29 @@ TEST_F(Ptwr, UnsupportedInstructionsAreNotEmulated) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PvMm, DestroyingDomainsWithLiveTablesReturnsEveryFrame) {
+    const uint64_t free_before = machine.mm.free_frames();
+    for (int round = 0; round < 50; ++round) {
+        auto r = Domain::create(machine.mm, DomainConfig{DomId(uint16_t(10 + round % 5)), 12, 0, 2, false, false});
+        ASSERT_TRUE(r.has_value());
+        Domain* x = *r;
+        auto e = [&](unsigned pfn) { return static_cast<uint64_t*>(x->map_pfn(Pfn(pfn))); };
+        auto p = [&](unsigned pfn, uint64_t f) { return (x->mfn_of(Pfn(pfn)).raw() << PAGE_SHIFT) | f; };
+        e(0)[1] = p(1, PTE_P);
+        e(1)[2] = p(2, PTE_P);
+        e(2)[3] = p(3, PTE_P);
+        e(3)[4] = p(5, PTE_P | PTE_RW);
+        e(3)[5] = p(3, PTE_P);  // the L1 maps itself read-only
+        ASSERT_EQ(pv_mm::get_page_and_type(*x, x->mfn_of(Pfn(0)), PageType::l4), 0);
+        Domain::destroy(x);  // with its tables still validated and referenced
+        EXPECT_EQ(machine.mm.free_frames(), free_before) << "round " << round;
+    }
+    for (uint64_t m = 0; m < ft.nr_frames(); ++m)
+        if (ft.info(Mfn(m)).owner != FrameTable::NO_OWNER)
+            EXPECT_TRUE(ft.info(Mfn(m)).owner == 1 || ft.info(Mfn(m)).owner == 2) << m;
+}
+
+}  // namespace
