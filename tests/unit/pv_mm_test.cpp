@@ -356,9 +356,10 @@ TEST_F(PvMm, DestroyingDomainsWithLiveTablesReturnsEveryFrame) {
         Domain::destroy(x);  // with its tables still validated and referenced
         EXPECT_EQ(machine.mm.free_frames(), free_before) << "round " << round;
     }
-    for (uint64_t m = 0; m < ft.nr_frames(); ++m)
-        if (ft.info(Mfn(m)).owner != FrameTable::NO_OWNER)
-            EXPECT_TRUE(ft.info(Mfn(m)).owner == 1 || ft.info(Mfn(m)).owner == 2) << m;
+    for (uint64_t m = 0; m < ft.nr_frames(); ++m) {
+        uint16_t owner = ft.info(Mfn(m)).owner;
+        EXPECT_TRUE(owner == FrameTable::NO_OWNER || owner == 1 || owner == 2) << m;
+    }
 }
 
 }  // namespace
