@@ -32,6 +32,7 @@
 #include "domain.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "scheduler.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -41,7 +42,7 @@ constexpr uint64_t SYSCALL_LENGTH = 2;
 // Xen's hypercall_preempt_check, as far as this vCPU is concerned: it is no longer the one
 // that should run here, or an event is pending and unmasked.
 bool must_leave_cpu(const Vcpu& v) {
-    if (v.state != VcpuState::running) return true;
+    if (v.state != VcpuState::running || sched::resched_pending()) return true;
     const Domain& d = v.domain();
     if (d.state() != DomainState::running || d.paused()) return true;
     const vcpu_info* info = v.info();

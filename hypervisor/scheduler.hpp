@@ -37,6 +37,9 @@ bool unpause(Domain& d);
 void init_cpu();
 // Each CPU's last step of bring-up: run vCPUs, halt when there are none.
 [[noreturn]] void run();
+// Whether the calling CPU has been asked to pick again (a yield, a block, a time slice's end,
+// a wake-up): long hypercalls stop and continue later when it has (Xen's preemption check).
+bool resched_pending();
 // With interrupts off, when the CPU must pick again (its vCPU blocked, yielded, died or used
 // up its slice): switches to the next vCPU or idles. Returns with a vCPU running.
 void reschedule();

@@ -75,6 +75,8 @@ void wake(Vcpu& v) {
 
 void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
 
+bool resched_pending() { return arch::this_cpu().need_resched.load(); }
+
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;
     arch::this_cpu().need_resched.store(true);

@@ -382,3 +382,19 @@ TEST_F(Multicall, AnEventToDeliverStopsTheBatchUnlessMasked) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Multicall, AYieldStopsTheBatchAsOnXen) {
+    GuestBuffer list(LIST, 2 * ENTRY);
+    const multicall_entry es[] = {entry(__HYPERVISOR_sched_op, SCHEDOP_yield),
+                                  entry(__HYPERVISOR_xen_version, XENVER_version)};
+    put(list, LIST, es);
+    EXPECT_EQ(multicall(LIST, 2), __HYPERVISOR_multicall);
+    EXPECT_EQ(regs.rdi, LIST + ENTRY);
+    EXPECT_EQ(regs.rsi, 1u);
+    EXPECT_EQ(result(list, LIST, 0), 0u);
+    EXPECT_EQ(result(list, LIST, 1), UNTOUCHED);
+}
+
+}  // namespace

@@ -89,7 +89,11 @@ void start(Vcpu& v, CpuId) { v.state = VcpuState::runnable; }
 void wake(Vcpu& v) {
     if (v.state == VcpuState::blocked) v.state = VcpuState::runnable;
 }
-void yield(Vcpu&) { note("yield"); }
+void yield(Vcpu&) {
+    note("yield");
+    fake_pv::record().resched = true;
+}
+bool resched_pending() { return fake_pv::record().resched; }
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;
     note("block");

@@ -17,6 +17,7 @@ struct Record {
     bool fpu_trap = false;
     uint32_t port_value = 0;  // what port_in returns
     uint64_t xstate_mask = 0;  // what xstate_mask returns (0: no XSAVE)
+    bool resched = false;      // set by sched::yield, read by sched::resched_pending
 };
 
 Record& record();
