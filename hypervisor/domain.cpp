@@ -82,7 +82,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         auto m = mm_.alloc_zeroed();
         if (!m) return kstd::unexpected(DomainError::out_of_memory);
         p2m_[pfn] = *m;
-        pages_[pfn] = *m;
+        pages_[pfn] = entry(*m, 0);
         if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
         nr_pages_ = pfn + 1;
         ++frames_held_;
@@ -92,11 +92,10 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
 
 void Domain::release() {
     FrameTable* t = mm_.table();
-    for (uint64_t i = 0; i < nr_pages_; ++i) {
-        if (t) t->release(pages_[i]);
-        mm_.free(pages_[i]);
+    while (nr_pages_) {
+        if (t) t->release(entry_frame(pages_[nr_pages_ - 1]));
+        drop_entry(nr_pages_ - 1);
     }
-    nr_pages_ = 0;
     for (unsigned i = 0; i < nr_vcpus_; ++i) mm_.destroy(vcpus_[i]);
     nr_vcpus_ = 0;
     if (shared_) {
@@ -109,21 +108,41 @@ void Domain::release() {
     frames_held_ = 0;
 }
 
-kstd::Expected<Mfn, DomainError> Domain::add_page(uint64_t pfn) {
-    if (nr_pages_ >= max_pages_ || nr_pages_ >= p2m_size_) return kstd::unexpected(DomainError::over_limit);
-    auto m = mm_.alloc_zeroed();
-    if (!m) return kstd::unexpected(DomainError::out_of_memory);
-    if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
-    if (pfn < p2m_size_) p2m_[pfn] = *m;
-    pages_[nr_pages_++] = *m;
-    ++frames_held_;
-    return *m;
+kstd::Expected<Mfn, DomainError> Domain::add_pages(uint64_t pfn, unsigned order) {
+    const uint64_t n = uint64_t{1} << order;
+    if (order > FrameAllocator::MAX_ORDER || nr_pages_ + n > max_pages_ || nr_pages_ + n > p2m_size_)
+        return kstd::unexpected(DomainError::over_limit);
+    auto first = mm_.alloc_zeroed(order);
+    if (!first) return kstd::unexpected(DomainError::out_of_memory);
+    for (uint64_t i = 0; i < n; ++i) {
+        Mfn m(first->raw() + i);
+        uint64_t p = pfn == FrameTable::M2P_INVALID ? pfn : pfn + i;
+        if (FrameTable* t = mm_.table()) t->assign(m, id_, p);
+        if (p < p2m_size_) p2m_[p] = m;
+        pages_[nr_pages_++] = entry(m, order);
+    }
+    frames_held_ += n;
+    return *first;
 }
 
 uint64_t Domain::page_index(Mfn m) const {
     uint64_t i = 0;
-    while (i < nr_pages_ && pages_[i] != m) ++i;
+    while (i < nr_pages_ && entry_frame(pages_[i]) != m) ++i;
     return i;
+}
+
+void Domain::drop_entry(uint64_t i) {
+    Mfn e = pages_[i];
+    pages_[i] = pages_[--nr_pages_];
+    unsigned order = entry_order(e);
+    uint64_t n = uint64_t{1} << order;
+    uint64_t head = entry_frame(e).raw() & ~(n - 1);  // buddy blocks are aligned to their size
+    for (uint64_t j = 0; j < nr_pages_ && order; ++j) {
+        uint64_t f = entry_frame(pages_[j]).raw();
+        if (f >= head && f < head + n) return;  // the block still has frames in the domain
+    }
+    mm_.free(Mfn(head), order);
+    frames_held_ -= n;
 }
 
 // The p2m entry that maps m, if any: found through the M2P when the machine keeps one.
@@ -146,9 +165,7 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     if (t && t->info(m).type_count != 0) return kstd::unexpected(DomainError::in_use);
     unmap_from_p2m(m);
     if (t) t->release(m);
-    mm_.free(m);
-    pages_[i] = pages_[--nr_pages_];
-    --frames_held_;
+    drop_entry(i);
     return true;
 }
 

@@ -76,13 +76,17 @@ public:
     Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
     void* map_pfn(Pfn p) const { return mm_.map(mfn_of(p)); }
 
-    // Reservations. add_page gives the domain a new zeroed frame with M2P entry `pfn`
-    // (FrameTable::M2P_INVALID: in no guest frame), mapped at pfn in the p2m when pfn is below
-    // p2m_size(); over_limit at max_pages (or a full page list), out_of_memory. remove_page
-    // takes a memory frame back: not_owned for a frame not on the page list, in_use for one
-    // still typed (a page table, descriptors, writably mapped); its p2m entry, if it has
-    // one, becomes NO_MFN and its M2P entry is cleared. Callers hold page_lock().
-    kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn);
+    // Reservations. add_pages gives the domain 2^order new zeroed, machine-contiguous frames
+    // (the first one is returned) with M2P entries pfn + i (FrameTable::M2P_INVALID: in no
+    // guest frame), mapped in the p2m where pfn + i is below p2m_size(); over_limit past
+    // max_pages (or a full page list), out_of_memory. remove_page takes one memory frame
+    // back: not_owned for a frame not on the page list, in_use for one still typed (a page
+    // table, descriptors, writably mapped); its p2m entry, if it has one, becomes NO_MFN and
+    // its M2P entry is cleared. The allocator takes blocks back whole, so the frames of a
+    // block added together return to it when the last of them leaves the domain (they count
+    // in frames_held() until then). Callers hold page_lock().
+    kstd::Expected<Mfn, DomainError> add_pages(uint64_t pfn, unsigned order = 0);
+    kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn) { return add_pages(pfn, 0); }
     kstd::Expected<bool, DomainError> remove_page(Mfn m);
     Spinlock& page_lock() { return page_lock_; }
 
@@ -143,9 +147,16 @@ private:
     DomId id_;
     bool privileged_;
     bool console_;
+    // A page-list entry: the frame, and above it the order of the block it came in.
+    static constexpr unsigned ENTRY_ORDER_SHIFT = 56;
+    static Mfn entry(Mfn m, unsigned order) { return Mfn(m.raw() | uint64_t(order) << ENTRY_ORDER_SHIFT); }
+    static Mfn entry_frame(Mfn e) { return Mfn(e.raw() & ((uint64_t{1} << ENTRY_ORDER_SHIFT) - 1)); }
+    static unsigned entry_order(Mfn e) { return unsigned(e.raw() >> ENTRY_ORDER_SHIFT); }
     // Where m is on the page list, or nr_pages_.
     uint64_t page_index(Mfn m) const;
     void unmap_from_p2m(Mfn m);
+    // Takes entry i off the page list; frees its block if no frame of it is left there.
+    void drop_entry(uint64_t i);
 
     uint64_t nr_pages_ = 0;
     uint64_t max_pages_;

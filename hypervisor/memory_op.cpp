@@ -14,10 +14,10 @@
 //     toolstack, no memory map of its own (-ENOSYS).
 //
 // Kestrel differs from Xen where its frame allocator cannot follow (yet): a frame still typed
-// (page table, descriptors, writable mapping) is not given back but stops the decrease, an
-// allocating extent must be a single frame (order 0), and an address-width limit is met by
-// refusing a frame above it rather than by searching below it. Nothing is preempted: a
-// reservation runs to its end.
+// (page table, descriptors, writable mapping) is not given back but stops the decrease (Xen
+// frees it when its last reference goes), and an address-width limit is met by refusing an
+// extent above it rather than by searching below it. Nothing is preempted: a reservation runs
+// to its end.
 #include "memory_op.hpp"
 
 #include <xen/errno.h>
@@ -40,8 +40,6 @@ constexpr uint64_t MAX_START_EXTENTS = 0xffffffffu >> EXTENT_SHIFT;  // what a c
 // for the hardware domain, 18 for the control domain; dom0 is both). Populate-on-demand
 // requests may go up to the allocator's MAX_ORDER (20 on Xen).
 constexpr unsigned DOMU_MAX_ORDER = 9, CTLDOM_MAX_ORDER = 18, POD_MAX_ORDER = 20;
-// Kestrel allocates a domain's memory frame by frame (each one returned on its own).
-constexpr unsigned ALLOC_MAX_ORDER = 0;
 constexpr uint8_t NUMA_NO_NODE = 0xff;
 constexpr unsigned MAX_NUMNODES = 64;
 constexpr uint64_t M2P_CHUNK = uint64_t{1} << 21;  // machphys_mfn_list: one frame per 2 MiB of M2P
@@ -98,12 +96,13 @@ bool check_flags(const Vcpu& v, uint32_t flags, uint64_t& below_mfn) {
     return !(flags & XENMEMF_exact_node_request);
 }
 
-// A new frame for the domain, within the address-width limit; nothing if there is none.
-bool new_frame(Memop& m, uint64_t pfn, Mfn& out) {
-    auto r = m.d->add_page(pfn);
+// A new extent for the domain, within the address-width limit; false if there is none.
+bool new_extent(Memop& m, uint64_t pfn, Mfn& out) {
+    auto r = m.d->add_pages(pfn, m.order);
     if (!r) return false;
-    if (r->raw() >= m.below_mfn) {
-        (void)m.d->remove_page(*r);
+    const uint64_t n = uint64_t{1} << m.order;
+    if (r->raw() + n > m.below_mfn) {
+        for (uint64_t j = 0; j < n; ++j) (void)m.d->remove_page(Mfn(r->raw() + j));
         return false;
     }
     out = *r;
@@ -112,10 +111,10 @@ bool new_frame(Memop& m, uint64_t pfn, Mfn& out) {
 
 uint64_t increase(Vcpu& v, Memop& m, uint64_t i) {
     if (m.list && !list_ok(m.list, i, m.nr_extents - 1)) return i;
-    if (m.order > max_order(v.domain()) || m.order > ALLOC_MAX_ORDER) return i;
+    if (m.order > max_order(v.domain())) return i;
     for (; i < m.nr_extents; ++i) {
         Mfn mfn;
-        if (!new_frame(m, FrameTable::M2P_INVALID, mfn)) break;
+        if (!new_extent(m, FrameTable::M2P_INVALID, mfn)) break;
         if (m.list && !write_entry(m.list, i, mfn.raw())) break;
     }
     return i;
@@ -134,7 +133,7 @@ uint64_t populate(Vcpu& v, Memop& m, uint64_t i) {
             continue;
         }
         Mfn mfn;
-        if (m.order > ALLOC_MAX_ORDER || !new_frame(m, gpfn, mfn)) break;
+        if (!new_extent(m, gpfn, mfn)) break;
         if (!write_entry(m.list, i, mfn.raw())) break;
     }
     return i;
@@ -169,7 +168,8 @@ long reservation(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
     }
 }
 
-// current_reservation and maximum_reservation.
+// current_reservation, maximum_reservation and maximum_gpfn. A PV guest states the size of
+// its own p2m in shared_info (arch.max_pfn); the highest guest frame is one below it.
 long reservation_size(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
     if (start) return -XEN_EINVAL;
     xen_memory_domain md;
@@ -177,7 +177,14 @@ long reservation_size(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
     Domain* d = any_domain(v, md.domid);
     if (!d) return -XEN_ESRCH;
     if (!may_act_on(v, *d)) return -XEN_EPERM;
-    return long(op == XENMEM_current_reservation ? d->nr_pages() : d->max_pages());
+    switch (op) {
+    case XENMEM_current_reservation: return long(d->nr_pages());
+    case XENMEM_maximum_reservation: return long(d->max_pages());
+    default: {
+        uint64_t max_pfn = __atomic_load_n(&d->shared()->arch.max_pfn, __ATOMIC_RELAXED);
+        return long((max_pfn ? max_pfn : 1) - 1);
+    }
+    }
 }
 
 // add_to_physmap, add_to_physmap_batch and remove_from_physmap are for translated guests;
@@ -261,7 +268,8 @@ long do_memory_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     case XENMEM_populate_physmap: return reservation(v, op, start, arg);
     case XENMEM_maximum_ram_page: return start ? -XEN_EINVAL : long(memory_arch::max_page());
     case XENMEM_current_reservation:
-    case XENMEM_maximum_reservation: return reservation_size(v, op, start, arg);
+    case XENMEM_maximum_reservation:
+    case XENMEM_maximum_gpfn: return reservation_size(v, op, start, arg);
     case XENMEM_add_to_physmap: return add_to_physmap(v, start, arg);
     case XENMEM_add_to_physmap_batch: return add_to_physmap_batch(v, start, arg);
     case XENMEM_remove_from_physmap: return remove_from_physmap(v, start, arg);

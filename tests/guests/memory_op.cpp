@@ -283,6 +283,20 @@ TEST(decrease_and_repopulate_the_last_two_frames)
         EXPECT_EQ(m2p(list[i]), pfns[i]);
         set_p2m(pfns[i], list[i]);
     }
+    // Again as one extent of two frames: machine-contiguous, the first one written back.
+    r = reservation(list, 2);
+    ASSERT_EQ(memory_op(XENMEM_decrease_reservation, &r), 2);
+    EXPECT_EQ(current_pages(), before - 2);
+    list[0] = pfns[0];
+    list[1] = 0;
+    r = reservation(list, 1, 1);
+    ASSERT_EQ(memory_op(XENMEM_populate_physmap, &r), 1);
+    EXPECT_EQ(current_pages(), before);
+    list[1] = list[0] + 1;
+    for (unsigned i = 0; i < 2; ++i) {
+        EXPECT_EQ(m2p(list[i]), pfns[i]);
+        set_p2m(pfns[i], list[i]);
+    }
     // The new frame is ours: it can be mapped writable and used.
     const std::uint64_t own = kt::virt_to_mfn(scratch);
     ASSERT_TRUE(kt::map_machine_page(scratch, list[1] << 12, true));
@@ -305,6 +319,20 @@ TEST(the_limit_holds_when_it_is_reached)
     extra[0] = kt::start_info()->nr_pages;
     EXPECT_EQ(memory_op(XENMEM_populate_physmap, &r), 0);
     EXPECT_EQ(current_pages(), cur);
+}
+
+TEST(maximum_gpfn_follows_the_p2m_size_in_shared_info)
+{
+    std::uint64_t& max_pfn = kt::shared_info()->arch.max_pfn;
+    const std::uint64_t saved = max_pfn;
+    kt::print("shared_info arch.max_pfn at start: {}\n", saved);
+    max_pfn = kt::start_info()->nr_pages;
+    EXPECT_EQ(reservation_size(XENMEM_maximum_gpfn, DOMID_SELF), long(kt::start_info()->nr_pages) - 1);
+    max_pfn = 0;
+    EXPECT_EQ(reservation_size(XENMEM_maximum_gpfn, 0), 0);
+    max_pfn = saved;
+    EXPECT_EQ(reservation_size(XENMEM_maximum_gpfn, 100), -XEN_ESRCH);
+    for (const auto& b : kt::bad_pointers) EXPECT_EQ(memory_op(XENMEM_maximum_gpfn, kt::bad<void>(b)), -XEN_EFAULT);
 }
 
 TEST(unknown_subops_are_enosys)

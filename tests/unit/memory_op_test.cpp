@@ -237,7 +237,7 @@ TEST_F(MemoryOp, PhysmapBatchAndRemoveAreRefusedForPv) {
 }
 
 TEST_F(MemoryOp, UnimplementedSubOpsAreENOSYS) {
-    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_exchange, XENMEM_maximum_gpfn, XENMEM_machine_memory_map, XENMEM_set_memory_map,
+    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_exchange, XENMEM_machine_memory_map, XENMEM_set_memory_map,
                          XENMEM_machphys_compat_mfn_list, 8, 63})
         EXPECT_EQ(op(cmd), -XEN_ENOSYS) << cmd;
 }
@@ -318,9 +318,85 @@ TEST_F(MemoryOp, PopulateWhoseWriteBackFaultsKeepsTheFrame) {
 TEST_F(MemoryOp, PopulateExtentOrders) {
     reserve({4}, 1, 10);  // beyond a domU's 9
     EXPECT_EQ(op(XENMEM_populate_physmap), 0);
-    reserve({4}, 1, 1);  // allowed by Xen, but Kestrel allocates single frames only
+    reserve({4}, 1, 3);  // 8 more frames: beyond the limit of 8
     EXPECT_EQ(op(XENMEM_populate_physmap), 0);
     EXPECT_EQ(d->nr_pages(), 4u);
+    // Two extents of two frames: machine-contiguous, the first frame written back, the M2P
+    // and p2m covering both.
+    reserve({4, 6}, 2, 1);
+    ASSERT_EQ(op(XENMEM_populate_physmap), 2);
+    EXPECT_EQ(d->nr_pages(), 8u);
+    for (unsigned i = 0; i < 2; ++i)
+        for (unsigned j = 0; j < 2; ++j) {
+            Mfn m(entry(i) + j);
+            EXPECT_EQ(table.m2p(m), 4 + 2 * i + j);
+            EXPECT_EQ(d->mfn_of(Pfn(4 + 2 * i + j)), m);
+            EXPECT_TRUE(table.owned_by(m, DomId(5)));
+        }
+}
+
+TEST_F(MemoryOp, AControlDomainExtentOfOrder18IsAllowedAnd19IsNot) {
+    Domain* dom0 = make_domain(DomainConfig{DomId(0), 4, 8, 1, true, false});
+    reserve({4}, 1, 19);
+    EXPECT_EQ(op(*dom0->vcpu(VcpuId(0)), XENMEM_populate_physmap), 0);
+    EXPECT_EQ(op(*dom0->vcpu(VcpuId(0)), XENMEM_decrease_reservation), 0);
+    reserve({4}, 1, 18);  // allowed, but far beyond the limit
+    EXPECT_EQ(op(*dom0->vcpu(VcpuId(0)), XENMEM_populate_physmap), 0);
+    reserve({4}, 1, 2);
+    EXPECT_EQ(op(*dom0->vcpu(VcpuId(0)), XENMEM_populate_physmap), 1);
+    EXPECT_EQ(dom0->nr_pages(), 8u);
+}
+
+TEST_F(MemoryOp, ABlockGoesBackToTheAllocatorWithItsLastFrame) {
+    uint64_t before = machine.mm.free_frames();
+    reserve({}, 1, 2);
+    ASSERT_EQ(op(XENMEM_increase_reservation), 1);
+    const uint64_t first = entry(0);
+    EXPECT_EQ(first % 4, 0u);
+    EXPECT_EQ(before - machine.mm.free_frames(), 4u);
+    for (uint64_t j = 0; j < 4; ++j) EXPECT_EQ(table.m2p(Mfn(first + j)), INVALID);
+    // Three frames given back: they leave the domain, the block stays allocated.
+    reserve({first + 2, first, first + 3}, 3);
+    ASSERT_EQ(op(XENMEM_decrease_reservation), 3);
+    EXPECT_EQ(d->nr_pages(), 5u);
+    EXPECT_FALSE(table.owned_by(Mfn(first), DomId(5)));
+    EXPECT_EQ(before - machine.mm.free_frames(), 4u);
+    reserve({first + 1}, 1);
+    ASSERT_EQ(op(XENMEM_decrease_reservation), 1);
+    EXPECT_EQ(machine.mm.free_frames(), before);
+    EXPECT_EQ(d->nr_pages(), 4u);
+    EXPECT_TRUE(machine.frames().check_consistency());
+}
+
+TEST_F(MemoryOp, DestroyFreesBlocksPartlyGivenBack) {
+    uint64_t before = machine.mm.free_frames();
+    auto r = Domain::create(machine.mm, DomainConfig{DomId(6), 4, 40, 1, false, false});
+    ASSERT_TRUE(r.has_value());
+    Domain* e = *r;
+    reserve({8, 16}, 2, 3);
+    ASSERT_EQ(op(*e->vcpu(VcpuId(0)), XENMEM_populate_physmap), 2);
+    reserve({entry(0) + 5}, 1);
+    ASSERT_EQ(op(*e->vcpu(VcpuId(0)), XENMEM_decrease_reservation), 1);
+    EXPECT_EQ(e->nr_pages(), 19u);
+    EXPECT_EQ(before - machine.mm.free_frames(), e->frames_held());
+    Domain::destroy(e);
+    EXPECT_EQ(machine.mm.free_frames(), before);
+    EXPECT_TRUE(machine.frames().check_consistency());
+}
+
+TEST_F(MemoryOp, MaximumGpfnIsOneBelowTheP2mSizeTheGuestStates) {
+    d->shared()->arch.max_pfn = 0;
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, DOMID_SELF), 0);
+    d->shared()->arch.max_pfn = 1;
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, DOMID_SELF), 0);
+    d->shared()->arch.max_pfn = 0x12345;
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, 5), 0x12344);
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, 1), -XEN_ESRCH);  // not in the domain list yet
+    fake_pv::record().domains = {dom, d};
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, 1), -XEN_EPERM);
+    EXPECT_EQ(size_query(*v, XENMEM_maximum_gpfn, 77), -XEN_ESRCH);
+    EXPECT_EQ(op(XENMEM_maximum_gpfn, UNMAPPED), -XEN_EFAULT);
+    EXPECT_EQ(op(XENMEM_maximum_gpfn | (1 << 6)), -XEN_EINVAL);
 }
 
 TEST_F(MemoryOp, PopulateFromAStartExtent) {
@@ -453,8 +529,10 @@ TEST_F(MemoryOp, IncreaseErrors) {
     EXPECT_EQ(op(XENMEM_increase_reservation), 0);
     reserve({}, 2, 10);
     EXPECT_EQ(op(XENMEM_increase_reservation), 0);
-    reserve({}, 2, 1);
-    EXPECT_EQ(op(XENMEM_increase_reservation), 0);
+    reserve({}, 2, 2);  // the second extent of 4 frames passes the limit
+    EXPECT_EQ(op(XENMEM_increase_reservation), 1);
+    reserve({entry(0), entry(0) + 1, entry(0) + 2, entry(0) + 3}, 4);
+    EXPECT_EQ(op(XENMEM_decrease_reservation), 4);
     GuestBuffer ro(0xffffffff86000000, PAGE_SIZE, false);
     reserve({}, 2, 0, 0, DOMID_SELF, ro.va);
     EXPECT_EQ(op(XENMEM_increase_reservation), 0);
