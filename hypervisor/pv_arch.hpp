@@ -24,6 +24,8 @@ uint64_t xstate_mask();
 bool set_xcr0(Vcpu& v, uint64_t value);
 // Hardware CR0.TS for the running vCPU.
 void set_fpu_trap(bool on);
+// Writes back and invalidates the caches of this CPU, or of every CPU.
+void flush_caches(bool all_cpus);
 // Fills the hypervisor's slots (256-271) of a guest L4 being validated.
 void install_hypervisor_slots(uint64_t* l4);
 // Loads the page-table root of v's current mode (after MMUEXT_NEW_BASEPTR).

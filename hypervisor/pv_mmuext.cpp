@@ -113,6 +113,15 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
         if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
         if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
         return 0;
+    case MMUEXT_FLUSH_CACHE:
+        // Only a domain that drives devices (the control domain) has a use for it.
+        if (!d.privileged()) return -XEN_EACCES;
+        pv_arch::flush_caches(false);
+        return 0;
+    case MMUEXT_FLUSH_CACHE_GLOBAL:
+        if (!d.privileged()) return -XEN_EINVAL;
+        pv_arch::flush_caches(true);
+        return 0;
     case MMUEXT_CLEAR_PAGE: return clear_page(ft, d, m);
     case MMUEXT_COPY_PAGE: return copy_page(ft, d, m, Mfn(op.arg2.src_mfn));
     case MMUEXT_MARK_SUPER:

@@ -7,6 +7,7 @@
 #include "descriptors.hpp"
 #include "paging.hpp"
 #include "percpu.hpp"
+#include "smp.hpp"
 #include "domain_control.hpp"
 #include "pv_arch.hpp"
 #include "pv_traps.hpp"
@@ -188,6 +189,12 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+
+void flush_caches(bool all_cpus) {
+    auto wbinvd = [](void*) { asm volatile("wbinvd" ::: "memory"); };
+    if (all_cpus) smp::call_on_others(wbinvd, nullptr);
+    wbinvd(nullptr);
+}
 
 void install_hypervisor_slots(uint64_t* l4) {
     const auto* root = static_cast<const uint64_t*>(paging::phys_to_virt(paging::root()));

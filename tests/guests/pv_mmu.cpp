@@ -148,3 +148,9 @@ TEST(bad_request_lists_are_efault)
         EXPECT_EQ(kt::hypercall(__HYPERVISOR_mmu_update, b.address, 1, kt::arg(&done), DOMID_SELF), -XEN_EFAULT);
     }
 }
+
+TEST(the_control_domain_may_flush_caches)
+{
+    EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE, 0), 0);
+    EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE_GLOBAL, 0), 0);
+}

@@ -363,3 +363,17 @@ TEST_F(PvMm, DestroyingDomainsWithLiveTablesReturnsEveryFrame) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(PvMmHypercalls, CacheFlushesAreForTheControlDomain) {
+    GuestBuffer ops(REQS, sizeof(mmuext_op));
+    auto& op = ops.at<mmuext_op>(REQS);
+    op.cmd = MMUEXT_FLUSH_CACHE;
+    EXPECT_EQ(call(__HYPERVISOR_mmuext_op, REQS, 1, 0, DOMID_SELF), -XEN_EACCES);
+    op.cmd = MMUEXT_FLUSH_CACHE_GLOBAL;
+    EXPECT_EQ(call(__HYPERVISOR_mmuext_op, REQS, 1, 0, DOMID_SELF), -XEN_EINVAL);
+    EXPECT_FALSE(fake_pv::happened("wbinvd"));
+}
+
+}  // namespace
