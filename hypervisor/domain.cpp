@@ -160,9 +160,9 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     uint64_t i = page_index(m);
     if (i == nr_pages_) return kstd::unexpected(DomainError::not_owned);
     FrameTable* t = mm_.table();
-    // Kestrel frees at once, so a frame the hardware may still reach through a typed use is
-    // refused (Xen would free it when the last reference goes).
-    if (t && t->info(m).type_count != 0) return kstd::unexpected(DomainError::in_use);
+    // Kestrel frees at once, so a frame still referenced (mapped in any way, a page table,
+    // pinned, descriptors) is refused; Xen would free it when the last reference goes.
+    if (t && (t->info(m).type_count != 0 || t->info(m).refs != 0)) return kstd::unexpected(DomainError::in_use);
     unmap_from_p2m(m);
     if (t) t->release(m);
     drop_entry(i);

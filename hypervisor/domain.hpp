@@ -80,8 +80,8 @@ public:
     // (the first one is returned) with M2P entries pfn + i (FrameTable::M2P_INVALID: in no
     // guest frame), mapped in the p2m where pfn + i is below p2m_size(); over_limit past
     // max_pages (or a full page list), out_of_memory. remove_page takes one memory frame
-    // back: not_owned for a frame not on the page list, in_use for one still typed (a page
-    // table, descriptors, writably mapped); its p2m entry, if it has one, becomes NO_MFN and
+    // back: not_owned for a frame not on the page list, in_use for one still referenced (mapped,
+    // a page table, pinned, descriptors); its p2m entry, if it has one, becomes NO_MFN and
     // its M2P entry is cleared. The allocator takes blocks back whole, so the frames of a
     // block added together return to it when the last of them leaves the domain (they count
     // in frames_held() until then). Callers hold page_lock().

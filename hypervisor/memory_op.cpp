@@ -13,9 +13,9 @@
 //   - a PV domain has no physmap to add to or remove from (-EACCES) and, without a map from a
 //     toolstack, no memory map of its own (-ENOSYS).
 //
-// Kestrel differs from Xen where its frame allocator cannot follow (yet): a frame still typed
-// (page table, descriptors, writable mapping) is not given back but stops the decrease (Xen
-// frees it when its last reference goes), and an address-width limit is met by refusing an
+// Kestrel differs from Xen where its frame allocator cannot follow (yet): a frame still
+// referenced (mapped, a page table, pinned, descriptors) is not given back but stops the
+// decrease (Xen frees it when its last reference goes), and an address-width limit is met by refusing an
 // extent above it rather than by searching below it. Nothing is preempted: a reservation runs
 // to its end.
 #include "memory_op.hpp"

@@ -574,7 +574,7 @@ TEST_F(MemoryOp, DecreaseStopsAtAFrameNotTheDomains) {
     EXPECT_EQ(d->nr_pages(), 3u);
 }
 
-TEST_F(MemoryOp, DecreaseRefusesATypedFrame) {
+TEST_F(MemoryOp, DecreaseRefusesAReferencedFrame) {
     Mfn m = d->mfn_of(Pfn(2));
     ASSERT_TRUE(table.get_type(m, PageType::l1));
     reserve({m.raw()}, 1);
@@ -584,6 +584,10 @@ TEST_F(MemoryOp, DecreaseRefusesATypedFrame) {
     ASSERT_TRUE(table.get_type(m, PageType::writable));
     EXPECT_EQ(op(XENMEM_decrease_reservation), 0);
     table.put_type(m);
+    // Mapped read-only somewhere: a plain reference, no type.
+    table.info(m).refs = 1;
+    EXPECT_EQ(op(XENMEM_decrease_reservation), 0);
+    table.info(m).refs = 0;
     EXPECT_EQ(op(XENMEM_decrease_reservation), 1);
 }
 
