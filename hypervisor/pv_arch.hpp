@@ -34,6 +34,8 @@ void load_page_tables(Vcpu& v);
 // one CPU so far; flushing there is enough.)
 void flush_tlb(Vcpu& v);
 void invalidate_page(Vcpu& v, uint64_t va);
+// Shows v's LDT frames (v.ldt_frames, v.ldt_frames_held, v.ldt_ents) to the CPU v runs on.
+void load_ldt(Vcpu& v);
 // Shows v's GDT frames (v.gdt_frames, v.gdt_pages()) to the CPU v runs on.
 void load_gdt(Vcpu& v);
 // Port I/O on the guest's behalf (ports already checked against the domain's rights).

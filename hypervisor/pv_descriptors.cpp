@@ -11,6 +11,8 @@
 #include "guest_access.hpp"
 #include "hypercall.hpp"
 #include "pv_arch.hpp"
+#include "pv_descriptors.hpp"
+#include "pv_mm.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -46,24 +48,22 @@ bool check_descriptor(uint64_t& d) {
     return (d & (uint64_t{0xff} << 32)) == 0;
 }
 
-// A reference of the descriptor-page type, validating the page's 512 descriptors the first
-// time it takes that type.
-bool get_segdesc(FrameTable& ft, Domain& d, Mfn m) {
-    if (!ft.owned_by(m, d.id())) return false;
-    PageInfo& pi = ft.info(m);
-    if (pi.type_count == 0) {
-        auto* descs = static_cast<uint64_t*>(d.machine().map(m));
-        uint64_t checked[512];
-        for (unsigned i = 0; i < 512; ++i) {
-            checked[i] = descs[i];
-            if (!check_descriptor(checked[i])) return false;
-        }
-        for (unsigned i = 0; i < 512; ++i) descs[i] = checked[i];
+}  // namespace
+
+namespace pv_descriptors {
+
+bool validate_page(Domain& d, Mfn m) {
+    auto* descs = static_cast<uint64_t*>(d.machine().map(m));
+    uint64_t checked[512];
+    for (unsigned i = 0; i < 512; ++i) {
+        checked[i] = descs[i];
+        if (!check_descriptor(checked[i])) return false;
     }
-    return ft.get_type(m, PageType::seg_desc);
+    for (unsigned i = 0; i < 512; ++i) descs[i] = checked[i];
+    return true;
 }
 
-}  // namespace
+}  // namespace pv_descriptors
 
 long do_set_gdt(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     uint32_t entries = uint32_t(args.a1);
@@ -75,12 +75,12 @@ long do_set_gdt(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     FrameTable* ft = d.machine().table();
     if (!ft) return -XEN_EINVAL;
     for (unsigned i = 0; i < nr; ++i) {
-        if (!ft->valid(Mfn(frames[i])) || !get_segdesc(*ft, d, Mfn(frames[i]))) {
-            while (i-- > 0) ft->put_type(Mfn(frames[i]));
+        if (!ft->valid(Mfn(frames[i])) || pv_mm::get_page_and_type(d, Mfn(frames[i]), PageType::seg_desc)) {
+            while (i-- > 0) pv_mm::put_page_and_type(d, Mfn(frames[i]));
             return -XEN_EINVAL;
         }
     }
-    for (unsigned i = 0; i < v.gdt_pages(); ++i) ft->put_type(Mfn(v.gdt_frames[i]));
+    for (unsigned i = 0; i < v.gdt_pages(); ++i) pv_mm::put_page_and_type(d, Mfn(v.gdt_frames[i]));
     for (unsigned i = 0; i < Vcpu::GDT_FRAMES; ++i) v.gdt_frames[i] = i < nr ? frames[i] : 0;
     v.gdt_ents = entries;
     pv_arch::load_gdt(v);

@@ -8,6 +8,7 @@
 #include "guest_access.hpp"
 #include "hypercall.hpp"
 #include "pv_arch.hpp"
+#include "pv_descriptors.hpp"
 #include "vcpu.hpp"
 
 namespace pv_mm {
@@ -132,6 +133,8 @@ void put_page(Domain& d, Mfn m) {
 long get_page_type(Domain& d, Mfn m, PageType type) {
     FrameTable& ft = table(d);
     PageInfo& pi = ft.info(m);
+    // A page becoming a GDT or LDT frame has its descriptors checked first.
+    if (type == PageType::seg_desc && pi.type_count == 0 && !pv_descriptors::validate_page(d, m)) return -XEN_EINVAL;
     unsigned level = level_of(type);
     if (pi.type_count == 0 && level) {
         if (pi.flags & PAGE_VALIDATING) return -XEN_EINVAL;  // a table that contains itself
@@ -219,6 +222,14 @@ long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserv
     old = __atomic_exchange_n(slot, value, __ATOMIC_SEQ_CST);
     put_entry(d, level, old);
     return 0;
+}
+
+bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame) {
+    Mfn l1;
+    uint64_t* slot = find_l1e(d, root, va, l1);
+    if (!slot || !(*slot & PTE_P)) return false;
+    frame = mfn_in(*slot);
+    return true;
 }
 
 bool adopt_initial_tables(Domain& d, Mfn l4) {

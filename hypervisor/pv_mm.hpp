@@ -61,6 +61,9 @@ void put_l1e(Domain& d, uint64_t pte);
 // accessed/dirty bits the old entry had (MMU_PT_UPDATE_PRESERVE_AD).
 long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad);
 
+// The frame a guest virtual address maps to in the validated tables rooted at root.
+bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame);
+
 // The builder's tables: the L4 at l4 becomes the domain's pinned, validated root.
 bool adopt_initial_tables(Domain& d, Mfn l4);
 

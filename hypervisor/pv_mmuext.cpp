@@ -82,6 +82,36 @@ long copy_page(FrameTable& ft, Domain& d, Mfn dst, Mfn src) {
     return 0;
 }
 
+void release_ldt(Vcpu& v) {
+    for (unsigned i = 0; i < v.ldt_frames_held; ++i) pv_mm::put_page_and_type(v.domain(), Mfn(v.ldt_frames[i]));
+    v.ldt_frames_held = 0;
+}
+
+// MMUEXT_SET_LDT: ents descriptors at guest address ptr (0 entries: no LDT). The pages the
+// guest has mapped there now become descriptor pages (checked like a GDT's) and are shown to
+// the CPU; pages it has not mapped read as not-present descriptors. (Xen maps each page on
+// the first access that needs it; the outcome for a guest is the same.)
+long set_ldt(Vcpu& v, uint64_t ptr, uint32_t ents) {
+    constexpr uint32_t MAX_ENTRIES = 8192;
+    if (ents > MAX_ENTRIES) return -XEN_EINVAL;
+    if (ents && ((ptr & (PAGE_SIZE - 1)) || !guest::range_ok(Gva(ptr), 1))) return -XEN_EINVAL;
+    if (!ents) ptr = 0;
+    if (ents == v.ldt_ents && ptr == v.ldt_base) return 0;
+    release_ldt(v);
+    v.ldt_base = ptr;
+    v.ldt_ents = ents;
+    unsigned pages = unsigned((uint64_t(ents) * 8 + PAGE_SIZE - 1) / PAGE_SIZE);
+    Mfn root = v.kernel_mode ? v.cr3_kernel : v.cr3_user;
+    for (unsigned i = 0; i < pages; ++i) {
+        Mfn frame;
+        if (!pv_mm::translate(v.domain(), root, ptr + uint64_t(i) * PAGE_SIZE, frame)) break;
+        if (pv_mm::get_page_and_type(v.domain(), frame, PageType::seg_desc)) break;
+        v.ldt_frames[v.ldt_frames_held++] = frame.raw();
+    }
+    pv_arch::load_ldt(v);
+    return 0;
+}
+
 // The vCPU mask of a MULTI operation must be readable (its bits say which vCPUs to flush).
 bool read_vcpumask(uint64_t ptr) {
     uint64_t mask;
@@ -113,6 +143,7 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
         if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
         if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
         return 0;
+    case MMUEXT_SET_LDT: return set_ldt(v, op.arg1.linear_addr, op.arg2.nr_ents);
     case MMUEXT_FLUSH_CACHE:
         // Only a domain that drives devices (the control domain) has a use for it.
         if (!d.privileged()) return -XEN_EACCES;

@@ -109,6 +109,14 @@ public:
     uint64_t gdt_frames[GDT_FRAMES]{};
     unsigned gdt_ents = 0;
     unsigned gdt_pages() const { return (gdt_ents + 511) / 512; }
+
+    // MMUEXT_SET_LDT: the LDT's guest address and size, and the frames behind it (typed as
+    // descriptor pages while in use; ldt_frames_held of them).
+    static constexpr unsigned LDT_FRAMES = 16;
+    uint64_t ldt_base = 0;
+    unsigned ldt_ents = 0;
+    uint64_t ldt_frames[LDT_FRAMES]{};
+    unsigned ldt_frames_held = 0;
     uint32_t iopl = 0;  // virtual IOPL (PHYSDEVOP_set_iopl), 0..3
 
 private:

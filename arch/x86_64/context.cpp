@@ -127,6 +127,9 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
     arch::write_cr3(root_of(v).raw());
+    // The descriptor tables first: the selectors loaded next may name their entries.
+    arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
+    pv_arch::load_ldt(v);
     load_selectors(v);
     arch::wrmsr(msr::FS_BASE, v.fs_base);
     arch::wrmsr(msr::KERNEL_GS_BASE, v.kernel_mode ? v.gs_base_kernel : v.gs_base_user);
@@ -138,13 +141,13 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
     xstate::restore(v.fpu_state, v.xcr0);
     if (v.virtual_ts) stts();
     load_debugregs(v);
-    arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
     frame = v.regs;
 }
 
 void load_idle_page_tables() {
     write_dr(7, DR7_RESET);
     arch::show_guest_gdt(arch::this_cpu().tables, nullptr, 0);
+    arch::show_guest_ldt(arch::this_cpu().tables, arch::this_cpu().id, nullptr, 0, 0);
     arch::write_cr3(paging::root().raw());
 }
 
@@ -201,6 +204,10 @@ void install_hypervisor_slots(uint64_t* l4) {
     for (uint64_t s = layout::HYPERVISOR_SLOT_FIRST; s <= layout::HYPERVISOR_SLOT_LAST; ++s) l4[s] = root[s];
 }
 void load_gdt(Vcpu& v) { arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages()); }
+void load_ldt(Vcpu& v) {
+    arch::PerCpu& cpu = arch::this_cpu();
+    arch::show_guest_ldt(cpu.tables, cpu.id, v.ldt_frames, v.ldt_frames_held, v.ldt_ents);
+}
 
 uint32_t port_in(uint16_t port, unsigned bytes) {
     return bytes == 1 ? arch::inb(port) : bytes == 2 ? arch::inw(port) : arch::inl(port);

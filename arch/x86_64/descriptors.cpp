@@ -128,6 +128,28 @@ void move_to_gdt_area(CpuTables& t, CpuId id) {
     asm volatile("ltr %w0" ::"r"(selector::TSS));
 }
 
+void show_guest_ldt(CpuTables& t, CpuId id, const uint64_t* mfns, unsigned n, unsigned entries) {
+    uint64_t area = layout::LDT_AREA_BASE + uint64_t(id.raw()) * layout::LDT_AREA_SLOT;
+    // Pages the limit covers but the guest did not provide show zeros (a selector there is
+    // not present); pages a previous LDT used are cleared the same way.
+    unsigned covered = (entries * 8 + PAGE_SIZE - 1) / PAGE_SIZE;
+    unsigned shown = covered > t.ldt_pages ? covered : t.ldt_pages;
+    for (unsigned page = 0; page < shown; ++page)
+        paging::set_page(area + page * PAGE_SIZE, page < n ? Paddr(mfns[page] << PAGE_SHIFT) : zero_frame(), page < n);
+    t.ldt_pages = covered;
+    if (!entries) {
+        asm volatile("lldt %w0" ::"r"(0));
+        return;
+    }
+    // A system descriptor of type 2 (LDT), present, DPL 0, in Kestrel's slot 0xe050.
+    uint64_t limit = uint64_t(entries) * 8 - 1;
+    uint64_t* slot = &t.gdt[selector::LDT >> 3];
+    slot[0] = (limit & 0xffff) | ((area & 0xffffff) << 16) | (uint64_t{0x82} << 40) | (((limit >> 16) & 0xf) << 48) |
+              (((area >> 24) & 0xff) << 56);
+    slot[1] = area >> 32;
+    asm volatile("lldt %w0" ::"r"(selector::LDT));
+}
+
 void show_guest_gdt(CpuTables& t, const uint64_t* mfns, unsigned n) {
     uint64_t area = reinterpret_cast<uint64_t>(t.gdt);
     for (unsigned page = 0; page < n; ++page) paging::set_page(area + page * PAGE_SIZE, Paddr(mfns[page] << PAGE_SHIFT), true);

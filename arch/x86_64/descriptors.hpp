@@ -72,6 +72,7 @@ struct CpuTables {
     uint64_t* gdt;         // GDT_BYTES, page aligned: the per-CPU area once paging is up
     Tss tss;
     unsigned guest_pages;  // GDT pages now showing a guest's frames (the rest show zeros)
+    unsigned ldt_pages;    // LDT area pages now showing a guest's frames
 };
 
 // Fills a CPU's GDT (gdt: GDT_BYTES of zeroed, page-aligned memory) and TSS; ist_tops are
@@ -84,6 +85,9 @@ void load_cpu_tables(CpuTables& t);
 // move_to_gdt_area once paging is up.
 uint64_t* prepare_gdt_area(CpuId id);
 void move_to_gdt_area(CpuTables& t, CpuId id);
+// Shows a vCPU's LDT (n frames, entries descriptors) in this CPU's LDT area and loads it
+// (entries 0: no LDT).
+void show_guest_ldt(CpuTables& t, CpuId id, const uint64_t* mfns, unsigned n, unsigned entries);
 // Shows a vCPU's GDT frames (n of them, n <= GDT_GUEST_PAGES) in this CPU's area.
 void show_guest_gdt(CpuTables& t, const uint64_t* mfns, unsigned n);
 // Where the CPU saves a guest's frame when it enters the hypervisor from ring 3.

@@ -63,6 +63,7 @@ void install_hypervisor_slots(uint64_t* l4) {
     for (unsigned i = 256; i <= 271; ++i) l4[i] = 0x1000 * i | 1;  // recognisable, never validated
 }
 void load_gdt(Vcpu& v) { note("gdt " + std::to_string(v.gdt_ents)); }
+void load_ldt(Vcpu& v) { note("ldt " + std::to_string(v.ldt_ents) + " " + std::to_string(v.ldt_frames_held)); }
 uint32_t port_in(uint16_t port, unsigned bytes) {
     note("in " + hex(port) + "/" + std::to_string(bytes));
     return fake_pv::record().port_value;

@@ -6,6 +6,7 @@
 //   slot 261        0xffff828000000000  image window: image virtual = physical + IMAGE_OFFSET
 //                   0xffff82c000000000  I/O window: MMIO and firmware tables mapped on demand
 //                   0xffff82d000000000  per-CPU GDTs: 14 pages for the guest's, 2 for Kestrel's
+//                   0xffff82d100000000  per-CPU LDTs: the running vCPU's LDT frames
 //                   0xffff82e000000000  per-CPU stacks with unmapped guard pages
 //   slots 262..271  0xffff830000000000  direct map of all RAM (5 TiB)
 #pragma once
@@ -21,6 +22,8 @@ constexpr uint64_t IO_WINDOW_BASE = 0xffff82c000000000;
 constexpr uint64_t IO_WINDOW_SIZE = uint64_t{1} << 30;
 constexpr uint64_t GDT_AREA_BASE = 0xffff82d000000000;  // per CPU: 16 pages of GDT
 constexpr uint64_t GDT_AREA_SLOT = 64 * 1024;
+constexpr uint64_t LDT_AREA_BASE = 0xffff82d100000000;  // per CPU: 16 pages for a guest's LDT
+constexpr uint64_t LDT_AREA_SLOT = 64 * 1024;
 constexpr uint64_t STACKS_BASE = 0xffff82e000000000;
 constexpr uint64_t DIRECTMAP_BASE = 0xffff830000000000;
 constexpr uint64_t DIRECTMAP_SIZE = uint64_t{5} << 40;
