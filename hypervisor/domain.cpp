@@ -160,13 +160,30 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     uint64_t i = page_index(m);
     if (i == nr_pages_) return kstd::unexpected(DomainError::not_owned);
     FrameTable* t = mm_.table();
-    // Kestrel frees at once, so a frame still referenced (mapped in any way, a page table,
-    // pinned, descriptors) is refused; Xen would free it when the last reference goes.
-    if (t && (t->info(m).type_count != 0 || t->info(m).refs != 0)) return kstd::unexpected(DomainError::in_use);
+    // Given back already and waiting for its last reference: nothing more to do (Xen counts
+    // such a repeat as done too).
+    if (t && (t->info(m).flags & PAGE_FREE_PENDING)) return true;
+    // A frame still referenced (mapped in any way, a page table, pinned, descriptors) leaves
+    // the guest's memory now but is freed only when its last reference goes, as on Xen.
+    if (t && t->info(m).refs != 0) {
+        unmap_from_p2m(m);
+        t->set_m2p(m, FrameTable::M2P_INVALID);
+        t->info(m).flags |= PAGE_FREE_PENDING;
+        return true;
+    }
     unmap_from_p2m(m);
     if (t) t->release(m);
     drop_entry(i);
     return true;
+}
+
+void Domain::free_if_pending(Mfn m) {
+    FrameTable* t = mm_.table();
+    if (!t || !(t->info(m).flags & PAGE_FREE_PENDING) || t->info(m).refs != 0) return;
+    uint64_t i = page_index(m);
+    if (i == nr_pages_) return;
+    t->release(m);
+    drop_entry(i);
 }
 
 void Domain::destroy(Domain* d) {

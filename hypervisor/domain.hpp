@@ -88,6 +88,9 @@ public:
     kstd::Expected<Mfn, DomainError> add_pages(uint64_t pfn, unsigned order = 0);
     kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn) { return add_pages(pfn, 0); }
     kstd::Expected<bool, DomainError> remove_page(Mfn m);
+    // A frame removed while still referenced goes back to the allocator here, once its
+    // last reference is dropped (pv_mm::put_page calls this).
+    void free_if_pending(Mfn m);
     Spinlock& page_lock() { return page_lock_; }
 
     Mfn shared_info_mfn() const { return shared_info_mfn_; }

@@ -29,6 +29,8 @@ static_assert(sizeof(PageInfo) == 16);
 
 constexpr uint8_t PAGE_PINNED = 1;      // pinned by MMUEXT_PIN_* (holds a type and a general reference)
 constexpr uint8_t PAGE_VALIDATING = 2;  // its table entries are being checked (catches self-reference)
+constexpr uint8_t PAGE_FREE_PENDING = 4;  // given back by its domain while still referenced: freed
+                                          // when the last reference goes (Xen's deferred free)
 
 class FrameTable {
 public:

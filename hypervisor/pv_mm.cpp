@@ -127,7 +127,7 @@ long get_page(Domain& d, Mfn m) {
 
 void put_page(Domain& d, Mfn m) {
     PageInfo& pi = table(d).info(m);
-    if (pi.refs) --pi.refs;
+    if (pi.refs && --pi.refs == 0 && (pi.flags & PAGE_FREE_PENDING)) d.free_if_pending(m);
 }
 
 long get_page_type(Domain& d, Mfn m, PageType type) {

@@ -4,6 +4,7 @@
 // cannot be mapped writable; the hypervisor's L4 slots cannot be written; the M2P entry of a
 // frame can be set with MMU_MACHPHYS_UPDATE.
 #include <xen/errno.h>
+#include <xen/memory.h>
 #include <xen/xen.h>
 
 #include "runtime/bad_pointers.hpp"
@@ -153,4 +154,25 @@ TEST(the_control_domain_may_flush_caches)
 {
     EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE, 0), 0);
     EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE_GLOBAL, 0), 0);
+}
+
+// Last: it gives page_b's frame away. A frame still mapped leaves the domain's memory at
+// once (the reservation shrinks) but lives on until its last mapping goes.
+TEST(a_mapped_frame_given_back_lives_until_unmapped)
+{
+    page_b[5] = 0x5151;
+    xen_pfn_t frame = kt::virt_to_mfn(page_b);
+    xen_memory_reservation_t r{};
+    set_xen_guest_handle(r.extent_start, &frame);
+    r.nr_extents = 1;
+    r.extent_order = 0;
+    r.domid = DOMID_SELF;
+    const long before = kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid));
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, kt::arg(&r)), 1);
+    EXPECT_EQ(page_b[5], 0x5151u);  // still mapped: still the same frame
+    // Giving it back again changes nothing and counts as done, as on Xen.
+    EXPECT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, kt::arg(&r)), 1);
+    ASSERT_EQ(kt::update_va_mapping(va(page_b), 0, UVMF_INVLPG), 0);  // the last mapping goes
+    const long after = kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid));
+    EXPECT_EQ(after, before - 1);
 }

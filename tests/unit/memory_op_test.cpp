@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "memory_fakes.hpp"
+#include "pv_mm.hpp"
 #include "pv_test_support.hpp"
 
 namespace {
@@ -574,21 +575,19 @@ TEST_F(MemoryOp, DecreaseStopsAtAFrameNotTheDomains) {
     EXPECT_EQ(d->nr_pages(), 3u);
 }
 
-TEST_F(MemoryOp, DecreaseRefusesAReferencedFrame) {
+TEST_F(MemoryOp, AReferencedFrameLeavesAtOnceAndIsFreedWithItsLastReference) {
     Mfn m = d->mfn_of(Pfn(2));
-    ASSERT_TRUE(table.get_type(m, PageType::l1));
+    ASSERT_EQ(pv_mm::get_page(*d, m), 0);  // mapped somewhere, say
+    uint64_t free_before = machine.mm.free_frames();
     reserve({m.raw()}, 1);
-    EXPECT_EQ(op(XENMEM_decrease_reservation), 0);
-    EXPECT_TRUE(d->pfn_valid(Pfn(2)));
-    table.put_type(m);
-    ASSERT_TRUE(table.get_type(m, PageType::writable));
-    EXPECT_EQ(op(XENMEM_decrease_reservation), 0);
-    table.put_type(m);
-    // Mapped read-only somewhere: a plain reference, no type.
-    table.info(m).refs = 1;
-    EXPECT_EQ(op(XENMEM_decrease_reservation), 0);
-    table.info(m).refs = 0;
-    EXPECT_EQ(op(XENMEM_decrease_reservation), 1);
+    EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // as on Xen: the guest's memory shrinks now
+    EXPECT_FALSE(d->pfn_valid(Pfn(2)) && d->mfn_of(Pfn(2)) == m);
+    EXPECT_EQ(table.m2p(m), FrameTable::M2P_INVALID);
+    EXPECT_TRUE(table.owned_by(m, d->id()));        // still held: the reference is live
+    EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // giving it back again is a no-op, counted as on Xen
+    pv_mm::put_page(*d, m);                         // the last reference goes: now it is freed
+    EXPECT_FALSE(table.owned_by(m, d->id()));
+    EXPECT_GE(machine.mm.free_frames(), free_before);
 }
 
 TEST_F(MemoryOp, DecreaseOfAnExtentStopsInsideIt) {
