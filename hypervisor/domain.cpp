@@ -82,8 +82,8 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         auto m = mm_.alloc_zeroed();
         if (!m) return kstd::unexpected(DomainError::out_of_memory);
         p2m_[pfn] = *m;
-        pages_[pfn] = entry(*m, 0);
         if (FrameTable* t = mm_.table()) t->assign(*m, id_, pfn);
+        set_entry(pfn, entry(*m, 0));
         nr_pages_ = pfn + 1;
         ++frames_held_;
     }
@@ -119,13 +119,23 @@ kstd::Expected<Mfn, DomainError> Domain::add_pages(uint64_t pfn, unsigned order)
         uint64_t p = pfn == FrameTable::M2P_INVALID ? pfn : pfn + i;
         if (FrameTable* t = mm_.table()) t->assign(m, id_, p);
         if (p < p2m_size_) p2m_[p] = m;
-        pages_[nr_pages_++] = entry(m, order);
+        set_entry(nr_pages_++, entry(m, order));
     }
     frames_held_ += n;
     return *first;
 }
 
+void Domain::set_entry(uint64_t i, Mfn e) {
+    pages_[i] = e;
+    if (FrameTable* t = mm_.table()) t->info(entry_frame(e)).list_index = uint32_t(i);
+}
+
 uint64_t Domain::page_index(Mfn m) const {
+    // The frame table remembers each frame's place; without one (host tests) a search.
+    if (FrameTable* t = mm_.table(); t && t->owned_by(m, id_)) {
+        uint64_t i = t->info(m).list_index;
+        return i < nr_pages_ && entry_frame(pages_[i]) == m ? i : nr_pages_;
+    }
     uint64_t i = 0;
     while (i < nr_pages_ && entry_frame(pages_[i]) != m) ++i;
     return i;
@@ -133,7 +143,8 @@ uint64_t Domain::page_index(Mfn m) const {
 
 void Domain::drop_entry(uint64_t i) {
     Mfn e = pages_[i];
-    pages_[i] = pages_[--nr_pages_];
+    --nr_pages_;
+    if (i != nr_pages_) set_entry(i, pages_[nr_pages_]);
     unsigned order = entry_order(e);
     uint64_t n = uint64_t{1} << order;
     uint64_t head = entry_frame(e).raw() & ~(n - 1);  // buddy blocks are aligned to their size

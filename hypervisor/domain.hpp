@@ -157,6 +157,7 @@ private:
     static unsigned entry_order(Mfn e) { return unsigned(e.raw() >> ENTRY_ORDER_SHIFT); }
     // Where m is on the page list, or nr_pages_.
     uint64_t page_index(Mfn m) const;
+    void set_entry(uint64_t i, Mfn e);
     void unmap_from_p2m(Mfn m);
     // Takes entry i off the page list; frees its block if no frame of it is left there.
     void drop_entry(uint64_t i);

@@ -23,7 +23,7 @@ struct PageInfo {
     uint8_t flags;        // PAGE_* below
     uint32_t type_count;  // references holding the type
     uint32_t refs;        // references of any kind: mappings, uses as a table, pins, roots
-    uint32_t reserved;
+    uint32_t list_index;  // where the owner's page list has it (Domain::page_index in O(1))
 };
 static_assert(sizeof(PageInfo) == 16);
 
