@@ -59,6 +59,13 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     for (uint64_t i = 0; i < p2m_size_; ++i) p2m_[i] = NO_MFN;
     frames_held_ += 1u << p2m_order_;
 
+    unsigned ch_order = MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel));
+    auto ch = mm_.alloc_zeroed(ch_order);
+    if (!ch) return kstd::unexpected(DomainError::out_of_memory);
+    channels_ = static_cast<Channel*>(mm_.map(*ch));
+    frames_held_ += 1u << ch_order;
+    channels_[0].state = ChannelState::reserved;
+
     auto si = mm_.alloc_zeroed();
     if (!si) return kstd::unexpected(DomainError::out_of_memory);
     shared_info_mfn_ = *si;
@@ -103,6 +110,8 @@ void Domain::release() {
         mm_.free(shared_info_mfn_);
     }
     shared_ = nullptr;
+    if (channels_) mm_.free(mm_.mfn_of(channels_), MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel)));
+    channels_ = nullptr;
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
     p2m_ = nullptr;
     frames_held_ = 0;

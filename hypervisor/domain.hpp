@@ -19,6 +19,7 @@
 #include "machine_memory.hpp"
 #include "spinlock.hpp"
 #include "types.hpp"
+#include "event_channel.hpp"
 #include "vcpu.hpp"
 
 struct shared_info;
@@ -128,6 +129,10 @@ public:
     }
     bool paused() const { return __atomic_load_n(&pause_count_, __ATOMIC_SEQ_CST) != 0; }
 
+    // Event channels: MAX_PORTS entries (port 0 reserved), in frames of their own.
+    Channel* channels() const { return channels_; }
+    Channel* channel(uint32_t port) const { return port < events::MAX_PORTS ? &channels_[port] : nullptr; }
+
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
 
@@ -180,4 +185,5 @@ private:
     ShutdownReason shutdown_code_ = shutdown::poweroff;
     bool has_shutdown_code_ = false;
     unsigned pause_count_ = 0;
+    Channel* channels_ = nullptr;
 };

@@ -42,6 +42,7 @@ long do_callback_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& ar
 long do_set_gdt(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_update_descriptor(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_physdev_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_event_channel_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_mmu_update(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_mmuext_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -22,11 +22,14 @@ long block(Vcpu& v) {
     return 0;
 }
 
-// 1 if the port is pending, 0 if not, or -EINVAL for a port the domain does not have. Event
-// channels are not implemented yet: like a new Xen domain, every domain has the first bucket
-// of 64 ports, none bound, so none is ever pending.
+// 1 if the port is pending, 0 if not, or -EINVAL for a port the domain does not have (like a
+// new Xen domain, the first bucket of 64 ports; more once bound).
 constexpr evtchn_port_t PORTS_PER_BUCKET = 64;
-long port_poll(evtchn_port_t port) { return port < PORTS_PER_BUCKET ? 0 : -XEN_EINVAL; }
+long port_poll(const Domain& d, evtchn_port_t port) {
+    const Channel* c = d.channel(port);
+    if (!c || (port >= PORTS_PER_BUCKET && c->state == ChannelState::free)) return -XEN_EINVAL;
+    return events::is_pending(d, port) ? 1 : 0;
+}
 
 // Waits until one of the ports is pending, an event is due, or the timeout (absolute system
 // time, 0 for none), as Xen's poll does; argument errors in Xen's order.
@@ -41,7 +44,7 @@ long poll(Vcpu& v, Gva arg) {
     for (uint32_t i = 0; i < p.nr_ports; ++i) {
         evtchn_port_t port;
         if (!guest::read(Gva(list + i * sizeof port), port)) return -XEN_EFAULT;
-        long rc = port_poll(port);
+        long rc = port_poll(v.domain(), port);
         if (rc) return rc > 0 ? 0 : rc;
     }
     if (p.timeout) sched::block_until(v, p.timeout);

@@ -10,6 +10,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/cpuid_policy.cpp
     hypervisor/domain.cpp
     hypervisor/elf.cpp
+    hypervisor/event_channel.cpp
     hypervisor/frame_allocator.cpp
     hypervisor/frame_table.cpp
     hypervisor/guest_access.cpp

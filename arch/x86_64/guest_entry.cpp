@@ -8,6 +8,7 @@
 #include "descriptors.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
+#include "event_channel.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
 #include "interrupts.hpp"
@@ -64,6 +65,8 @@ void return_to_guest() {
             continue;
         }
         arch::ExceptionFrame& f = context::guest_frame();
+        // An event upcall due and not masked goes in ahead of the return.
+        if (!v->bounce.pending) events::queue_upcall(*v);
         if (v->bounce.pending) {
             arch::interrupts_on();
             pv::deliver_bounce(*v, f);

@@ -48,8 +48,10 @@ TEST_F(DomainTest, FramesHeldCountsEveryPart) {
     ASSERT_TRUE(r.has_value());
     unsigned dom = 1u << MachineMemory::order_for(sizeof(Domain));
     unsigned vcpu = 1u << MachineMemory::order_for(sizeof(Vcpu));
-    // Domain object, one-frame p2m table (10 entries), shared_info, two vCPUs, ten pages.
-    EXPECT_EQ((*r)->frames_held(), dom + 1 + 1 + 2 * vcpu + 10);
+    unsigned channels = 1u << MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel));
+    // Domain object, one-frame p2m table (10 entries), event channels, shared_info, two
+    // vCPUs, ten pages.
+    EXPECT_EQ((*r)->frames_held(), dom + 1 + channels + 1 + 2 * vcpu + 10);
     EXPECT_EQ(before - machine.mm.free_frames(), (*r)->frames_held());
     Domain::destroy(*r);
 }

@@ -1,0 +1,201 @@
+// events: event channels with the 2-level ABI. A port connected to another port of the same
+// domain (alloc_unbound + bind_interdomain to ourselves) carries a notification to the event
+// callback, which runs once events are unmasked; masking a port holds its notifications until
+// unmask; closing one end leaves the other unbound; IPI and VIRQ bindings; error numbers.
+#include <xen/callback.h>
+#include <xen/errno.h>
+#include <xen/event_channel.h>
+#include <xen/xen.h>
+
+#include "runtime/bad_pointers.hpp"
+#include "runtime/console.hpp"
+#include "runtime/hypercall.hpp"
+#include "runtime/runtime.hpp"
+#include "runtime/test.hpp"
+
+extern "C" {
+volatile std::uint64_t kt_event_count;
+vcpu_info_t* kt_event_vcpu_info;
+void kt_event_entry();
+}
+
+// The event callback: counts, clears the upcall flag (the test reads the pending bits itself)
+// and returns through the iret hypercall.
+asm(R"(
+    .text
+    .globl kt_event_entry
+kt_event_entry:
+    pop     %rcx
+    pop     %r11
+    lock incq kt_event_count(%rip)
+    pushq   %rax
+    mov     kt_event_vcpu_info(%rip), %rax
+    movb    $0, (%rax)
+    popq    %rax
+    pushq   $0
+    jmp     hypercall_page + 23 * 32
+)");
+
+namespace {
+
+long evtchn(int cmd, void* arg) { return kt::hypercall(__HYPERVISOR_event_channel_op, cmd, kt::arg(arg)); }
+
+bool pending(evtchn_port_t p) { return (kt::shared_info()->evtchn_pending[p / 64] >> (p % 64)) & 1; }
+void clear_pending(evtchn_port_t p) { kt::shared_info()->evtchn_pending[p / 64] &= ~(1ull << (p % 64)); }
+void set_mask(evtchn_port_t p, bool on)
+{
+    if (on)
+        kt::shared_info()->evtchn_mask[p / 64] |= 1ull << (p % 64);
+    else
+        kt::shared_info()->evtchn_mask[p / 64] &= ~(1ull << (p % 64));
+}
+
+void quiet()
+{
+    kt::vcpu0()->evtchn_upcall_pending = 0;
+    kt::vcpu0()->evtchn_pending_sel = 0;
+}
+
+// Lets a due upcall in: events unmasked across one hypercall, as Linux forces a callback.
+void deliver()
+{
+    kt::vcpu0()->evtchn_upcall_mask = 0;
+    kt::xen_version(0, nullptr);
+    kt::vcpu0()->evtchn_upcall_mask = 1;
+}
+
+evtchn_port_t loop_a, loop_b;
+
+} // namespace
+
+TEST(a_port_connected_to_ourselves_notifies_the_callback)
+{
+    kt_event_vcpu_info = kt::vcpu0();
+    callback_register_t cb{};
+    cb.type = CALLBACKTYPE_event;
+    cb.address = reinterpret_cast<std::uint64_t>(&kt_event_entry);
+    ASSERT_EQ(kt::callback_op(CALLBACKOP_register, &cb), 0);
+
+    evtchn_alloc_unbound_t a{};
+    a.dom = DOMID_SELF;
+    a.remote_dom = DOMID_SELF;
+    ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &a), 0);
+    evtchn_bind_interdomain_t b{};
+    b.remote_dom = DOMID_SELF;
+    b.remote_port = a.port;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_interdomain, &b), 0);
+    loop_a = a.port;
+    loop_b = b.local_port;
+    EXPECT_NE(loop_a, loop_b);
+    EXPECT_TRUE(pending(loop_b));  // a new connection starts pending
+
+    evtchn_status_t st{};
+    st.dom = DOMID_SELF;
+    st.port = loop_a;
+    ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+    EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_interdomain));
+    EXPECT_EQ(st.u.interdomain.port, loop_b);
+
+    clear_pending(loop_a);
+    clear_pending(loop_b);
+    quiet();
+    kt_event_count = 0;
+    evtchn_send_t s{loop_b};
+    ASSERT_EQ(evtchn(EVTCHNOP_send, &s), 0);
+    EXPECT_TRUE(pending(loop_a));
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
+    EXPECT_EQ(kt_event_count, 0u);  // events are masked
+    deliver();
+    EXPECT_EQ(kt_event_count, 1u);
+    EXPECT_NE(kt::vcpu0()->evtchn_pending_sel & (1ull << (loop_a / 64)), 0u);
+}
+
+TEST(a_masked_port_waits_for_unmask)
+{
+    clear_pending(loop_a);
+    quiet();
+    set_mask(loop_a, true);
+    evtchn_send_t s{loop_b};
+    ASSERT_EQ(evtchn(EVTCHNOP_send, &s), 0);
+    EXPECT_TRUE(pending(loop_a));
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);
+    kt_event_count = 0;
+    evtchn_unmask_t u{loop_a};
+    ASSERT_EQ(evtchn(EVTCHNOP_unmask, &u), 0);
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
+    deliver();
+    EXPECT_EQ(kt_event_count, 1u);
+}
+
+TEST(closing_one_end_leaves_the_other_unbound)
+{
+    evtchn_close_t c{loop_a};
+    ASSERT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+    evtchn_status_t st{};
+    st.dom = DOMID_SELF;
+    st.port = loop_b;
+    ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+    EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_unbound));
+    evtchn_send_t s{loop_b};
+    EXPECT_EQ(evtchn(EVTCHNOP_send, &s), 0);  // nobody listens: dropped
+    c.port = loop_b;
+    ASSERT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+    st.port = loop_b;
+    ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+    EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_closed));
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), -XEN_EINVAL);  // closed already
+}
+
+TEST(ipi_and_virq_bindings)
+{
+    evtchn_bind_ipi_t ipi{};
+    ipi.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_ipi, &ipi), 0);
+    clear_pending(ipi.port);
+    evtchn_send_t s{ipi.port};
+    EXPECT_EQ(evtchn(EVTCHNOP_send, &s), 0);
+    EXPECT_TRUE(pending(ipi.port));
+    evtchn_close_t c{ipi.port};
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+
+    evtchn_bind_virq_t v{};
+    v.virq = VIRQ_DEBUG;
+    v.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_virq, &v), 0);
+    evtchn_bind_virq_t again = v;
+    EXPECT_EQ(evtchn(EVTCHNOP_bind_virq, &again), -XEN_EEXIST);
+    evtchn_status_t st{};
+    st.dom = DOMID_SELF;
+    st.port = v.port;
+    ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+    EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_virq));
+    EXPECT_EQ(st.u.virq, static_cast<std::uint32_t>(VIRQ_DEBUG));
+    s.port = v.port;
+    EXPECT_EQ(evtchn(EVTCHNOP_send, &s), -XEN_EINVAL);  // a VIRQ port is the hypervisor's to raise
+    c.port = v.port;
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+}
+
+TEST(error_numbers)
+{
+    evtchn_bind_virq_t v{};
+    v.virq = 99;
+    EXPECT_EQ(evtchn(EVTCHNOP_bind_virq, &v), -XEN_EINVAL);
+    v.virq = VIRQ_DOM_EXC;  // global: only on vCPU 0
+    v.vcpu = 1;
+    EXPECT_EQ(evtchn(EVTCHNOP_bind_virq, &v), -XEN_EINVAL);
+    v.virq = VIRQ_DEBUG;
+    v.vcpu = 31;
+    EXPECT_EQ(evtchn(EVTCHNOP_bind_virq, &v), -XEN_ENOENT);
+    evtchn_close_t c{0};
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), -XEN_EINVAL);  // port 0 is reserved
+    evtchn_send_t s{20};
+    EXPECT_EQ(evtchn(EVTCHNOP_send, &s), -XEN_EINVAL);  // not bound
+    evtchn_unmask_t u{100000};
+    EXPECT_EQ(evtchn(EVTCHNOP_unmask, &u), -XEN_EINVAL);
+    evtchn_status_t st{};
+    st.dom = 0x1234;
+    EXPECT_EQ(evtchn(EVTCHNOP_status, &st), -XEN_ESRCH);
+    for (const auto& b : kt::bad_pointers)
+        EXPECT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, b.address), -XEN_EFAULT);
+}
