@@ -24,19 +24,32 @@ constexpr size_t MAX_DOMAINS = 64;
 constexpr uint64_t DOM0_RESERVE_MAX = 128ull << 20;
 
 Spinlock table_lock;
+
+// The domain list is also read from interrupts (serial input raising VIRQ_CONSOLE): its lock
+// is held with interrupts off.
+class TableGuard {
+public:
+    TableGuard() { table_lock.lock(); }
+    ~TableGuard() { table_lock.unlock(); }
+    TableGuard(const TableGuard&) = delete;
+    TableGuard& operator=(const TableGuard&) = delete;
+
+private:
+    arch::InterruptGuard irq_;
+};
 Domain* table[MAX_DOMAINS];
 MachineMemory* machine;
 Options options;
 
 bool add(Domain* d) {
-    LockGuard g(table_lock);
+    TableGuard g;
     if (d->id().raw() >= MAX_DOMAINS || table[d->id().raw()]) return false;
     table[d->id().raw()] = d;
     return true;
 }
 
 void remove(Domain* d) {
-    LockGuard g(table_lock);
+    TableGuard g;
     if (d->id().raw() < MAX_DOMAINS && table[d->id().raw()] == d) table[d->id().raw()] = nullptr;
 }
 
@@ -80,7 +93,7 @@ void init(MachineMemory& mm, const Options& o) {
 }
 
 unsigned count() {
-    LockGuard g(table_lock);
+    TableGuard g;
     unsigned n = 0;
     for (Domain* d : table) n += d != nullptr;
     return n;
@@ -90,7 +103,7 @@ void vcpu_left_cpu(Vcpu& v) {
     Domain& d = v.domain();
     if (d.privileged()) return;  // the control domain's end ends the machine instead
     {
-        LockGuard g(table_lock);
+        TableGuard g;
         if (d.state() != DomainState::shutdown) return;
         for (unsigned i = 0; i < d.nr_vcpus(); ++i)
             if (d.vcpu(VcpuId(i))->on_cpu) return;
@@ -156,7 +169,7 @@ void crash(Vcpu& v, const char* why) {
 }
 
 Domain* lookup(DomId id) {
-    LockGuard g(domains::table_lock);
+    domains::TableGuard g;
     return id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
 }
 

@@ -23,6 +23,21 @@ namespace {
 
 constexpr uint64_t SLICE_NS = 10'000'000;
 
+// A run queue is also touched from interrupts (time slices, timed wake-ups, events raised by
+// devices): its lock is only ever held with interrupts off, so that an interrupt on the same
+// CPU cannot wait for it forever.
+class RunQueueGuard {
+public:
+    explicit RunQueueGuard(arch::PerCpu& cpu) : lock_(cpu.run_lock) { lock_.lock(); }
+    ~RunQueueGuard() { lock_.unlock(); }
+    RunQueueGuard(const RunQueueGuard&) = delete;
+    RunQueueGuard& operator=(const RunQueueGuard&) = delete;
+
+private:
+    arch::InterruptGuard irq_;  // constructed first, released last
+    Spinlock& lock_;
+};
+
 void kick(arch::PerCpu& target) {
     target.need_resched.store(true);
     if (&target != &arch::this_cpu()) lapic::send_ipi(target.apic_id, vectors::RESCHEDULE);
@@ -32,7 +47,7 @@ void kick(arch::PerCpu& target) {
 void enqueue(Vcpu& v) {
     arch::PerCpu* cpu = arch::percpu_of(v.cpu);
     {
-        LockGuard g(cpu->run_lock);
+        RunQueueGuard g(*cpu);
         v.state = VcpuState::runnable;
         if (v.domain().paused() || v.run_link.linked()) return;
         cpu->run_queue.push_back(&v);
@@ -45,7 +60,7 @@ void slice_expired(Timer&, void*) {
     arch::PerCpu& cpu = arch::this_cpu();
     bool others;
     {
-        LockGuard g(cpu.run_lock);
+        RunQueueGuard g(cpu);
         others = !cpu.run_queue.empty();
     }
     if (others) cpu.need_resched.store(true);
@@ -95,7 +110,7 @@ void pause(Domain& d) {
         Vcpu* v = d.vcpu(VcpuId(i));
         arch::PerCpu* cpu = arch::percpu_of(v->cpu);
         {
-            LockGuard g(cpu->run_lock);
+            RunQueueGuard g(*cpu);
             if (v->run_link.linked()) cpu->run_queue.remove(v);
         }
         if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
@@ -119,7 +134,7 @@ void stop_domain(Domain& d) {
         Vcpu* v = d.vcpu(VcpuId(i));
         arch::PerCpu* cpu = arch::percpu_of(v->cpu);
         {
-            LockGuard g(cpu->run_lock);
+            RunQueueGuard g(*cpu);
             if (v->run_link.linked()) cpu->run_queue.remove(v);
             v->state = VcpuState::dead;
         }
@@ -141,7 +156,7 @@ void reschedule() {
     Vcpu* prev = cpu.current;
     Vcpu* next;
     {
-        LockGuard g(cpu.run_lock);
+        RunQueueGuard g(cpu);
         if (prev && prev->state == VcpuState::running) {
             prev->state = VcpuState::runnable;
             if (!prev->domain().paused()) cpu.run_queue.push_back(prev);
