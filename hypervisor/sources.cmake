@@ -32,6 +32,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_ptwr.cpp
     hypervisor/pv_debugreg.cpp
     hypervisor/pv_descriptors.cpp
+    hypervisor/pv_time.cpp
     hypervisor/pv_traps.cpp
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp

@@ -11,6 +11,8 @@
 #include "domain_control.hpp"
 #include "pv_arch.hpp"
 #include "pv_traps.hpp"
+#include "pv_time.hpp"
+#include "tsc.hpp"
 #include "vcpu.hpp"
 #include "xstate.hpp"
 
@@ -64,6 +66,14 @@ void load_debugregs(const Vcpu& v) {
     constexpr unsigned REGS[] = {0, 1, 2, 3, 6};
     for (unsigned r : REGS) write_dr(r, v.debugreg[r]);
     write_dr(7, v.debugreg[7]);
+}
+
+// The vCPU's PV clock, refreshed whenever it is put on a CPU (and by its time slices): the
+// same TSC and calibration as the hypervisor's own clock, so the two agree.
+void publish_time(Vcpu& v) {
+    static pv_time::Scale scale = pv_time::scale_for(tsc::frequency_hz());
+    uint64_t now_tsc = arch::rdtsc();
+    pv_time::publish(v, now_tsc, tsc::ticks_to_ns(now_tsc - tsc::boot_tsc()), scale, true);
 }
 
 Paddr root_of(const Vcpu& v) { return mfn_to_paddr(v.kernel_mode ? v.cr3_kernel : v.cr3_user); }
@@ -141,6 +151,7 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
     xstate::restore(v.fpu_state, v.xcr0);
     if (v.virtual_ts) stts();
     load_debugregs(v);
+    publish_time(v);
     frame = v.regs;
 }
 
