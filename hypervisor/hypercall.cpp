@@ -23,6 +23,8 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_iret: return do_iret;
     case __HYPERVISOR_set_segment_base: return do_set_segment_base;
     case __HYPERVISOR_sched_op: return do_sched_op;
+    case __HYPERVISOR_set_timer_op: return do_set_timer_op;
+    case __HYPERVISOR_vcpu_op: return do_vcpu_op;
     case __HYPERVISOR_callback_op: return do_callback_op;
     case __HYPERVISOR_set_debugreg: return do_set_debugreg;
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping;

@@ -37,6 +37,8 @@ long do_console_io(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& arg
 long do_vm_assist(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_iret(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_set_segment_base(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_set_timer_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_vcpu_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_sched_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_callback_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_set_gdt(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -89,3 +89,20 @@ long do_sched_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     default: return -XEN_ENOSYS;
     }
 }
+
+// set_timer_op: v's single-shot timer at an absolute system time (0 stops it). As on Xen, a
+// deadline that wrapped negative or lies more than 2^50 ns (about 13 days) ahead, which
+// older Linux kernels set when they have no timer at all, becomes 100 ms from now.
+long do_set_timer_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
+    int64_t timeout = int64_t(args.a0);
+    if (timeout == 0) {
+        sched::cancel_vcpu_timer(v);
+        return 0;
+    }
+    int64_t offset = timeout - int64_t(sched::system_time());
+    if (timeout < 0 || (offset > 0 && (uint64_t(offset) >> 50) != 0))
+        sched::set_vcpu_timer(v, sched::system_time() + 100'000'000);
+    else
+        sched::set_vcpu_timer(v, uint64_t(timeout));
+    return 0;
+}

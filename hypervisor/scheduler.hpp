@@ -37,6 +37,15 @@ bool unpause(Domain& d);
 void init_cpu();
 // Each CPU's last step of bring-up: run vCPUs, halt when there are none.
 [[noreturn]] void run();
+// System time: nanoseconds since the hypervisor started (the PV clock's time base).
+uint64_t system_time();
+// v's single-shot timer (set_timer_op): at deadline_ns it raises v's VIRQ_TIMER. cancel stops it.
+void set_vcpu_timer(Vcpu& v, uint64_t deadline_ns);
+void cancel_vcpu_timer(Vcpu& v);
+// v's periodic timer: VIRQ_TIMER every period_ns from now (0 stops it). A new PV vCPU has a
+// 10 ms one, as on Xen, until the guest stops it.
+void set_periodic_timer(Vcpu& v, uint64_t period_ns);
+constexpr uint64_t DEFAULT_PERIOD_NS = 10'000'000;
 // Whether the calling CPU has been asked to pick again (a yield, a block, a time slice's end,
 // a wake-up): long hypercalls stop and continue later when it has (Xen's preemption check).
 bool resched_pending();

@@ -38,6 +38,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
     hypervisor/xen_elfnotes.cpp
+    hypervisor/vcpu_op.cpp
     hypervisor/xen_version.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

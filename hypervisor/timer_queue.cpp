@@ -33,6 +33,11 @@ bool TimerQueue::add(Timer& t, uint64_t deadline) {
     return pending_.front() == &t && (!due || due->deadline > deadline);
 }
 
+bool TimerQueue::disarm(Timer& t) {
+    TimerQueue* q = t.queue_.load();
+    return q && q->remove(t);
+}
+
 bool TimerQueue::remove(Timer& t) {
     LockGuard g(lock_);
     if (t.queue_.load(kstd::MemoryOrder::relaxed) != this) return false;

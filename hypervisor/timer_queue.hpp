@@ -49,6 +49,9 @@ public:
     bool add(Timer& t, uint64_t deadline);
     // Disarms t if it is pending on this queue; returns whether it was.
     bool remove(Timer& t);
+    // Disarms t wherever it is pending (for an owner about to free it; that queue's hardware
+    // timer may still fire once, for nothing).
+    static bool disarm(Timer& t);
     // Earliest pending deadline, UINT64_MAX when empty.
     uint64_t next_deadline() const;
     // Runs each timer that was pending with deadline <= now when the call began, in deadline

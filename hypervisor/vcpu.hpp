@@ -71,6 +71,9 @@ public:
     kstd::ListNode run_link;      // on that run queue while runnable
     bool on_cpu = false;          // its state is loaded on its CPU (set and cleared by that CPU)
     Timer wakeup;                 // ends a block or poll with a timeout
+    Timer singleshot;             // set_timer_op: raises VIRQ_TIMER
+    Timer periodic;               // VCPUOP_set_periodic_timer: VIRQ_TIMER every periodic_ns
+    uint64_t periodic_ns = 0;
     uint32_t virq_port[24]{};    // NR_VIRQS     // event channel bound to each per-vCPU VIRQ (0: none)
 
     arch::ExceptionFrame regs{};  // guest registers while off-CPU

@@ -78,6 +78,14 @@ uint64_t dom0_default_bytes(uint64_t free_bytes) {
 }
 
 void destroy(Domain* d) {
+    // Its vCPUs' timers must not fire into freed memory.
+    for (unsigned i = 0; i < d->nr_vcpus(); ++i) {
+        Vcpu* v = d->vcpu(VcpuId(i));
+        TimerQueue::disarm(v->wakeup);
+        TimerQueue::disarm(v->singleshot);
+        v->periodic_ns = 0;
+        TimerQueue::disarm(v->periodic);
+    }
     uint64_t held = d->frames_held();
     DomId id = d->id();
     remove(d);

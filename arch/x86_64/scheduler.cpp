@@ -5,7 +5,10 @@
 #include <arch/vectors.hpp>
 
 #include "context.hpp"
+#include <xen/xen.h>
+
 #include "domain.hpp"
+#include "event_channel.hpp"
 #include "domains.hpp"
 #include "guest_entry.hpp"
 #include "interrupts.hpp"
@@ -79,6 +82,7 @@ uint64_t idle_stack_top() { return arch::this_cpu().guest_frame_top - sizeof(arc
 
 void start(Vcpu& v, CpuId cpu) {
     v.cpu = cpu;
+    set_periodic_timer(v, DEFAULT_PERIOD_NS);
     enqueue(v);
 }
 
@@ -91,6 +95,32 @@ void wake(Vcpu& v) {
 void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
 
 bool resched_pending() { return arch::this_cpu().need_resched.load(); }
+
+uint64_t system_time() { return tsc::now_ns(); }
+
+void set_vcpu_timer(Vcpu& v, uint64_t deadline_ns) {
+    v.singleshot.callback = [](Timer&, void* data) {
+        Vcpu& target = *static_cast<Vcpu*>(data);
+        events::send_virq(target.domain(), VIRQ_TIMER, target.id().raw());
+    };
+    v.singleshot.data = &v;
+    timer::arm(v.singleshot, deadline_ns);
+}
+
+void cancel_vcpu_timer(Vcpu& v) { TimerQueue::disarm(v.singleshot); }
+
+void set_periodic_timer(Vcpu& v, uint64_t period_ns) {
+    TimerQueue::disarm(v.periodic);
+    v.periodic_ns = period_ns;
+    if (!period_ns) return;
+    v.periodic.callback = [](Timer& t, void* data) {
+        Vcpu& target = *static_cast<Vcpu*>(data);
+        events::send_virq(target.domain(), VIRQ_TIMER, target.id().raw());
+        if (target.periodic_ns) timer::arm(t, t.deadline + target.periodic_ns);
+    };
+    v.periodic.data = &v;
+    timer::arm(v.periodic, tsc::now_ns() + period_ns);
+}
 
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;

@@ -2,7 +2,10 @@
 // the TSC value it was taken at and the scale from TSC ticks to ns, updating under an
 // odd/even version; the guest extrapolates with the TSC. Checked: a consistent snapshot,
 // system time that moves forward, and 200 ms of TSC time reading as 200 ms of system time.
+#include <xen/event_channel.h>
 #include <xen/sched.h>
+#include <xen/vcpu.h>
+#include <xen/errno.h>
 #include <xen/xen.h>
 
 #include "runtime/clock.hpp"
@@ -67,4 +70,74 @@ TEST(poll_timeout_is_in_system_time)
     const std::uint64_t waited = system_time() - start;
     kt::print("time: poll for 20 ms took {} ns\n", waited);
     EXPECT_GE(waited, 19'000'000u);
+}
+
+namespace {
+
+long vcpu_op(int cmd, unsigned vcpu, void* arg) { return kt::hypercall(__HYPERVISOR_vcpu_op, cmd, vcpu, kt::arg(arg)); }
+
+evtchn_port_t timer_port;
+
+bool timer_pending() { return (kt::shared_info()->evtchn_pending[timer_port / 64] >> (timer_port % 64)) & 1; }
+void clear_timer() { kt::shared_info()->evtchn_pending[timer_port / 64] &= ~(1ull << (timer_port % 64)); }
+
+// Waits on the timer's port until it is pending or `limit_ns` of system time from now.
+void poll_timer(std::uint64_t limit_ns)
+{
+    evtchn_port_t ports[1] = {timer_port};
+    sched_poll_t p{};
+    set_xen_guest_handle(p.ports, ports);
+    p.nr_ports = 1;
+    p.timeout = system_time() + limit_ns;
+    while (!timer_pending() && system_time() < p.timeout)
+        kt::sched_op(SCHEDOP_poll, &p);
+}
+
+} // namespace
+
+// A PV vCPU starts with a 10 ms periodic timer raising VIRQ_TIMER (Xen's default): it is
+// stopped first so that only the timer under test can raise the port.
+TEST(set_timer_op_raises_virq_timer)
+{
+    evtchn_bind_virq_t v{};
+    v.virq = VIRQ_TIMER;
+    v.vcpu = 0;
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_bind_virq, kt::arg(&v)), 0);
+    timer_port = v.port;
+    ASSERT_EQ(vcpu_op(VCPUOP_stop_periodic_timer, 0, nullptr), 0);
+    clear_timer();
+    const std::uint64_t start = system_time();
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, start + 10'000'000), 0);
+    poll_timer(1'000'000'000);
+    const std::uint64_t waited = system_time() - start;
+    kt::print("time: a 10 ms timer fired after {} ns\n", waited);
+    EXPECT_TRUE(timer_pending());
+    EXPECT_GE(waited, 9'500'000u);
+    EXPECT_LT(waited, 500'000'000u);
+}
+
+TEST(vcpu_timers)
+{
+    EXPECT_EQ(vcpu_op(VCPUOP_is_up, 0, nullptr), 1);
+    EXPECT_EQ(vcpu_op(VCPUOP_is_up, 31, nullptr), -XEN_ENOENT);
+    vcpu_set_periodic_timer_t per{500'000};  // below 1 ms
+    EXPECT_EQ(vcpu_op(VCPUOP_set_periodic_timer, 0, &per), -XEN_EINVAL);
+    per.period_ns = 20'000'000;
+    ASSERT_EQ(vcpu_op(VCPUOP_set_periodic_timer, 0, &per), 0);
+    clear_timer();
+    poll_timer(500'000'000);
+    EXPECT_TRUE(timer_pending());  // the periodic timer ticked
+    // With the periodic timer stopped and the single-shot one cancelled, nothing comes.
+    ASSERT_EQ(vcpu_op(VCPUOP_stop_periodic_timer, 0, nullptr), 0);
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, system_time() + 10'000'000), 0);
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, 0), 0);
+    clear_timer();
+    poll_timer(50'000'000);
+    EXPECT_FALSE(timer_pending());
+    // A single-shot timer through vcpu_op.
+    vcpu_set_singleshot_timer_t one{system_time() + 5'000'000, 0};
+    ASSERT_EQ(vcpu_op(VCPUOP_set_singleshot_timer, 0, &one), 0);
+    poll_timer(500'000'000);
+    EXPECT_TRUE(timer_pending());
+    EXPECT_EQ(vcpu_op(VCPUOP_set_singleshot_timer, 0, reinterpret_cast<void*>(0x10)), -XEN_EFAULT);
 }

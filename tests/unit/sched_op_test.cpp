@@ -274,3 +274,27 @@ TEST_F(SchedOp, CommandIsAnInt) {
 }
 
 }  // namespace
+
+namespace {
+
+using pv_test::PvTest;
+
+class TimerOp : public PvTest {};
+
+TEST_F(TimerOp, SetsCancelsAndClampsHugeTimeouts) {
+    fake_pv::record().now_ns = 5'000'000'000;
+    EXPECT_EQ(call(__HYPERVISOR_set_timer_op, 5'010'000'000), 0);
+    EXPECT_TRUE(fake_pv::happened("timer 5010000000"));
+    EXPECT_EQ(call(__HYPERVISOR_set_timer_op, 0), 0);
+    EXPECT_TRUE(fake_pv::happened("timer stop"));
+    EXPECT_EQ(call(__HYPERVISOR_set_timer_op, 1'000), 0);  // in the past: fires at once
+    EXPECT_TRUE(fake_pv::happened("timer 1000"));
+    EXPECT_EQ(call(__HYPERVISOR_set_timer_op, uint64_t(-5)), 0);  // wrapped negative: 100 ms
+    EXPECT_TRUE(fake_pv::happened("timer 5100000000"));
+    fake_pv::reset();
+    fake_pv::record().now_ns = 5'000'000'000;
+    EXPECT_EQ(call(__HYPERVISOR_set_timer_op, 5'000'000'000 + (uint64_t{1} << 51)), 0);  // > 2^50 ns ahead
+    EXPECT_TRUE(fake_pv::happened("timer 5100000000"));
+}
+
+}  // namespace

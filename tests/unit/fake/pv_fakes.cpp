@@ -96,6 +96,13 @@ void yield(Vcpu&) {
     fake_pv::record().resched = true;
 }
 bool resched_pending() { return fake_pv::record().resched; }
+uint64_t system_time() { return fake_pv::record().now_ns; }
+void set_vcpu_timer(Vcpu&, uint64_t deadline) { note("timer " + std::to_string(deadline)); }
+void cancel_vcpu_timer(Vcpu&) { note("timer stop"); }
+void set_periodic_timer(Vcpu& v, uint64_t period) {
+    v.periodic_ns = period;
+    note("periodic " + std::to_string(period));
+}
 void block(Vcpu& v) {
     v.state = VcpuState::blocked;
     note("block");

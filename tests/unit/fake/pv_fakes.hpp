@@ -18,6 +18,7 @@ struct Record {
     uint32_t port_value = 0;  // what port_in returns
     uint64_t xstate_mask = 0;  // what xstate_mask returns (0: no XSAVE)
     bool resched = false;      // set by sched::yield, read by sched::resched_pending
+    uint64_t now_ns = 1'000'000'000;  // what sched::system_time returns
 };
 
 Record& record();
