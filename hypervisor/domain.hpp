@@ -15,6 +15,7 @@
 // the domain's, and a frame added without a guest frame is on the page list only.
 #pragma once
 
+#include "cpu_mask.hpp"
 #include "kstd/expected.hpp"
 #include "machine_memory.hpp"
 #include "spinlock.hpp"
@@ -135,6 +136,11 @@ public:
 
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
+
+    // The CPUs that have loaded one of the domain's page-table roots since they last loaded
+    // another: only they can hold TLB entries of its address spaces, so only they take part
+    // in its TLB flushes.
+    CpuMask dirty_cpus;
 
     // Console output of a domain that is not the control domain, kept until a newline so
     // that its lines are logged whole with the domain's tag.

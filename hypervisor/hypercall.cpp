@@ -5,6 +5,7 @@
 
 #include "domain.hpp"
 #include "log.hpp"
+#include "pv_mm.hpp"
 #include "vcpu.hpp"
 
 namespace hypercall {
@@ -41,6 +42,24 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     }
 }
 
+// Hypercalls that change frame types, counts or page tables (directly, or through the ops
+// they batch) run under the MMU lock (pv_mm::MmGuard).
+constexpr bool takes_mm_lock(uint64_t nr) {
+    switch (nr) {
+    case __HYPERVISOR_mmu_update:
+    case __HYPERVISOR_set_gdt:
+    case __HYPERVISOR_update_descriptor:
+    case __HYPERVISOR_memory_op:
+    case __HYPERVISOR_multicall:
+    case __HYPERVISOR_update_va_mapping:
+    case __HYPERVISOR_grant_table_op:
+    case __HYPERVISOR_update_va_mapping_otherdomain:
+    case __HYPERVISOR_vcpu_op:
+    case __HYPERVISOR_mmuext_op: return true;
+    default: return false;
+    }
+}
+
 struct Table {
     HypercallHandler entries[TABLE_SIZE];
     constexpr Table() : entries() {
@@ -68,6 +87,11 @@ void dispatch(Vcpu& v, arch::ExceptionFrame& regs) {
         return;
     }
     HypercallArgs args{regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8};
+    if (takes_mm_lock(nr)) {
+        pv_mm::MmGuard g;
+        regs.rax = uint64_t(h(v, regs, args));
+        return;
+    }
     regs.rax = uint64_t(h(v, regs, args));
 }
 

@@ -30,10 +30,18 @@ void flush_caches(bool all_cpus);
 void install_hypervisor_slots(uint64_t* l4);
 // Loads the page-table root of v's current mode (after MMUEXT_NEW_BASEPTR).
 void load_page_tables(Vcpu& v);
-// TLB maintenance after v's domain changed its mappings. (Every vCPU of a domain runs on
-// one CPU so far; flushing there is enough.)
+// TLB maintenance after v's domain changed its mappings. flush_tlb: on every CPU that may
+// hold entries of the domain's address spaces (Domain::dirty_cpus), this one included, and
+// returns once they all have; flush_tlb_local and invalidate_page: this CPU only.
 void flush_tlb(Vcpu& v);
+void flush_tlb_local(Vcpu& v);
 void invalidate_page(Vcpu& v, uint64_t va);
+// Every CPU that has a guest's address space loaded flushes its TLB (safety flushes when a
+// frame changes type or is freed); returns once they all have.
+void flush_guest_tlbs();
+// Performs a flush another CPU asked this one for, if any (for CPUs that wait with
+// interrupts off).
+void service_tlb_flush();
 // Shows v's LDT frames (v.ldt_frames, v.ldt_frames_held, v.ldt_ents) to the CPU v runs on.
 void load_ldt(Vcpu& v);
 // Shows v's GDT frames (v.gdt_frames, v.gdt_pages()) to the CPU v runs on.

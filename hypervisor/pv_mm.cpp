@@ -34,6 +34,28 @@ bool hypervisor_slot(unsigned level, unsigned index) {
 }
 
 FrameTable& table(Domain& d) { return *d.machine().table(); }
+
+Spinlock mm_lock;
+
+// A frame whose type count fell to zero may still be reachable through TLB entries on other
+// CPUs: a writable mapping, or a walk cached through it while it was a page table. Before a
+// frame takes a new type those could subvert, every CPU running a guest flushes (Xen's
+// type-change flush; it filters by per-page timestamps, Kestrel by these two flags, cleared
+// by each such flush).
+bool stale_writable;  // some writable type was dropped since the last flush
+bool stale_table;     // some page-table or descriptor type was dropped since the last flush
+
+void before_new_type(PageType type) {
+    bool needs = type == PageType::writable ? stale_table : (stale_table || stale_writable);
+    if (!needs) return;
+    pv_arch::flush_guest_tlbs();
+    stale_writable = stale_table = false;
+}
+
+void type_dropped(PageType type) {
+    if (type == PageType::writable) stale_writable = true;
+    else if (type != PageType::none) stale_table = true;
+}
 uint64_t* entries_of(Domain& d, Mfn m) { return static_cast<uint64_t*>(d.machine().map(m)); }
 
 // An entry of an L2, L3 or L4: the next table down, validated as that level.
@@ -127,12 +149,28 @@ long get_page(Domain& d, Mfn m) {
 
 void put_page(Domain& d, Mfn m) {
     PageInfo& pi = table(d).info(m);
-    if (pi.refs && --pi.refs == 0 && (pi.flags & PAGE_FREE_PENDING)) d.free_if_pending(m);
+    if (pi.refs && --pi.refs == 0 && (pi.flags & PAGE_FREE_PENDING)) {
+        // The reference just dropped may have been a mapping some CPU still caches.
+        pv_arch::flush_guest_tlbs();
+        d.free_if_pending(m);
+    }
 }
+
+MmGuard::MmGuard() {
+    while (!mm_lock.try_lock()) {
+        pv_arch::service_tlb_flush();
+        arch::cpu_relax();
+    }
+}
+
+MmGuard::~MmGuard() { mm_lock.unlock(); }
+
+bool mm_locked() { return mm_lock.is_locked(); }
 
 long get_page_type(Domain& d, Mfn m, PageType type) {
     FrameTable& ft = table(d);
     PageInfo& pi = ft.info(m);
+    if (pi.type_count == 0) before_new_type(type);
     // A page becoming a GDT or LDT frame has its descriptors checked first.
     if (type == PageType::seg_desc && pi.type_count == 0 && !pv_descriptors::validate_page(d, m)) return -XEN_EINVAL;
     unsigned level = level_of(type);
@@ -155,6 +193,7 @@ void put_page_type(Domain& d, Mfn m) {
     if (pi.type_count == 1) {
         unsigned level = level_of(pi.type);
         if (level) devalidate_table(d, m, level);
+        type_dropped(pi.type);
     }
     ft.put_type(m);
 }
@@ -240,6 +279,29 @@ bool adopt_initial_tables(Domain& d, Mfn l4) {
 
 }  // namespace pv_mm
 
+namespace {
+
+// The flush update_va_mapping asks for: none, the whole TLB or one page, on this CPU
+// (UVMF_LOCAL), on every CPU of the domain (UVMF_ALL) or for the vCPUs in a mask whose
+// address the rest of the flags hold (UVMF_MULTI; Kestrel flushes the domain's CPUs, a
+// superset). An unreadable mask fails with -EFAULT after the update, as on Xen.
+long flush_after_update(Vcpu& v, uint64_t va, uint64_t flags) {
+    uint64_t type = flags & UVMF_FLUSHTYPE_MASK;
+    uint64_t scope = flags & ~uint64_t{UVMF_FLUSHTYPE_MASK};
+    if (type == UVMF_NONE) return 0;
+    if (scope != UVMF_LOCAL && scope != UVMF_ALL) {
+        uint64_t mask;
+        if (!guest::read(Gva(scope), mask)) return -XEN_EFAULT;
+    }
+    bool local = scope == UVMF_LOCAL;
+    if (type == UVMF_INVLPG && local) pv_arch::invalidate_page(v, va);
+    else if (local) pv_arch::flush_tlb_local(v);
+    else pv_arch::flush_tlb(v);
+    return 0;
+}
+
+}  // namespace
+
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     using namespace pv_mm;
     uint64_t va = args.a0, pte = args.a1, flags = args.a2;
@@ -250,12 +312,7 @@ long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& a
     if (!slot) return -XEN_EINVAL;
     long rc = update_entry(d, l1, unsigned(slot - entries_of(d, l1)), pte, false);
     if (rc) return rc;
-    switch (flags & UVMF_FLUSHTYPE_MASK) {
-    case UVMF_TLB_FLUSH: pv_arch::flush_tlb(v); break;
-    case UVMF_INVLPG: pv_arch::invalidate_page(v, va); break;
-    default: break;
-    }
-    return 0;
+    return flush_after_update(v, va, flags);
 }
 
 namespace {
@@ -317,7 +374,7 @@ long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         if (rc) break;
         flush = true;
     }
-    // A changed entry may be cached by this CPU's TLB (every vCPU of a domain runs on one CPU).
+    // A changed entry may be cached by any CPU the domain runs on.
     if (flush) pv_arch::flush_tlb(v);
     if (pdone && !guest::write(Gva(pdone), i)) return -XEN_EFAULT;
     return rc;

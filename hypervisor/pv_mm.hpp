@@ -16,11 +16,27 @@
 #pragma once
 
 #include "frame_table.hpp"
+#include "spinlock.hpp"
 #include "types.hpp"
 
 class Domain;
 
 namespace pv_mm {
+
+// Every change to the frame table and to guests' page tables happens under one lock, so that
+// the vCPUs of one domain (and a domain mapping another's frames) on several CPUs see each
+// frame's type and counts change atomically: the page-table hypercalls take it in
+// hypercall::dispatch, the writable-page-table fault path and domain destruction take it too.
+// A CPU waiting for it keeps answering TLB-flush requests (pv_arch::service_tlb_flush), since
+// the holder may be waiting for that CPU's flush with the lock held.
+class MmGuard {
+public:
+    MmGuard();
+    ~MmGuard();
+    MmGuard(const MmGuard&) = delete;
+    MmGuard& operator=(const MmGuard&) = delete;
+};
+bool mm_locked();
 
 // Page-table entry bits.
 constexpr uint64_t PTE_P = 1u << 0, PTE_RW = 1u << 1, PTE_US = 1u << 2, PTE_PWT = 1u << 3, PTE_PCD = 1u << 4,

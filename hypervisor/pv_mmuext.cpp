@@ -3,7 +3,7 @@
 // error is returned; *pdone (if given) counts the operations completed.
 //
 // A table that becomes a root or is pinned is validated as that level if it is not already
-// (pv_mm.hpp). TLB flushes are local: every vCPU of a domain runs on one CPU so far.
+// (pv_mm.hpp). TLB flushes reach every CPU the domain's address spaces may be cached on.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -129,11 +129,15 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
     case MMUEXT_UNPIN_TABLE: return unpin(ft, d, m);
     case MMUEXT_NEW_BASEPTR: return new_root(ft, v, m, false);
     case MMUEXT_NEW_USER_BASEPTR: return new_root(ft, v, m, true);
-    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_LOCAL: pv_arch::flush_tlb_local(v); return 0;
     case MMUEXT_TLB_FLUSH_ALL: pv_arch::flush_tlb(v); return 0;
     case MMUEXT_INVLPG_LOCAL:
-    case MMUEXT_INVLPG_ALL:
         if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
+        return 0;
+    // The other CPUs of the domain flush whole TLBs (a superset of one page, and of the
+    // vCPUs a mask names).
+    case MMUEXT_INVLPG_ALL:
+        if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::flush_tlb(v);
         return 0;
     case MMUEXT_TLB_FLUSH_MULTI:
         if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
@@ -141,7 +145,7 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
         return 0;
     case MMUEXT_INVLPG_MULTI:
         if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
-        if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::invalidate_page(v, op.arg1.linear_addr);
+        if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::flush_tlb(v);
         return 0;
     case MMUEXT_SET_LDT: return set_ldt(v, op.arg1.linear_addr, op.arg2.nr_ents);
     case MMUEXT_FLUSH_CACHE:

@@ -8,6 +8,8 @@
 #include "paging.hpp"
 #include "percpu.hpp"
 #include "smp.hpp"
+#include "tlb.hpp"
+#include "domain.hpp"
 #include "domain_control.hpp"
 #include "pv_arch.hpp"
 #include "pv_traps.hpp"
@@ -136,6 +138,7 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
 }
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
+    tlb::switch_address_space(&v.domain());
     arch::write_cr3(root_of(v).raw());
     // The descriptor tables first: the selectors loaded next may name their entries.
     arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
@@ -159,6 +162,7 @@ void load_idle_page_tables() {
     write_dr(7, DR7_RESET);
     arch::show_guest_gdt(arch::this_cpu().tables, nullptr, 0);
     arch::show_guest_ldt(arch::this_cpu().tables, arch::this_cpu().id, nullptr, 0, 0);
+    tlb::switch_address_space(nullptr);
     arch::write_cr3(paging::root().raw());
 }
 
@@ -202,7 +206,10 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
     arch::wrmsr(msr::GS_BASE, mine);
 }
 
-void flush_tlb(Vcpu&) { arch::flush_tlb_local(); }
+void flush_tlb(Vcpu& v) { tlb::flush(v.domain().dirty_cpus); }
+void flush_tlb_local(Vcpu&) { arch::flush_tlb_local(); }
+void flush_guest_tlbs() { tlb::flush_guest_cpus(); }
+void service_tlb_flush() { tlb::service(); }
 
 void flush_caches(bool all_cpus) {
     auto wbinvd = [](void*) { asm volatile("wbinvd" ::: "memory"); };

@@ -8,6 +8,7 @@
 #include "log.hpp"
 #include "paging.hpp"
 #include "platform.hpp"
+#include "pv_mm.hpp"
 #include "pv_domain_build.hpp"
 #include "scheduler.hpp"
 #include "smp.hpp"
@@ -89,7 +90,10 @@ void destroy(Domain* d) {
     uint64_t held = d->frames_held();
     DomId id = d->id();
     remove(d);
-    Domain::destroy(d);
+    {
+        pv_mm::MmGuard g;  // its frames leave the frame table
+        Domain::destroy(d);
+    }
     log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
 }
 

@@ -34,6 +34,13 @@ struct PerCpu {
     kstd::Atomic<bool> need_resched;
     Timer slice_timer;
     uint64_t context_switches;
+
+    // TLB (tlb.cpp): the domain whose page tables this CPU has loaded (null: the hypervisor's
+    // own), and the flush handshake with other CPUs: they set flush_request and wait for
+    // flush_done to move.
+    Domain* address_space;
+    kstd::Atomic<bool> flush_request;
+    kstd::Atomic<uint32_t> flush_done;
 };
 // The first fields are plain data at fixed offsets (assembly uses them); GCC supports offsetof
 // here although later members make PerCpu non-standard-layout.

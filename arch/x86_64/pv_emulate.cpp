@@ -9,6 +9,7 @@
 #include "interrupts.hpp"
 #include "kstd/string.hpp"
 #include "pv_priv_op.hpp"
+#include "pv_mm.hpp"
 #include "pv_ptwr.hpp"
 #include "pv_traps.hpp"
 #include "tsc.hpp"
@@ -96,8 +97,10 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         f.error_code = v.kernel_mode ? (f.error_code & ~PFEC_USER) : (f.error_code | PFEC_USER);
         // A write to one of the guest's own page-table entries (writable page tables).
         constexpr uint64_t PFEC_PRESENT_WRITE = 3;
-        if ((f.error_code & PFEC_PRESENT_WRITE) == PFEC_PRESENT_WRITE && pv_ptwr::emulate(v, f, v.info()->arch.cr2))
-            return;
+        if ((f.error_code & PFEC_PRESENT_WRITE) == PFEC_PRESENT_WRITE) {
+            pv_mm::MmGuard g;
+            if (pv_ptwr::emulate(v, f, v.info()->arch.cr2)) return;
+        }
         break;
     }
     case pv::vector::UD:

@@ -25,6 +25,7 @@
 #include "serial_input.hpp"
 #include "scheduler.hpp"
 #include "smp.hpp"
+#include "tlb.hpp"
 #include "timer.hpp"
 #include "tsc.hpp"
 #include "uart16550.hpp"
@@ -167,6 +168,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     log::set_clock(tsc::now_ns);
     lapic::calibrate_timer();
     smp::init();
+    tlb::init();
     timer::init();
     timer::init_cpu();
     guest_entry::init_cpu();

@@ -58,6 +58,9 @@ void set_fpu_trap(bool on) {
     note(on ? "ts on" : "ts off");
 }
 void flush_tlb(Vcpu&) { note("flush tlb"); }
+void flush_tlb_local(Vcpu&) { note("flush tlb local"); }
+void flush_guest_tlbs() { note("flush guest tlbs"); }
+void service_tlb_flush() {}
 void flush_caches(bool all) { note(all ? "wbinvd all" : "wbinvd"); }
 void install_hypervisor_slots(uint64_t* l4) {
     for (unsigned i = 256; i <= 271; ++i) l4[i] = 0x1000 * i | 1;  // recognisable, never validated

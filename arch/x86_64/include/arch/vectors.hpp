@@ -14,6 +14,7 @@ constexpr uint8_t TIMER = 0xf0;
 constexpr uint8_t CALL_FUNCTION = 0xf1;
 constexpr uint8_t STOP = 0xf2;
 constexpr uint8_t RESCHEDULE = 0xf3;
+constexpr uint8_t TLB_FLUSH = 0xf4;
 constexpr uint8_t APIC_ERROR = 0xfe;
 constexpr uint8_t SPURIOUS = 0xff;
 

@@ -1,0 +1,67 @@
+#include "tlb.hpp"
+
+#include <arch/cpu.hpp>
+#include <arch/vectors.hpp>
+
+#include "domain.hpp"
+#include "interrupts.hpp"
+#include "lapic.hpp"
+#include "percpu.hpp"
+
+namespace tlb {
+
+namespace {
+
+// CPUs with some guest's page tables loaded.
+CpuMask guest_cpus;
+
+void flush_ipi(arch::ExceptionFrame&) { service(); }
+
+// Asks `target` to flush and waits until it has. While waiting this CPU answers requests
+// addressed to it, so that two CPUs flushing each other at once both finish.
+void flush_remote(arch::PerCpu& target) {
+    uint32_t before = target.flush_done.load();
+    target.flush_request.store(true);
+    lapic::send_ipi(target.apic_id, vectors::TLB_FLUSH);
+    while (target.flush_done.load() == before) {
+        service();
+        arch::cpu_relax();
+    }
+}
+
+}  // namespace
+
+void init() { arch::set_interrupt_handler(vectors::TLB_FLUSH, flush_ipi); }
+
+void switch_address_space(Domain* d) {
+    arch::PerCpu& cpu = arch::this_cpu();
+    if (cpu.address_space == d) return;
+    if (d) {
+        d->dirty_cpus.set(cpu.id);
+        guest_cpus.set(cpu.id);
+    }
+    // The old domain's bit goes before the CR3 load that drops its entries: nothing on this
+    // CPU uses them in between (the hypervisor never goes through guest mappings here).
+    if (cpu.address_space) cpu.address_space->dirty_cpus.clear(cpu.id);
+    if (!d) guest_cpus.clear(cpu.id);
+    cpu.address_space = d;
+}
+
+void service() {
+    arch::PerCpu& cpu = arch::this_cpu();
+    if (!cpu.flush_request.exchange(false)) return;
+    arch::flush_tlb_local();
+    cpu.flush_done.fetch_add(1);
+}
+
+void flush(const CpuMask& cpus) {
+    arch::PerCpu& self = arch::this_cpu();
+    cpus.for_each([&](CpuId c) {
+        if (c == self.id) arch::flush_tlb_local();
+        else if (arch::PerCpu* p = arch::percpu_of(c)) flush_remote(*p);
+    });
+}
+
+void flush_guest_cpus() { flush(guest_cpus); }
+
+}  // namespace tlb
