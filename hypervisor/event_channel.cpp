@@ -57,8 +57,19 @@ void set_pending(Domain& d, uint32_t port) {
     if (!c) return;
     shared_info* s = d.shared();
     if (test_and_set(s->evtchn_pending, port)) return;
-    if (test(s->evtchn_mask, port)) return;
-    if (Vcpu* v = notified(d, *c)) raise_upcall(*v, port);
+    if (!test(s->evtchn_mask, port))
+        if (Vcpu* v = notified(d, *c)) raise_upcall(*v, port);
+    wake_pollers(d, port);
+}
+
+void wake_pollers(Domain& d, uint32_t port) {
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+        Vcpu* v = d.vcpu(VcpuId(i));
+        if (!__atomic_load_n(&v->polling, __ATOMIC_SEQ_CST)) continue;
+        if (v->poll_port != Vcpu::POLL_ANY && v->poll_port != port) continue;
+        __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
+        sched::wake(*v);
+    }
 }
 
 void send_virq(Domain& d, uint32_t virq, uint32_t vcpu) {

@@ -34,6 +34,9 @@ bool virq_is_per_vcpu(uint32_t virq);
 
 // Makes a port of d pending (2-level rules) and wakes the vCPU it notifies if needed.
 void set_pending(Domain& d, uint32_t port);
+// Wakes the vCPUs of d waiting in SCHEDOP_poll for this port (or for any): a newly pending port
+// ends their wait whether or not it raises an upcall.
+void wake_pollers(Domain& d, uint32_t port);
 // Raises a virtual interrupt of d: on v's port for per-vCPU ones, on the global binding else.
 void send_virq(Domain& d, uint32_t virq, uint32_t vcpu = 0);
 void clear_pending(Domain& d, uint32_t port);

@@ -5,6 +5,7 @@
 #include <xen/errno.h>
 
 #include "hypercall.hpp"
+#include "pv_debugreg.hpp"
 #include "pv_arch.hpp"
 #include "vcpu.hpp"
 
@@ -21,15 +22,15 @@ constexpr unsigned DR7_IO_BREAKPOINT = 2;  // R/W field value for an I/O breakpo
 // Below the canonical hole or above the hypervisor's area, like any guest pointer.
 bool breakpoint_address_ok(uint64_t a) { return a < (uint64_t{1} << 47) || a >= 0xffff880000000000; }
 
-long set_dr6(Vcpu& v, uint64_t value) {
+long set_dr6(Vcpu& v, uint64_t value, bool live) {
     if (value != uint32_t(value)) return -XEN_EINVAL;
     value = (value & ~DR6_RESERVED_ZERO) | DR6_RESERVED_ONE;
     v.debugreg[6] = value;
-    pv_arch::write_debugreg(v, 6, value);
+    if (live) pv_arch::write_debugreg(v, 6, value);
     return 0;
 }
 
-long set_dr7(Vcpu& v, uint64_t value) {
+long set_dr7(Vcpu& v, uint64_t value, bool live) {
     if (value != uint32_t(value)) return -XEN_EINVAL;
     value = (value & ~DR7_RESERVED_ZERO) | DR7_RESERVED_ONE;
     if (value & DR7_GENERAL_DETECT) return -XEN_EPERM;
@@ -37,25 +38,27 @@ long set_dr7(Vcpu& v, uint64_t value) {
         for (unsigned shift = 16; shift < 32; shift += 4)
             if (((value >> shift) & 3) == DR7_IO_BREAKPOINT) return -XEN_EPERM;
     v.debugreg[7] = value;
-    pv_arch::write_debugreg(v, 7, value);
+    if (live) pv_arch::write_debugreg(v, 7, value);
     return 0;
 }
 
 }  // namespace
 
-long do_set_debugreg(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
-    int reg = int(args.a0);
-    uint64_t value = args.a1;
+long pv_debugreg::set(Vcpu& v, int reg, uint64_t value, bool live) {
     switch (reg) {
     case 0: case 1: case 2: case 3:
         if (!breakpoint_address_ok(value)) return -XEN_EPERM;
         v.debugreg[reg] = value;
-        pv_arch::write_debugreg(v, unsigned(reg), value);
+        if (live) pv_arch::write_debugreg(v, unsigned(reg), value);
         return 0;
-    case 4: case 6: return set_dr6(v, value);   // DR4/5 alias DR6/7 without CR4.DE
-    case 5: case 7: return set_dr7(v, value);
+    case 4: case 6: return set_dr6(v, value, live);   // DR4/5 alias DR6/7 without CR4.DE
+    case 5: case 7: return set_dr7(v, value, live);
     default: return -XEN_ENODEV;
     }
+}
+
+long do_set_debugreg(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
+    return pv_debugreg::set(v, int(args.a0), args.a1, true);
 }
 
 long do_get_debugreg(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {

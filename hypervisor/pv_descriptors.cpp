@@ -71,6 +71,14 @@ long do_set_gdt(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     unsigned nr = (entries + 511) / 512;
     uint64_t frames[Vcpu::GDT_FRAMES];
     if (!guest::copy_from(frames, Gva(args.a0), nr * sizeof(uint64_t))) return -XEN_EFAULT;
+    long rc = pv_descriptors::set_gdt(v, frames, entries);
+    if (!rc) pv_arch::load_gdt(v);
+    return rc;
+}
+
+long pv_descriptors::set_gdt(Vcpu& v, const uint64_t* frames, uint32_t entries) {
+    if (entries > GUEST_GDT_ENTRIES) return -XEN_EINVAL;
+    unsigned nr = (entries + 511) / 512;
     Domain& d = v.domain();
     FrameTable* ft = d.machine().table();
     if (!ft) return -XEN_EINVAL;
@@ -83,7 +91,6 @@ long do_set_gdt(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     for (unsigned i = 0; i < v.gdt_pages(); ++i) pv_mm::put_page_and_type(d, Mfn(v.gdt_frames[i]));
     for (unsigned i = 0; i < Vcpu::GDT_FRAMES; ++i) v.gdt_frames[i] = i < nr ? frames[i] : 0;
     v.gdt_ents = entries;
-    pv_arch::load_gdt(v);
     return 0;
 }
 

@@ -20,9 +20,6 @@ constexpr uint64_t RFLAGS_TF = 1u << 8, RFLAGS_IF = 1u << 9, RFLAGS_DF = 1u << 1
                    RFLAGS_NT = 1u << 14, RFLAGS_RF = 1u << 16, RFLAGS_VM = 1u << 17, RFLAGS_AC = 1u << 18;
 constexpr uint64_t RFLAGS_FIXED = 1u << 1;
 
-// Selectors a guest names get guest privilege (RPL 3): the guest never runs in ring 0.
-uint16_t guest_selector(uint16_t sel) { return sel | 3; }
-
 uint8_t& upcall_mask(Vcpu& v) { return v.info()->evtchn_upcall_mask; }
 
 }  // namespace

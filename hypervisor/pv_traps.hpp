@@ -45,6 +45,9 @@ void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat);
 // a #GP(0) when it has none.
 void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs);
 
+// Selectors a guest names get guest privilege (RPL 3): the guest never runs in ring 0.
+inline uint16_t guest_selector(uint16_t sel) { return sel | 3; }
+
 // Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear.
 void sanitize_return_frame(arch::ExceptionFrame& regs);
 

@@ -39,16 +39,33 @@ long poll(Vcpu& v, Gva arg) {
     if (p.nr_ports > 128) return -XEN_EINVAL;
     uint64_t list = reinterpret_cast<uint64_t>(p.ports.p);
     if (!guest::range_ok(Gva(list), size_t(p.nr_ports) * sizeof(evtchn_port_t))) return -XEN_EFAULT;
-    vcpu_info* info = v.info();
-    if (info->evtchn_upcall_pending && !info->evtchn_upcall_mask) return 0;
-    for (uint32_t i = 0; i < p.nr_ports; ++i) {
-        evtchn_port_t port;
-        if (!guest::read(Gva(list + i * sizeof port), port)) return -XEN_EFAULT;
-        long rc = port_poll(v.domain(), port);
-        if (rc) return rc > 0 ? 0 : rc;
-    }
+    // Blocked first and the ports checked after, so that an event sent from another CPU in
+    // between wakes us instead of being missed (Xen's order).
+    v.poll_port = Vcpu::POLL_ANY;
+    __atomic_store_n(&v.polling, true, __ATOMIC_SEQ_CST);
     if (p.timeout) sched::block_until(v, p.timeout);
     else sched::block(v);
+    long rc = 0;
+    bool ready = v.info()->evtchn_upcall_pending && !v.info()->evtchn_upcall_mask;
+    evtchn_port_t port = 0;
+    for (uint32_t i = 0; !ready && i < p.nr_ports; ++i) {
+        if (!guest::read(Gva(list + i * sizeof port), port)) {
+            rc = -XEN_EFAULT;
+            break;
+        }
+        rc = port_poll(v.domain(), port);
+        if (rc) {
+            ready = rc > 0;
+            rc = rc > 0 ? 0 : rc;
+            break;
+        }
+    }
+    if (ready || rc) {
+        __atomic_store_n(&v.polling, false, __ATOMIC_SEQ_CST);
+        sched::wake(v);  // no wait after all
+        return rc;
+    }
+    if (p.nr_ports == 1) v.poll_port = port;
     return 0;
 }
 

@@ -16,8 +16,14 @@ namespace sched {
 
 // Places v on cpu's run queue and makes it runnable.
 void start(Vcpu& v, CpuId cpu);
-// A blocked vCPU becomes runnable (no effect otherwise).
+// A blocked vCPU becomes runnable; one running on another CPU is interrupted there, so that
+// it sees new events at once (Xen's vcpu_kick). No effect otherwise.
 void wake(Vcpu& v);
+// VCPUOP_up: a down vCPU (with its context set) becomes runnable on a CPU the scheduler picks.
+void bring_up(Vcpu& v);
+// VCPUOP_down: v leaves its CPU (at its next return to the guest if it is running) and stays
+// off until brought up again; it resumes where it was.
+void take_down(Vcpu& v);
 // The running vCPU gives up its CPU; it stays runnable.
 void yield(Vcpu& v);
 // The running vCPU waits for an event.

@@ -34,6 +34,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_descriptors.cpp
     hypervisor/pv_time.cpp
     hypervisor/pv_traps.cpp
+    hypervisor/runstate.cpp
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp

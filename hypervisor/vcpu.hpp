@@ -74,6 +74,12 @@ public:
     Timer singleshot;             // set_timer_op: raises VIRQ_TIMER
     Timer periodic;               // VCPUOP_set_periodic_timer: VIRQ_TIMER every periodic_ns
     uint64_t periodic_ns = 0;
+    // SCHEDOP_poll: set while the vCPU waits in it, with the one port it waits for
+    // (POLL_ANY: any port of its domain), so that sending to that port wakes it whatever the
+    // upcall state (Xen's poll mask).
+    static constexpr uint32_t POLL_ANY = ~uint32_t{0};
+    bool polling = false;
+    uint32_t poll_port = POLL_ANY;
     uint32_t virq_port[24]{};    // NR_VIRQS     // event channel bound to each per-vCPU VIRQ (0: none)
 
     arch::ExceptionFrame regs{};  // guest registers while off-CPU
@@ -122,6 +128,23 @@ public:
     uint64_t ldt_frames[LDT_FRAMES]{};
     unsigned ldt_frames_held = 0;
     uint32_t iopl = 0;  // virtual IOPL (PHYSDEVOP_set_iopl), 0..3
+
+    // Its context has been set (by the builder for vCPU 0, by VCPUOP_initialise for the
+    // others): only then can VCPUOP_up start it. A later VCPUOP_down keeps it.
+    bool initialised = false;
+    // VCPUOP_register_vcpu_info: the guest frame its vcpu_info now lives in (0: still in
+    // shared_info), held as a writable page for the domain's lifetime as on Xen.
+    Mfn vcpu_info_frame{0};
+
+    // Runstate (Xen's vcpu_runstate_info): the RUNSTATE_* it is in since runstate_entry (system
+    // time), the nanoseconds spent in each state before that, and the guest address the
+    // guest asked to see a copy at (0: none); runstate_pending when a copy could not be
+    // written while the guest was in user mode, to be written on its next kernel entry.
+    int32_t runstate = 3;  // RUNSTATE_offline
+    uint64_t runstate_entry = 0;
+    uint64_t runstate_time[4]{};
+    uint64_t runstate_area = 0;
+    bool runstate_pending = false;
 
 private:
     Domain& domain_;

@@ -8,6 +8,7 @@
 #include "paging.hpp"
 #include "percpu.hpp"
 #include "smp.hpp"
+#include "runstate.hpp"
 #include "tlb.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
@@ -181,6 +182,8 @@ void toggle_guest_mode(Vcpu& v) {
     }
     v.kernel_mode = !v.kernel_mode;
     arch::write_cr3(root_of(v).raw());
+    // A runstate copy that failed in user mode is written now that the kernel's tables are in.
+    if (v.kernel_mode && v.runstate_pending) runstate::publish_or_defer(v);
 }
 
 void write_fs_base(Vcpu& v, uint64_t base) {

@@ -13,6 +13,7 @@
 #include "scheduler.hpp"
 #include "smp.hpp"
 #include "spinlock.hpp"
+#include "tsc.hpp"
 #include "vcpu.hpp"
 
 namespace domains {
@@ -158,6 +159,9 @@ unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
             continue;
         }
         add(*d);
+        // Every vCPU is offline from now until it is started or brought up.
+        for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
+        (*d)->vcpu(VcpuId(0))->initialised = true;
         sched::start(*(*d)->vcpu(VcpuId(0)), CpuId(uint32_t(i % online)));
         ++started;
     }

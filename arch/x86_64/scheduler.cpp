@@ -14,6 +14,8 @@
 #include "interrupts.hpp"
 #include "lapic.hpp"
 #include "percpu.hpp"
+#include "runstate.hpp"
+#include "smp.hpp"
 #include "timer.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
@@ -52,10 +54,29 @@ void enqueue(Vcpu& v) {
     {
         RunQueueGuard g(*cpu);
         v.state = VcpuState::runnable;
-        if (v.domain().paused() || v.run_link.linked()) return;
+        bool paused = v.domain().paused();
+        runstate::change(v, paused ? RUNSTATE_offline : RUNSTATE_runnable, tsc::now_ns());
+        if (paused || v.run_link.linked()) return;
         cpu->run_queue.push_back(&v);
     }
     kick(*cpu);
+}
+
+// A CPU for a vCPU coming up: spread a domain's vCPUs over the CPUs, starting next to its
+// first one.
+CpuId place(const Vcpu& v) {
+    unsigned online = smp::online_count();
+    const Vcpu* first = v.domain().vcpu(VcpuId(0));
+    return CpuId((first->cpu.raw() + v.id().raw()) % online);
+}
+
+void event_check_ipi(arch::ExceptionFrame&) {}
+
+// Whether v is the running vCPU of another CPU now: an interrupt there makes it see new events.
+void interrupt_if_elsewhere(Vcpu& v) {
+    if (!__atomic_load_n(&v.on_cpu, __ATOMIC_ACQUIRE)) return;
+    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
+    if (cpu != &arch::this_cpu()) lapic::send_ipi(cpu->apic_id, vectors::EVENT_CHECK);
 }
 
 // Time slice end: another vCPU waits for this CPU.
@@ -87,9 +108,32 @@ void start(Vcpu& v, CpuId cpu) {
 }
 
 void wake(Vcpu& v) {
-    if (v.state != VcpuState::blocked) return;
+    if (v.state != VcpuState::blocked) {
+        if (v.state == VcpuState::running) interrupt_if_elsewhere(v);
+        return;
+    }
     timer::cancel(v.wakeup);
     enqueue(v);
+}
+
+void bring_up(Vcpu& v) {
+    if (v.state != VcpuState::down) return;
+    v.cpu = place(v);
+    if (!v.periodic_ns) set_periodic_timer(v, DEFAULT_PERIOD_NS);
+    enqueue(v);
+}
+
+void take_down(Vcpu& v) {
+    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
+    {
+        RunQueueGuard g(*cpu);
+        if (v.state == VcpuState::down || v.state == VcpuState::dead) return;
+        if (v.run_link.linked()) cpu->run_queue.remove(&v);
+        v.state = VcpuState::down;
+        runstate::change(v, RUNSTATE_offline, tsc::now_ns());
+    }
+    // Running: its CPU picks again and leaves it off (reschedule requeues only running ones).
+    if (__atomic_load_n(&v.on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
 }
 
 void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
@@ -141,7 +185,10 @@ void pause(Domain& d) {
         arch::PerCpu* cpu = arch::percpu_of(v->cpu);
         {
             RunQueueGuard g(*cpu);
-            if (v->run_link.linked()) cpu->run_queue.remove(v);
+            if (v->run_link.linked()) {
+                cpu->run_queue.remove(v);
+                runstate::change(*v, RUNSTATE_offline, tsc::now_ns());
+            }
         }
         if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
     }
@@ -175,8 +222,24 @@ void stop_domain(Domain& d) {
 void init_cpu() {
     arch::PerCpu& cpu = arch::this_cpu();
     cpu.slice_timer.callback = slice_expired;
-    if (cpu.id == CpuId(0)) arch::set_interrupt_handler(vectors::RESCHEDULE, reschedule_ipi);
+    if (cpu.id == CpuId(0)) {
+        arch::set_interrupt_handler(vectors::RESCHEDULE, reschedule_ipi);
+        arch::set_interrupt_handler(vectors::EVENT_CHECK, event_check_ipi);
+    }
 }
+
+namespace {
+
+// The runstate of a vCPU leaving its CPU in the given scheduler state.
+int32_t leaving_state(const Vcpu& v) {
+    switch (v.state) {
+    case VcpuState::runnable: return v.domain().paused() ? RUNSTATE_offline : RUNSTATE_runnable;
+    case VcpuState::blocked: return RUNSTATE_blocked;
+    default: return RUNSTATE_offline;
+    }
+}
+
+}  // namespace
 
 // With interrupts off, on the way back to a guest or in the idle loop: picks the next vCPU
 // and switches to it, or idles. Returns only with a vCPU current and running.
@@ -185,6 +248,7 @@ void reschedule() {
     cpu.need_resched.store(false);
     Vcpu* prev = cpu.current;
     Vcpu* next;
+    uint64_t now = tsc::now_ns();
     {
         RunQueueGuard g(cpu);
         if (prev && prev->state == VcpuState::running) {
@@ -194,10 +258,15 @@ void reschedule() {
         next = cpu.run_queue.pop_front();
         if (next) next->state = VcpuState::running;
     }
-    if (next == prev && next) return;
+    if (next == prev && next) {
+        runstate::change(*next, RUNSTATE_running, now);
+        return;
+    }
     arch::ExceptionFrame& frame = context::guest_frame();
     if (prev) {
+        runstate::change(*prev, leaving_state(*prev), now);
         context::save(*prev, frame);
+        if (prev->state != VcpuState::dead) runstate::publish_or_defer(*prev);  // its tables are still loaded
         __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
         cpu.current = nullptr;
         if (prev->state == VcpuState::dead) {
@@ -213,7 +282,9 @@ void reschedule() {
     ++cpu.context_switches;
     __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
     cpu.current = next;
+    runstate::change(*next, RUNSTATE_running, now);
     context::load(*next, frame);
+    runstate::publish_or_defer(*next);
     timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);
 }
 

@@ -17,12 +17,17 @@ CpuMask guest_cpus;
 
 void flush_ipi(arch::ExceptionFrame&) { service(); }
 
-// Asks `target` to flush and waits until it has. While waiting this CPU answers requests
-// addressed to it, so that two CPUs flushing each other at once both finish.
-void flush_remote(arch::PerCpu& target) {
+// Asks `target` to flush; returns the count to wait past.
+uint32_t request(arch::PerCpu& target) {
     uint32_t before = target.flush_done.load();
     target.flush_request.store(true);
     lapic::send_ipi(target.apic_id, vectors::TLB_FLUSH);
+    return before;
+}
+
+// Waits until `target` has flushed since `before`. Meanwhile this CPU answers requests
+// addressed to it, so that two CPUs flushing each other at once both finish.
+void wait(arch::PerCpu& target, uint32_t before) {
     while (target.flush_done.load() == before) {
         service();
         arch::cpu_relax();
@@ -55,10 +60,19 @@ void service() {
 }
 
 void flush(const CpuMask& cpus) {
+    // Every request goes out before the first wait, so that the CPUs flush in parallel.
     arch::PerCpu& self = arch::this_cpu();
+    static_assert(CpuMask::MAX_CPUS <= arch::MAX_CPUS);
+    uint32_t before[CpuMask::MAX_CPUS];
+    bool local = false;
     cpus.for_each([&](CpuId c) {
-        if (c == self.id) arch::flush_tlb_local();
-        else if (arch::PerCpu* p = arch::percpu_of(c)) flush_remote(*p);
+        if (c == self.id) local = true;
+        else if (arch::PerCpu* p = arch::percpu_of(c)) before[c.raw()] = request(*p);
+    });
+    if (local) arch::flush_tlb_local();
+    cpus.for_each([&](CpuId c) {
+        if (c == self.id) return;
+        if (arch::PerCpu* p = arch::percpu_of(c)) wait(*p, before[c.raw()]);
     });
 }
 

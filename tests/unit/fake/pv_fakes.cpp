@@ -94,6 +94,14 @@ void start(Vcpu& v, CpuId) { v.state = VcpuState::runnable; }
 void wake(Vcpu& v) {
     if (v.state == VcpuState::blocked) v.state = VcpuState::runnable;
 }
+void bring_up(Vcpu& v) {
+    note("up " + std::to_string(v.id().raw()));
+    if (v.state == VcpuState::down) v.state = VcpuState::runnable;
+}
+void take_down(Vcpu& v) {
+    note("down " + std::to_string(v.id().raw()));
+    v.state = VcpuState::down;
+}
 void yield(Vcpu&) {
     note("yield");
     fake_pv::record().resched = true;

@@ -15,6 +15,8 @@ constexpr uint8_t CALL_FUNCTION = 0xf1;
 constexpr uint8_t STOP = 0xf2;
 constexpr uint8_t RESCHEDULE = 0xf3;
 constexpr uint8_t TLB_FLUSH = 0xf4;
+// Makes a CPU leave its guest so that the way back delivers newly pending events.
+constexpr uint8_t EVENT_CHECK = 0xf5;
 constexpr uint8_t APIC_ERROR = 0xfe;
 constexpr uint8_t SPURIOUS = 0xff;
 
