@@ -92,6 +92,12 @@ public:
     // allocates before it gives anything back); over_limit leaves the block the caller's.
     kstd::Expected<bool, DomainError> assign_block(Mfn first, unsigned order, uint64_t pfn);
     kstd::Expected<bool, DomainError> remove_page(Mfn m);
+    // Calls f(Mfn) for every memory frame on the page list (given-back frames still
+    // referenced included). f must not add or remove pages.
+    template <typename F>
+    void for_each_page(F f) const {
+        for (uint64_t i = 0; i < nr_pages_; ++i) f(entry_frame(pages_[i]));
+    }
     // A frame removed while still referenced goes back to the allocator here, once its
     // last reference is dropped (pv_mm::put_page calls this).
     void free_if_pending(Mfn m);

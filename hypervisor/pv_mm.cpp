@@ -321,6 +321,21 @@ bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame) {
     return true;
 }
 
+void release_foreign_mappings(Domain& d) {
+    FrameTable* ft = d.machine().table();
+    if (!ft) return;
+    d.for_each_page([&](Mfn t) {
+        const PageInfo& pi = ft->info(t);
+        if (pi.type != PageType::l1 || pi.type_count == 0) return;
+        uint64_t* e = entries_of(d, t);
+        for (unsigned i = 0; i < 512; ++i) {
+            if (!(e[i] & PTE_P) || ft->owned_by(mfn_in(e[i]), d.id())) continue;
+            uint64_t old = __atomic_exchange_n(&e[i], 0, __ATOMIC_SEQ_CST);
+            put_l1e(d, old);
+        }
+    });
+}
+
 bool adopt_initial_tables(Domain& d, Mfn l4) {
     if (get_page_and_type(d, l4, PageType::l4)) return false;
     table(d).info(l4).flags |= PAGE_PINNED;  // as Xen pins dom0's initial L4

@@ -80,6 +80,11 @@ uint64_t* entries_of(Domain& d, Mfn m);
 // The frame a guest virtual address maps to in the validated tables rooted at root.
 bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame);
 
+// Before a domain's frames go back (destroy): the references its L1 tables hold on other
+// domains' frames (a control domain's foreign mappings) are dropped, so that those frames
+// and their owners are not held forever. Its own frames need nothing: they go whole.
+void release_foreign_mappings(Domain& d);
+
 // The builder's tables: the L4 at l4 becomes the domain's pinned, validated root.
 bool adopt_initial_tables(Domain& d, Mfn l4);
 

@@ -9,6 +9,7 @@
 #include "paging.hpp"
 #include "platform.hpp"
 #include "pv_domain_build.hpp"
+#include "pv_mm.hpp"
 #include "scheduler.hpp"
 #include "smp.hpp"
 #include "spinlock.hpp"
@@ -90,6 +91,7 @@ void destroy(Domain* d) {
     uint64_t held = d->frames_held();
     DomId id = d->id();
     remove(d);
+    pv_mm::release_foreign_mappings(*d);
     Domain::destroy(d);
     log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
 }
