@@ -198,10 +198,10 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     // such a repeat as done too).
     if (t && (t->info(m).flags & PAGE_FREE_PENDING)) return true;
     // A frame still referenced (mapped in any way, a page table, pinned, descriptors) leaves
-    // the guest's memory now but is freed only when its last reference goes, as on Xen.
+    // the guest's memory now but is freed only when its last reference goes, as on Xen: it
+    // is counted and keeps its M2P entry until then (the release clears it).
     if (t && t->info(m).refs != 0) {
         unmap_from_p2m(m);
-        t->set_m2p(m, FrameTable::M2P_INVALID);
         t->info(m).flags |= PAGE_FREE_PENDING;
         return true;
     }

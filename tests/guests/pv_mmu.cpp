@@ -389,6 +389,36 @@ TEST(linear_page_tables_are_read_only_and_of_the_same_level)
     EXPECT_EQ(mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
 }
 
+// A pinned page table given back (decrease_reservation) leaves the domain's memory at once but
+// stays a table until unpinned, and its frame lives until the last mapping of it goes; then
+// it is no longer ours to map. spare's frame is given away for good.
+TEST(a_pinned_table_given_back_lives_until_unpinned_and_unmapped)
+{
+    for (auto& e : spare)
+        e = 0;
+    const std::uint64_t frame = kt::virt_to_mfn(spare);
+    ASSERT_TRUE(remap(spare, false));
+    ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, frame), 0);
+    xen_pfn_t list[1] = {frame};
+    xen_memory_reservation_t r{};
+    set_xen_guest_handle(r.extent_start, list);
+    r.nr_extents = 1;
+    r.domid = DOMID_SELF;
+    const long before = kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid));
+    const std::uint64_t pfn = kt::mfn_to_pfn(frame);
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_decrease_reservation, kt::arg(&r)), 1);
+    // Until it is freed the frame is still counted, and its M2P entry stays.
+    EXPECT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid)), before);
+    EXPECT_EQ(kt::mfn_to_pfn(frame), pfn);
+    EXPECT_FALSE(remap(spare, true));  // still a table
+    ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, frame), 0);
+    EXPECT_EQ(peek(&spare[3]), 0u);  // still mapped, still the same frame
+    ASSERT_EQ(kt::update_va_mapping(va(spare), 0, UVMF_INVLPG), 0);  // the last reference goes
+    EXPECT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid)), before - 1);
+    EXPECT_EQ(kt::mfn_to_pfn(frame), ~0ull);
+    EXPECT_FALSE(kt::map_machine_page(spare, frame << 12, false));  // freed: not ours any more
+}
+
 // Last: it gives page_b's frame away. A frame still mapped leaves the domain's memory at
 // once (the reservation shrinks) but lives on until its last mapping goes.
 TEST(a_mapped_frame_given_back_lives_until_unmapped)

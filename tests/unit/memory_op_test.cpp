@@ -582,11 +582,14 @@ TEST_F(MemoryOp, AReferencedFrameLeavesAtOnceAndIsFreedWithItsLastReference) {
     reserve({m.raw()}, 1);
     EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // as on Xen: the guest's memory shrinks now
     EXPECT_FALSE(d->pfn_valid(Pfn(2)) && d->mfn_of(Pfn(2)) == m);
-    EXPECT_EQ(table.m2p(m), FrameTable::M2P_INVALID);
+    EXPECT_EQ(table.m2p(m), 2u);     // the M2P entry stays until the frame is freed (as Xen)
+    EXPECT_EQ(d->nr_pages(), 4u);    // and so does its place in the reservation
     EXPECT_TRUE(table.owned_by(m, d->id()));        // still held: the reference is live
     EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // giving it back again is a no-op, counted as on Xen
     pv_mm::put_page(*d, m);                         // the last reference goes: now it is freed
     EXPECT_FALSE(table.owned_by(m, d->id()));
+    EXPECT_EQ(table.m2p(m), FrameTable::M2P_INVALID);
+    EXPECT_EQ(d->nr_pages(), 3u);
     EXPECT_GE(machine.mm.free_frames(), free_before);
 }
 
