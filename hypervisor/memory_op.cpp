@@ -321,8 +321,13 @@ long exchange_chunk(Exchange& e, uint64_t i) {
         uint64_t gpfn;
         const uint64_t at = (i << e.out_chunk) + j;
         bool have_gpfn = read_entry(list, at, gpfn);
-        // Room: as many frames left the domain just now.
-        (void)e.d->assign_block(block, e.x.out.extent_order, have_gpfn ? gpfn : FrameTable::M2P_INVALID);
+        // Room: as many frames left the domain just now (unused ones leave at once). Should
+        // that ever not hold, the block goes back rather than astray.
+        if (!e.d->assign_block(block, e.x.out.extent_order, have_gpfn ? gpfn : FrameTable::M2P_INVALID)) {
+            mm.free(block, e.x.out.extent_order);
+            rc = -XEN_ENOMEM;
+            continue;
+        }
         if (!have_gpfn || !write_entry(list, at, block.raw())) rc = -XEN_EFAULT;
     }
     return rc;

@@ -163,6 +163,9 @@ long get_page(Domain& d, Mfn m) {
     if (!ft || !ft->owned_by(m, d.id())) return -XEN_EINVAL;
     PageInfo& pi = ft->info(m);
     if (pi.refs == UINT32_MAX) return -XEN_EINVAL;  // a count that would wrap is refused
+    // A frame being traded by XENMEM_exchange is no longer the domain's to use (Xen's stolen
+    // page: owner and count cleared).
+    if (pi.flags & PAGE_EXCHANGING) return -XEN_EINVAL;
     ++pi.refs;
     return 0;
 }

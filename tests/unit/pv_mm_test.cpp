@@ -220,6 +220,15 @@ TEST_F(PvMm, ReferenceCountsDoNotWrap) {
     ft.info(mfn(3)).type = PageType::none;
 }
 
+TEST_F(PvMm, AFrameBeingExchangedTakesNoReference) {
+    ft.info(mfn(3)).flags |= PAGE_EXCHANGING;  // as XENMEM_exchange marks its inputs
+    EXPECT_EQ(pv_mm::get_page(*d, mfn(3)), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P)), -XEN_EBUSY);
+    EXPECT_EQ(pv_mm::get_page_and_type(*d, mfn(3), PageType::l1), -XEN_EINVAL);
+    ft.info(mfn(3)).flags &= ~PAGE_EXCHANGING;
+    EXPECT_TRUE(untouched(3));
+}
+
 TEST_F(PvMm, UpdateEntryReplacesAndDropsTheOldReferences) {
     entries(5)[0] = pte(6, PTE_P | PTE_RW);
     ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(5), PageType::l1), 0);
