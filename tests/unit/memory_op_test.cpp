@@ -776,6 +776,19 @@ TEST_F(Exchange, NoMemoryForTheOutputLeavesTheInput) {
     for (Mfn m : hog) machine.mm.free(m);
 }
 
+TEST_F(Exchange, AnAddressWidthNoFrameMeetsIsENOMEM) {
+    uint64_t old0 = mfn(0);
+    auto& x = exch({old0}, 1, 0, {0}, 1, 0);
+    x.out.mem_flags = XENMEMF_address_bits(PAGE_SHIFT + 4);  // below frame 16: the test machine starts there
+    EXPECT_EQ(op(XENMEM_exchange), -XEN_ENOMEM);
+    EXPECT_EQ(done(), 0u);
+    EXPECT_EQ(mfn(0), old0);
+    EXPECT_TRUE(table.owned_by(Mfn(old0), d->id()));
+    x.out.mem_flags = XENMEMF_address_bits(52);  // a width every frame meets
+    EXPECT_EQ(op(XENMEM_exchange), 0);
+    EXPECT_NE(mfn(0), old0);
+}
+
 TEST_F(Exchange, AnOutputEntryThatCannotBeWrittenIsEfaultWithTheChunkDone) {
     uint64_t old0 = mfn(0);
     exch({old0}, 1, 0, {}, 1, 0);
