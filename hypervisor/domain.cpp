@@ -48,9 +48,12 @@ kstd::Expected<Domain*, DomainError> Domain::create(MachineMemory& mm, const Dom
 
 kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     frames_held_ = 1u << MachineMemory::order_for(sizeof(Domain));
-    // Room for every frame the limit allows, so that reservations never reallocate it; a
-    // limit beyond P2M_LIMIT (dom0 on Xen has none) is kept, the p2m stops there.
+    // Room for every frame the limit allows, so that reservations never reallocate it. No
+    // domain can hold more frames than the machine has: a larger limit (dom0's is UINT_MAX
+    // unless dom0_mem=max: says otherwise, as on Xen) is kept, the p2m stops at the machine's
+    // size (and at P2M_LIMIT).
     p2m_size_ = max_pages_ < P2M_LIMIT ? max_pages_ : P2M_LIMIT;
+    if (p2m_size_ > mm_.total_frames()) p2m_size_ = mm_.total_frames() > c.nr_pages ? mm_.total_frames() : c.nr_pages;
     p2m_order_ = MachineMemory::order_for(2 * p2m_size_ * sizeof(Mfn));
     auto table = mm_.alloc_zeroed(p2m_order_);
     if (!table) return kstd::unexpected(DomainError::out_of_memory);
@@ -117,21 +120,32 @@ void Domain::release() {
     frames_held_ = 0;
 }
 
-kstd::Expected<Mfn, DomainError> Domain::add_pages(uint64_t pfn, unsigned order) {
+bool Domain::room_for(unsigned order) const {
     const uint64_t n = uint64_t{1} << order;
-    if (order > FrameAllocator::MAX_ORDER || nr_pages_ + n > max_pages_ || nr_pages_ + n > p2m_size_)
-        return kstd::unexpected(DomainError::over_limit);
+    return order <= FrameAllocator::MAX_ORDER && nr_pages_ + n <= max_pages_ && nr_pages_ + n <= p2m_size_;
+}
+
+kstd::Expected<Mfn, DomainError> Domain::add_pages(uint64_t pfn, unsigned order) {
+    if (!room_for(order)) return kstd::unexpected(DomainError::over_limit);
     auto first = mm_.alloc_zeroed(order);
     if (!first) return kstd::unexpected(DomainError::out_of_memory);
+    auto r = assign_block(*first, order, pfn);
+    if (!r) return kstd::unexpected(r.error());
+    return *first;
+}
+
+kstd::Expected<bool, DomainError> Domain::assign_block(Mfn first, unsigned order, uint64_t pfn) {
+    if (!room_for(order)) return kstd::unexpected(DomainError::over_limit);
+    const uint64_t n = uint64_t{1} << order;
     for (uint64_t i = 0; i < n; ++i) {
-        Mfn m(first->raw() + i);
+        Mfn m(first.raw() + i);
         uint64_t p = pfn == FrameTable::M2P_INVALID ? pfn : pfn + i;
         if (FrameTable* t = mm_.table()) t->assign(m, id_, p);
         if (p < p2m_size_) p2m_[p] = m;
         set_entry(nr_pages_++, entry(m, order));
     }
     frames_held_ += n;
-    return *first;
+    return true;
 }
 
 void Domain::set_entry(uint64_t i, Mfn e) {
@@ -184,10 +198,10 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     // such a repeat as done too).
     if (t && (t->info(m).flags & PAGE_FREE_PENDING)) return true;
     // A frame still referenced (mapped in any way, a page table, pinned, descriptors) leaves
-    // the guest's memory now but is freed only when its last reference goes, as on Xen.
+    // the guest's memory now but is freed only when its last reference goes, as on Xen: it
+    // is counted and keeps its M2P entry until then (the release clears it).
     if (t && t->info(m).refs != 0) {
         unmap_from_p2m(m);
-        t->set_m2p(m, FrameTable::M2P_INVALID);
         t->info(m).flags |= PAGE_FREE_PENDING;
         return true;
     }

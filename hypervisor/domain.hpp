@@ -89,7 +89,16 @@ public:
     // in frames_held() until then). Callers hold page_lock().
     kstd::Expected<Mfn, DomainError> add_pages(uint64_t pfn, unsigned order = 0);
     kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn) { return add_pages(pfn, 0); }
+    // As add_pages, for a block the caller took from the allocator itself (XENMEM_exchange
+    // allocates before it gives anything back); over_limit leaves the block the caller's.
+    kstd::Expected<bool, DomainError> assign_block(Mfn first, unsigned order, uint64_t pfn);
     kstd::Expected<bool, DomainError> remove_page(Mfn m);
+    // Calls f(Mfn) for every memory frame on the page list (given-back frames still
+    // referenced included). f must not add or remove pages.
+    template <typename F>
+    void for_each_page(F f) const {
+        for (uint64_t i = 0; i < nr_pages_; ++i) f(entry_frame(pages_[i]));
+    }
     // A frame removed while still referenced goes back to the allocator here, once its
     // last reference is dropped (pv_mm::put_page calls this).
     void free_if_pending(Mfn m);
@@ -116,6 +125,17 @@ public:
     bool has_shutdown_code() const { return has_shutdown_code_; }
     ShutdownReason shutdown_code() const { return shutdown_code_; }
     void set_dying() { state_ = DomainState::dying; }
+    // Teardown runs once: the first caller (the last vCPU leaving, or the last foreign
+    // reference going) gets true.
+    bool claim_teardown() { return !__atomic_exchange_n(&torn_down_, true, __ATOMIC_SEQ_CST); }
+
+    // References other domains' page tables hold on this domain's frames (a privileged
+    // domain's foreign mappings, as a toolstack makes). A domain with any left is kept, dying,
+    // until the last goes (as Xen keeps a domain until its pages are free): put_foreign_ref
+    // returns true when it dropped the last one.
+    uint64_t foreign_refs() const { return __atomic_load_n(&foreign_refs_, __ATOMIC_SEQ_CST); }
+    void get_foreign_ref() { __atomic_add_fetch(&foreign_refs_, 1, __ATOMIC_SEQ_CST); }
+    bool put_foreign_ref() { return __atomic_sub_fetch(&foreign_refs_, 1, __ATOMIC_SEQ_CST) == 0; }
 
     // Pausing nests (Xen's pause count): the domain's vCPUs stay off every CPU until every
     // pause is matched by an unpause. The scheduler does the taking off (sched::pause).
@@ -155,6 +175,7 @@ private:
     Domain& operator=(const Domain&) = delete;
 
     kstd::Expected<bool, DomainError> allocate(const DomainConfig& c);
+    bool room_for(unsigned order) const;
     void release();
 
     MachineMemory& mm_;
@@ -191,5 +212,7 @@ private:
     ShutdownReason shutdown_code_ = shutdown::poweroff;
     bool has_shutdown_code_ = false;
     unsigned pause_count_ = 0;
+    uint64_t foreign_refs_ = 0;
+    bool torn_down_ = false;
     Channel* channels_ = nullptr;
 };

@@ -16,6 +16,9 @@ void shutdown(Domain& d, ShutdownReason reason);
 void crash(Vcpu& v, const char* why);
 // A domain by id, or null.
 Domain* lookup(DomId id);
+// The last reference another domain held on a frame of domain `id` has gone: if that domain is
+// dying and was kept only for such references, it is destroyed now.
+void reap(DomId id);
 
 template <typename... Args>
 void crash(Vcpu& v, kstd::FormatStringFor<Args...> fmt, const Args&... args) {

@@ -5,18 +5,18 @@ void FrameTable::init(PageInfo* info, uint64_t* m2p, uint64_t nr_frames) {
     m2p_ = m2p;
     nr_ = nr_frames;
     for (uint64_t i = 0; i < nr_frames; ++i) {
-        info_[i] = PageInfo{NO_OWNER, PageType::none, 0, 0, 0, 0};
+        info_[i] = PageInfo{NO_OWNER, PageType::none, 0, 0, 0, 0, 0, 0};
         m2p_[i] = M2P_INVALID;
     }
 }
 
 void FrameTable::assign(Mfn m, DomId d, uint64_t pfn) {
-    info_[m.raw()] = PageInfo{d.raw(), PageType::none, 0, 0, 0, 0};
+    info_[m.raw()] = PageInfo{d.raw(), PageType::none, 0, 0, 0, 0, 0, 0};
     m2p_[m.raw()] = pfn;
 }
 
 void FrameTable::release(Mfn m) {
-    info_[m.raw()] = PageInfo{NO_OWNER, PageType::none, 0, 0, 0, 0};
+    info_[m.raw()] = PageInfo{NO_OWNER, PageType::none, 0, 0, 0, 0, 0, 0};
     m2p_[m.raw()] = M2P_INVALID;
 }
 

@@ -24,13 +24,17 @@ struct PageInfo {
     uint32_t type_count;  // references holding the type
     uint32_t refs;        // references of any kind: mappings, uses as a table, pins, roots
     uint32_t list_index;  // where the owner's page list has it (Domain::page_index in O(1))
+    int16_t linear;       // a table's linear page-table entries (> 0), or its uses as the
+                          // target of other tables' linear entries (< 0); never both
+    uint16_t reserved;
 };
-static_assert(sizeof(PageInfo) == 16);
+static_assert(sizeof(PageInfo) == 20);
 
 constexpr uint8_t PAGE_PINNED = 1;      // pinned by MMUEXT_PIN_* (holds a type and a general reference)
 constexpr uint8_t PAGE_VALIDATING = 2;  // its table entries are being checked (catches self-reference)
 constexpr uint8_t PAGE_FREE_PENDING = 4;  // given back by its domain while still referenced: freed
                                           // when the last reference goes (Xen's deferred free)
+constexpr uint8_t PAGE_EXCHANGING = 8;  // an input of the XENMEM_exchange chunk being done
 
 class FrameTable {
 public:

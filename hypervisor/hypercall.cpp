@@ -29,6 +29,7 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_callback_op: return do_callback_op;
     case __HYPERVISOR_set_debugreg: return do_set_debugreg;
     case __HYPERVISOR_update_va_mapping: return do_update_va_mapping;
+    case __HYPERVISOR_update_va_mapping_otherdomain: return do_update_va_mapping_otherdomain;
     case __HYPERVISOR_mmuext_op: return do_mmuext_op;
     case __HYPERVISOR_mmu_update: return do_mmu_update;
     case __HYPERVISOR_event_channel_op: return do_event_channel_op;

@@ -48,6 +48,7 @@ long do_event_channel_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArg
 long do_mmu_update(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_mmuext_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_update_va_mapping_otherdomain(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_set_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_get_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_memory_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -36,6 +36,7 @@ public:
     }
 
     uint64_t free_frames() const { return frames_.free_frames(); }
+    uint64_t total_frames() const { return frames_.total_frames(); }
 
     // Ownership and types of frames, when the hypervisor keeps them (host tests may not).
     FrameTable* table() const { return table_; }

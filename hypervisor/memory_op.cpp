@@ -13,11 +13,14 @@
 //   - a PV domain has no physmap to add to or remove from (-EACCES) and, without a map from a
 //     toolstack, no memory map of its own (-ENOSYS).
 //
-// Kestrel differs from Xen where its frame allocator cannot follow (yet): a frame still
-// referenced (mapped, a page table, pinned, descriptors) is not given back but stops the
-// decrease (Xen frees it when its last reference goes), and an address-width limit is met by refusing an
-// extent above it rather than by searching below it. Nothing is preempted: a reservation runs
-// to its end.
+//   - exchange trades extents for new ones chunk by chunk, all of a chunk or nothing of it,
+//     with nr_exchanged saying how far it got (see exchange below);
+//   - a frame given back while still referenced (mapped, a page table, pinned, descriptors)
+//     leaves the guest's memory at once and is freed with its last reference, as on Xen.
+//
+// Kestrel differs from Xen where its frame allocator cannot follow (yet): an address-width
+// limit is met by refusing an extent above it rather than by searching below it. Nothing is
+// preempted: a reservation or an exchange runs to its end.
 #include "memory_op.hpp"
 
 #include <xen/errno.h>
@@ -80,6 +83,15 @@ unsigned order_of_pages(uint64_t pages) {
     return order;
 }
 
+// propagate_node: a node the caller may name (the control domain any that can exist, others
+// any as long as it is not an exact request).
+bool node_ok(const Vcpu& v, uint32_t flags) {
+    uint8_t node = uint8_t(XENMEMF_get_node(flags));
+    if (node == NUMA_NO_NODE) return true;
+    if (v.domain().privileged()) return node < MAX_NUMNODES;
+    return !(flags & XENMEMF_exact_node_request);
+}
+
 // construct_memop_from_reservation: the address-width limit and the NUMA node. Only one node
 // exists; a node the caller may name is accepted.
 bool check_flags(const Vcpu& v, uint32_t flags, uint64_t& below_mfn) {
@@ -90,10 +102,7 @@ bool check_flags(const Vcpu& v, uint32_t flags, uint64_t& below_mfn) {
         below_mfn = uint64_t{1} << (bits - PAGE_SHIFT);
     }
     if (flags & XENMEMF_vnode) return true;  // no domain has a virtual NUMA layout
-    uint8_t node = uint8_t(XENMEMF_get_node(flags));
-    if (node == NUMA_NO_NODE) return true;
-    if (v.domain().privileged()) return node < MAX_NUMNODES;
-    return !(flags & XENMEMF_exact_node_request);
+    return node_ok(v, flags);
 }
 
 // A new extent for the domain, within the address-width limit; false if there is none.
@@ -166,6 +175,204 @@ long reservation(Vcpu& v, unsigned op, uint64_t start, Gva arg) {
     case XENMEM_decrease_reservation: return long(decrease(v, m, start));
     default: return long(populate(v, m, start));
     }
+}
+
+// XENMEM_exchange: extents of a domain's memory traded for new ones of another order (or
+// another address width), all of a chunk or nothing of it. A chunk is the smallest whole
+// number of both: 2^in_chunk input extents against 2^out_chunk output extents. Each chunk's
+// output is allocated before its input is given back, so a chunk that cannot be completed
+// leaves the domain as it was; nr_exchanged (input extents) tells the guest where it stopped.
+// An input frame must be the domain's and wholly unused (Xen's steal_page: no mapping, no
+// type, not already given back): -EINVAL otherwise.
+struct Exchange {
+    Domain* d;
+    xen_memory_exchange x;
+    unsigned in_chunk, out_chunk;  // chunk orders, in extents of each side
+    uint64_t below_mfn;
+};
+
+// One chunk's input extents (their first frames), read from the guest once: a single one in
+// place, more in a scratch block.
+struct Inputs {
+    uint64_t one = 0;
+    uint64_t* gmfn = &one;
+    uint64_t count = 0;  // extents read and marked
+    Mfn scratch{0};
+    unsigned scratch_order = 0;
+};
+
+void unmark_inputs(Exchange& e, const Inputs& in) {
+    FrameTable& ft = *e.d->machine().table();
+    for (uint64_t j = 0; j < in.count; ++j)
+        for (uint64_t k = 0; k < (uint64_t{1} << e.x.in.extent_order); ++k)
+            ft.info(Mfn(in.gmfn[j] + k)).flags &= ~PAGE_EXCHANGING;
+}
+
+// Whether every frame of the extent at gmfn can be given back; marks them if so.
+bool mark_extent(Exchange& e, uint64_t gmfn) {
+    FrameTable& ft = *e.d->machine().table();
+    const uint64_t frames = uint64_t{1} << e.x.in.extent_order;
+    uint64_t k = 0;
+    for (; k < frames; ++k) {
+        Mfn m(gmfn + k);
+        if (gmfn + k < gmfn || !ft.owned_by(m, e.d->id())) break;
+        PageInfo& pi = ft.info(m);
+        // In use, given back already, or named twice.
+        if (pi.refs || pi.type_count || (pi.flags & (PAGE_FREE_PENDING | PAGE_EXCHANGING | PAGE_PINNED))) break;
+        pi.flags |= PAGE_EXCHANGING;
+    }
+    if (k == frames) return true;
+    while (k--) ft.info(Mfn(gmfn + k)).flags &= ~PAGE_EXCHANGING;
+    return false;
+}
+
+// Reads and marks input extents [first, first + 2^in_chunk): -EFAULT, -EINVAL (nothing left
+// marked) or -ENOMEM for want of scratch room.
+long take_inputs(Exchange& e, uint64_t first, Inputs& in) {
+    MachineMemory& mm = e.d->machine();
+    const uint64_t n = uint64_t{1} << e.in_chunk;
+    if (n > 1) {
+        in.scratch_order = MachineMemory::order_for(n * sizeof(uint64_t));
+        auto b = mm.alloc_zeroed(in.scratch_order);
+        if (!b) return -XEN_ENOMEM;
+        in.scratch = *b;
+        in.gmfn = static_cast<uint64_t*>(mm.map(*b));
+    }
+    long rc = 0;
+    for (; in.count < n; ++in.count) {
+        if (!read_entry(handle(e.x.in.extent_start), first + in.count, in.gmfn[in.count])) rc = -XEN_EFAULT;
+        else if (!mark_extent(e, in.gmfn[in.count])) rc = -XEN_EINVAL;
+        if (rc) break;
+    }
+    if (rc) unmark_inputs(e, in);
+    return rc;
+}
+
+void drop_scratch(Exchange& e, const Inputs& in) {
+    if (in.scratch != Mfn(0)) e.d->machine().free(in.scratch, in.scratch_order);
+}
+
+// The marked input frames leave the domain (unused: at once).
+void release_inputs(Exchange& e, const Inputs& in) {
+    FrameTable& ft = *e.d->machine().table();
+    for (uint64_t j = 0; j < in.count; ++j)
+        for (uint64_t k = 0; k < (uint64_t{1} << e.x.in.extent_order); ++k) {
+            ft.info(Mfn(in.gmfn[j] + k)).flags &= ~PAGE_EXCHANGING;
+            (void)e.d->remove_page(Mfn(in.gmfn[j] + k));
+        }
+}
+
+// Output extents waiting to be assigned, linked through their first word (zeroed again when
+// taken off): a chunk may have up to 2^max_order of them.
+struct Outputs {
+    uint64_t head = 0;  // frame number of the first block plus one; 0: empty
+    uint64_t count = 0;
+};
+
+void push_output(MachineMemory& mm, Outputs& o, Mfn block) {
+    *static_cast<uint64_t*>(mm.map(block)) = o.head;
+    o.head = block.raw() + 1;
+    ++o.count;
+}
+
+Mfn pop_output(MachineMemory& mm, Outputs& o) {
+    Mfn block(o.head - 1);
+    uint64_t* link = static_cast<uint64_t*>(mm.map(block));
+    o.head = *link;
+    *link = 0;
+    --o.count;
+    return block;
+}
+
+long alloc_outputs(Exchange& e, Outputs& o) {
+    MachineMemory& mm = e.d->machine();
+    const unsigned order = e.x.out.extent_order;
+    while (o.count < (uint64_t{1} << e.out_chunk)) {
+        auto m = mm.alloc_zeroed(order);
+        if (m && m->raw() + (uint64_t{1} << order) <= e.below_mfn) {
+            push_output(mm, o, *m);
+            continue;
+        }
+        if (m) mm.free(*m, order);
+        while (o.count) mm.free(pop_output(mm, o), order);
+        return -XEN_ENOMEM;
+    }
+    return 0;
+}
+
+// Chunk number i: its input given back and its output the domain's, or (on an error before
+// that) nothing changed. An output list entry that cannot be read or written is -EFAULT with
+// the chunk done all the same, as on Xen.
+long exchange_chunk(Exchange& e, uint64_t i) {
+    Inputs in;
+    long rc = take_inputs(e, i << e.in_chunk, in);
+    Outputs out;
+    if (!rc) {
+        rc = alloc_outputs(e, out);
+        if (rc) unmark_inputs(e, in);
+    }
+    if (!rc) release_inputs(e, in);
+    drop_scratch(e, in);
+    if (rc) return rc;
+    MachineMemory& mm = e.d->machine();
+    const uint64_t list = handle(e.x.out.extent_start);
+    for (uint64_t j = 0; out.count; ++j) {
+        Mfn block = pop_output(mm, out);
+        uint64_t gpfn;
+        const uint64_t at = (i << e.out_chunk) + j;
+        bool have_gpfn = read_entry(list, at, gpfn);
+        // Room: as many frames left the domain just now (unused ones leave at once). Should
+        // that ever not hold, the block goes back rather than astray.
+        if (!e.d->assign_block(block, e.x.out.extent_order, have_gpfn ? gpfn : FrameTable::M2P_INVALID)) {
+            mm.free(block, e.x.out.extent_order);
+            rc = -XEN_ENOMEM;
+            continue;
+        }
+        if (!have_gpfn || !write_entry(list, at, block.raw())) rc = -XEN_EFAULT;
+    }
+    return rc;
+}
+
+// The checks Xen makes before touching anything (fail_early): 0 or the error.
+long exchange_checks(Vcpu& v, Exchange& e) {
+    const xen_memory_reservation &in = e.x.in, &out = e.x.out;
+    unsigned top = in.extent_order > out.extent_order ? in.extent_order : out.extent_order;
+    if (top > max_order(v.domain())) return -XEN_EPERM;
+    if (e.x.nr_exchanged > in.nr_extents || in.domid != out.domid ||
+        (~uint64_t{0} >> in.extent_order) < in.nr_extents || (~uint64_t{0} >> out.extent_order) < out.nr_extents ||
+        (in.nr_extents << in.extent_order) != (out.nr_extents << out.extent_order))
+        return -XEN_EINVAL;
+    if (e.x.nr_exchanged == in.nr_extents) return 1;  // nothing left: done, nothing written
+    if (!list_ok(handle(in.extent_start), e.x.nr_exchanged, in.nr_extents - 1)) return -XEN_EFAULT;
+    e.in_chunk = in.extent_order <= out.extent_order ? out.extent_order - in.extent_order : 0;
+    e.out_chunk = in.extent_order <= out.extent_order ? 0 : in.extent_order - out.extent_order;
+    uint64_t out_first = e.in_chunk ? e.x.nr_exchanged >> e.in_chunk : e.x.nr_exchanged << e.out_chunk;
+    if (!list_ok(handle(out.extent_start), out_first, out.nr_extents - 1)) return -XEN_EFAULT;
+    if (!node_ok(v, out.mem_flags)) return -XEN_EINVAL;
+    e.d = any_domain(v, in.domid);
+    if (!e.d) return -XEN_ESRCH;
+    if (!may_act_on(v, *e.d) || !e.d->machine().table()) return -XEN_EPERM;
+    unsigned bits = XENMEMF_get_address_bits(out.mem_flags);
+    e.below_mfn = bits == 0 ? ~uint64_t{0} : bits <= PAGE_SHIFT ? 0 : uint64_t{1} << (bits - PAGE_SHIFT);
+    return 0;
+}
+
+long exchange(Vcpu& v, uint64_t start, Gva arg) {
+    if (start) return -XEN_EINVAL;
+    Exchange e{};
+    if (!guest::read(arg, e.x)) return -XEN_EFAULT;
+    const Gva done_at(arg.raw() + offsetof(xen_memory_exchange, nr_exchanged));
+    long rc = exchange_checks(v, e);
+    if (rc == 1) return 0;
+    if (rc == 0) {
+        LockGuard guard(e.d->page_lock());
+        uint64_t i = e.x.nr_exchanged >> e.in_chunk;
+        for (; i < (e.x.in.nr_extents >> e.in_chunk); ++i)
+            if ((rc = exchange_chunk(e, i))) break;
+        e.x.nr_exchanged = rc ? i << e.in_chunk : e.x.in.nr_extents;
+    }
+    if (!guest::write(done_at, e.x.nr_exchanged)) return -XEN_EFAULT;
+    return rc;
 }
 
 // current_reservation, maximum_reservation and maximum_gpfn. A PV guest states the size of
@@ -266,6 +473,7 @@ long do_memory_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     case XENMEM_increase_reservation:
     case XENMEM_decrease_reservation:
     case XENMEM_populate_physmap: return reservation(v, op, start, arg);
+    case XENMEM_exchange: return exchange(v, start, arg);
     case XENMEM_maximum_ram_page: return start ? -XEN_EINVAL : long(memory_arch::max_page());
     case XENMEM_current_reservation:
     case XENMEM_maximum_reservation:

@@ -5,6 +5,7 @@
 
 #include "types.hpp"
 
+class Domain;
 class Vcpu;
 
 namespace pv_arch {
@@ -34,6 +35,7 @@ void load_page_tables(Vcpu& v);
 // hold entries of the domain's address spaces (Domain::dirty_cpus), this one included, and
 // returns once they all have; flush_tlb_local and invalidate_page: this CPU only.
 void flush_tlb(Vcpu& v);
+void flush_tlb_domain(Domain& d);
 void flush_tlb_local(Vcpu& v);
 void invalidate_page(Vcpu& v, uint64_t va);
 // Every CPU that has a guest's address space loaded flushes its TLB (safety flushes when a

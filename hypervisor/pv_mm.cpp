@@ -56,24 +56,67 @@ void type_dropped(PageType type) {
     if (type == PageType::writable) stale_writable = true;
     else if (type != PageType::none) stale_table = true;
 }
-uint64_t* entries_of(Domain& d, Mfn m) { return static_cast<uint64_t*>(d.machine().map(m)); }
 
-// An entry of an L2, L3 or L4: the next table down, validated as that level.
-long get_upper_entry(Domain& d, unsigned level, uint64_t e) {
+// A linear page table (Xen's pv-linear-pt, on by default in 4.17): an entry of a level-N
+// table that points, read-only, at a level-N table instead of one of level N-1, so that the
+// guest can read its own tables through it. Pointing at the table holding the entry takes no
+// reference (a table must be able to map itself); pointing at another takes a reference and
+// a type reference on it, which must already be a validated table of d. The linear field
+// keeps chains out: a table with linear entries (counted up) is never itself the target of
+// one (counted down), so a put can never recurse through linear entries.
+constexpr int16_t LINEAR_MAX = 0x7fff;
+
+bool get_linear(Domain& d, unsigned level, uint64_t e, Mfn self) {
+    if (e & PTE_RW) return false;  // a writable one would let the guest write its entries
+    Mfn m = mfn_in(e);
+    if (m == self) return true;
+    if (get_page(d, m)) return false;
+    FrameTable& ft = table(d);
+    PageInfo &container = ft.info(self), &target = ft.info(m);
+    bool ok = container.linear >= 0 && container.linear < LINEAR_MAX && target.linear <= 0 &&
+              target.linear > -LINEAR_MAX && target.type == table_type(level) && target.type_count != 0 &&
+              target.type_count != UINT32_MAX && !(target.flags & PAGE_VALIDATING);
+    if (!ok) {
+        put_page(d, m);
+        return false;
+    }
+    ++container.linear;
+    --target.linear;
+    ++target.type_count;
+    return true;
+}
+
+// An entry of an L2, L3 or L4 table at self: the next table down, validated as that level
+// (recursively, on its first use), or a linear entry.
+long get_upper_entry(Domain& d, unsigned level, uint64_t e, Mfn self) {
     if (!(e & PTE_P)) return 0;
     if (e & ~(BASE_ALLOWED | PTE_ADDR)) return -XEN_EINVAL;  // superpages (PS) included
-    return get_page_and_type(d, mfn_in(e), table_type(level - 1));
+    long rc = get_page_and_type(d, mfn_in(e), table_type(level - 1));
+    if (rc == -XEN_EINVAL && get_linear(d, level, e, self)) rc = 0;
+    return rc;
 }
 
-void put_upper_entry(Domain& d, uint64_t e) {
-    if (e & PTE_P) put_page_and_type(d, mfn_in(e));
+void put_upper_entry(Domain& d, unsigned level, uint64_t e, Mfn self) {
+    if (!(e & PTE_P)) return;
+    Mfn m = mfn_in(e);
+    if (m == self) return;  // a table mapping itself holds no reference
+    FrameTable& ft = table(d);
+    // The target keeps its type while referenced: the same level as the entry's table means
+    // a linear entry.
+    if (ft.info(m).type == table_type(level)) {
+        ++ft.info(m).linear;
+        --ft.info(self).linear;
+    }
+    put_page_and_type(d, m);
 }
 
-long get_entry(Domain& d, unsigned level, uint64_t e) { return level == 1 ? get_l1e(d, e) : get_upper_entry(d, level, e); }
+long get_entry(Domain& d, unsigned level, uint64_t e, Mfn self) {
+    return level == 1 ? get_l1e(d, e) : get_upper_entry(d, level, e, self);
+}
 
-void put_entry(Domain& d, unsigned level, uint64_t e) {
+void put_entry(Domain& d, unsigned level, uint64_t e, Mfn self) {
     if (level == 1) put_l1e(d, e);
-    else put_upper_entry(d, e);
+    else put_upper_entry(d, level, e, self);
 }
 
 // The user bit on every level of a 64-bit PV guest's tables (Xen adds it too).
@@ -89,10 +132,10 @@ long validate_table(Domain& d, Mfn m, unsigned level) {
     for (unsigned i = 0; i < 512; ++i) {
         if (hypervisor_slot(level, i)) continue;
         e[i] = adjust_entry(level, e[i]);
-        long rc = get_entry(d, level, e[i]);
+        long rc = get_entry(d, level, e[i], m);
         if (rc) {
             while (i-- > 0)
-                if (!hypervisor_slot(level, i)) put_entry(d, level, e[i]);
+                if (!hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
             return rc;
         }
     }
@@ -103,12 +146,13 @@ long validate_table(Domain& d, Mfn m, unsigned level) {
 void devalidate_table(Domain& d, Mfn m, unsigned level) {
     const uint64_t* e = entries_of(d, m);
     for (unsigned i = 0; i < 512; ++i)
-        if (!hypervisor_slot(level, i)) put_entry(d, level, e[i]);
+        if (!hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
 }
 
-// The L1 entry that maps va in the page tables rooted at root, if every table on the way is a
-// validated table of d. Null otherwise (not present, a superpage, or not a table of d). The
-// L1's frame is returned in l1.
+}  // namespace
+
+uint64_t* entries_of(Domain& d, Mfn m) { return static_cast<uint64_t*>(d.machine().map(m)); }
+
 uint64_t* find_l1e(Domain& d, Mfn root, uint64_t va, Mfn& l1) {
     FrameTable& ft = table(d);
     Mfn t = root;
@@ -127,8 +171,6 @@ uint64_t* find_l1e(Domain& d, Mfn root, uint64_t va, Mfn& l1) {
     }
 }
 
-}  // namespace
-
 PageType table_type(unsigned level) {
     switch (level) {
     case 1: return PageType::l1;
@@ -143,6 +185,9 @@ long get_page(Domain& d, Mfn m) {
     if (!ft || !ft->owned_by(m, d.id())) return -XEN_EINVAL;
     PageInfo& pi = ft->info(m);
     if (pi.refs == UINT32_MAX) return -XEN_EINVAL;  // a count that would wrap is refused
+    // A frame being traded by XENMEM_exchange is no longer the domain's to use (Xen's stolen
+    // page: owner and count cleared).
+    if (pi.flags & PAGE_EXCHANGING) return -XEN_EINVAL;
     ++pi.refs;
     return 0;
 }
@@ -221,45 +266,92 @@ uint64_t adjust_guest_l1e(uint64_t pte) {
     return pte & ~PTE_G;
 }
 
-long get_l1e(Domain& d, uint64_t pte) {
+namespace {
+
+// The domain that owns frame m now (null for a free frame or one of the hypervisor's).
+Domain* owner_of(Domain& d, Mfn m) {
+    FrameTable& ft = table(d);
+    if (!ft.valid(m)) return nullptr;
+    uint16_t o = ft.info(m).owner;
+    if (o == d.id().raw()) return &d;
+    return o == FrameTable::NO_OWNER ? nullptr : domain_control::lookup(DomId(o));
+}
+
+}  // namespace
+
+long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner) {
     if (!(pte & PTE_P)) return 0;
-    FrameTable* ft = d.machine().table();
+    FrameTable* ft = pt_owner.machine().table();
     if (!ft) return -XEN_EINVAL;
-    uint64_t allowed = L1_ALLOWED | (d.privileged() ? CACHE_ATTRS : 0);
+    uint64_t allowed = L1_ALLOWED | (pt_owner.privileged() ? CACHE_ATTRS : 0);
     if (pte & ~(allowed | PTE_ADDR)) return -XEN_EINVAL;
     Mfn m = mfn_in(pte);
-    long rc = get_page(d, m);
-    if (rc) return rc;
+    // Beyond RAM is I/O memory: Xen lets a domain with I/O rights (dom0) map it; Kestrel has no
+    // I/O memory rights yet and answers as Xen does to a domain without them.
+    if (!ft->valid(m)) return -XEN_EPERM;
+    // A frame of anyone but pg_owner (free, the hypervisor's, another domain's) is Xen's
+    // "could not pin": -EBUSY. A dying domain's frames take no new mappings.
+    if (!pg_owner || !ft->owned_by(m, pg_owner->id()) || pg_owner->state() == DomainState::dying) return -XEN_EBUSY;
+    if (get_page(*pg_owner, m)) return -XEN_EBUSY;  // the count would overflow
     // A frame that is a page table (or a descriptor page) cannot be mapped writable: Xen
     // reports this conflict as -EBUSY.
-    if ((pte & PTE_RW) && get_page_type(d, m, PageType::writable)) {
-        put_page(d, m);
+    if ((pte & PTE_RW) && get_page_type(*pg_owner, m, PageType::writable)) {
+        put_page(*pg_owner, m);
         return -XEN_EBUSY;
     }
+    if (pg_owner != &pt_owner) pg_owner->get_foreign_ref();
     return 0;
 }
 
+long get_l1e(Domain& d, uint64_t pte) { return get_l1e(d, pte, &d); }
+
 void put_l1e(Domain& d, uint64_t pte) {
-    if (!(pte & PTE_P)) return;
-    FrameTable* ft = d.machine().table();
+    if (!(pte & PTE_P) || !d.machine().table()) return;
     Mfn m = mfn_in(pte);
-    if (!ft || !ft->owned_by(m, d.id())) return;
-    if (pte & PTE_RW) put_page_type(d, m);
-    put_page(d, m);
+    Domain* o = owner_of(d, m);
+    if (!o) return;
+    if (pte & PTE_RW) put_page_type(*o, m);
+    put_page(*o, m);
+    // Last: the owner may be a dying domain waiting for exactly this.
+    if (o != &d && o->put_foreign_ref()) domain_control::reap(o->id());
 }
 
+namespace {
+
+// Xen's fast path for an L1 entry rewritten with the same frame and the same present, rw and
+// cache bits: only bits that need no reference changed (accessed, dirty, user, global, NX,
+// software bits), so none is taken or dropped, whoever is named as pg_owner. Bad flags are
+// still refused first (by get_l1e otherwise).
+bool l1_fast_path(Domain& d, uint64_t old, uint64_t value) {
+    constexpr uint64_t SIGNIFICANT = PTE_ADDR | PTE_P | PTE_RW | CACHE_ATTRS;
+    if (!(value & PTE_P) || ((old ^ value) & SIGNIFICANT)) return false;
+    const uint64_t allowed = L1_ALLOWED | (d.privileged() ? CACHE_ATTRS : 0);
+    return !(value & ~(allowed | PTE_ADDR));
+}
+
+}  // namespace
+
 long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserve_ad) {
+    return update_entry(d, t, index, value, preserve_ad, &d);
+}
+
+long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner) {
     unsigned level = level_of(table(d).info(t).type);
     if (!level || index >= 512) return -XEN_EINVAL;
     if (hypervisor_slot(level, index)) return -XEN_EINVAL;
+    if (pg_owner != &d && level != 1) return -XEN_EINVAL;
     uint64_t* slot = &entries_of(d, t)[index];
     uint64_t old = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (preserve_ad) value |= old & (PTE_A | PTE_D);
     value = adjust_entry(level, value);
-    long rc = get_entry(d, level, value);
+    if (level == 1 && l1_fast_path(d, old, value)) {
+        __atomic_store_n(slot, value, __ATOMIC_SEQ_CST);
+        return 0;
+    }
+    long rc = level == 1 ? get_l1e(d, value, pg_owner) : get_entry(d, level, value, t);
     if (rc) return rc;
     old = __atomic_exchange_n(slot, value, __ATOMIC_SEQ_CST);
-    put_entry(d, level, old);
+    put_entry(d, level, old, t);
     return 0;
 }
 
@@ -271,6 +363,21 @@ bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame) {
     return true;
 }
 
+void release_foreign_mappings(Domain& d) {
+    FrameTable* ft = d.machine().table();
+    if (!ft) return;
+    d.for_each_page([&](Mfn t) {
+        const PageInfo& pi = ft->info(t);
+        if (pi.type != PageType::l1 || pi.type_count == 0) return;
+        uint64_t* e = entries_of(d, t);
+        for (unsigned i = 0; i < 512; ++i) {
+            if (!(e[i] & PTE_P) || ft->owned_by(mfn_in(e[i]), d.id())) continue;
+            uint64_t old = __atomic_exchange_n(&e[i], 0, __ATOMIC_SEQ_CST);
+            put_l1e(d, old);
+        }
+    });
+}
+
 bool adopt_initial_tables(Domain& d, Mfn l4) {
     if (get_page_and_type(d, l4, PageType::l4)) return false;
     table(d).info(l4).flags |= PAGE_PINNED;  // as Xen pins dom0's initial L4
@@ -278,104 +385,3 @@ bool adopt_initial_tables(Domain& d, Mfn l4) {
 }
 
 }  // namespace pv_mm
-
-namespace {
-
-// The flush update_va_mapping asks for: none, the whole TLB or one page, on this CPU
-// (UVMF_LOCAL), on every CPU of the domain (UVMF_ALL) or for the vCPUs in a mask whose
-// address the rest of the flags hold (UVMF_MULTI; Kestrel flushes the domain's CPUs, a
-// superset). An unreadable mask fails with -EFAULT after the update, as on Xen.
-long flush_after_update(Vcpu& v, uint64_t va, uint64_t flags) {
-    uint64_t type = flags & UVMF_FLUSHTYPE_MASK;
-    uint64_t scope = flags & ~uint64_t{UVMF_FLUSHTYPE_MASK};
-    if (type == UVMF_NONE) return 0;
-    if (scope != UVMF_LOCAL && scope != UVMF_ALL) {
-        uint64_t mask;
-        if (!guest::read(Gva(scope), mask)) return -XEN_EFAULT;
-    }
-    bool local = scope == UVMF_LOCAL;
-    if (type == UVMF_INVLPG && local) pv_arch::invalidate_page(v, va);
-    else if (local) pv_arch::flush_tlb_local(v);
-    else pv_arch::flush_tlb(v);
-    return 0;
-}
-
-}  // namespace
-
-long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
-    using namespace pv_mm;
-    uint64_t va = args.a0, pte = args.a1, flags = args.a2;
-    Domain& d = v.domain();
-    if (!d.machine().table() || !guest::range_ok(Gva(va), 1)) return -XEN_EINVAL;
-    Mfn l1;
-    uint64_t* slot = find_l1e(d, v.kernel_mode ? v.cr3_kernel : v.cr3_user, va, l1);
-    if (!slot) return -XEN_EINVAL;
-    long rc = update_entry(d, l1, unsigned(slot - entries_of(d, l1)), pte, false);
-    if (rc) return rc;
-    return flush_after_update(v, va, flags);
-}
-
-namespace {
-
-using namespace pv_mm;
-
-// One MMU_NORMAL_PT_UPDATE: into a validated table of d, checked for its level; into any
-// other frame of d, a plain write if the frame may be written.
-long normal_update(Domain& d, uint64_t ptr, uint64_t val, bool preserve_ad) {
-    FrameTable& ft = table(d);
-    Mfn m(ptr >> PAGE_SHIFT);
-    if (!ft.owned_by(m, d.id())) return -XEN_EINVAL;
-    unsigned index = unsigned((ptr & (PAGE_SIZE - 1)) / 8);
-    const PageInfo& pi = ft.info(m);
-    if (level_of(pi.type) && pi.type_count) return pv_mm::update_entry(d, m, index, val, preserve_ad);
-    if (get_page_type(d, m, PageType::writable)) return -XEN_EINVAL;
-    __atomic_store_n(&entries_of(d, m)[index], val, __ATOMIC_RELAXED);
-    put_page_type(d, m);
-    return 0;
-}
-
-long machphys_update(Domain& d, uint64_t ptr, uint64_t pfn) {
-    FrameTable& ft = table(d);
-    Mfn m(ptr >> PAGE_SHIFT);
-    if (!ft.owned_by(m, d.id())) return -XEN_EINVAL;
-    ft.set_m2p(m, pfn);
-    return 0;
-}
-
-}  // namespace
-
-long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
-    uint64_t reqs = args.a0, pdone = args.a2;
-    uint32_t count = uint32_t(args.a1);
-    uint16_t foreign = uint16_t(args.a3);
-    Domain& d = v.domain();
-    if (!d.machine().table()) return -XEN_EINVAL;
-    if (!guest::range_ok(Gva(reqs), size_t(count) * sizeof(mmu_update))) return -XEN_EFAULT;
-    // Updates of another domain's tables need a toolstack's rights; none exist yet.
-    if (foreign != DOMID_SELF && foreign != d.id().raw()) {
-        if (!domain_control::lookup(DomId(foreign))) return -XEN_ESRCH;
-        return -XEN_EPERM;
-    }
-    long rc = 0;
-    uint32_t i = 0;
-    bool flush = false;
-    for (; i < count; ++i) {
-        mmu_update req;
-        if (!guest::read(Gva(reqs + uint64_t(i) * sizeof req), req)) {
-            rc = -XEN_EFAULT;
-            break;
-        }
-        switch (req.ptr & 3) {
-        case MMU_NORMAL_PT_UPDATE:
-        case MMU_PT_UPDATE_NO_TRANSLATE: rc = normal_update(d, req.ptr & ~uint64_t{7}, req.val, false); break;
-        case MMU_PT_UPDATE_PRESERVE_AD: rc = normal_update(d, req.ptr & ~uint64_t{7}, req.val, true); break;
-        case MMU_MACHPHYS_UPDATE: rc = machphys_update(d, req.ptr, req.val); break;
-        }
-        if (rc) break;
-        flush = true;
-    }
-    // A changed entry may be cached by any CPU the domain runs on.
-    if (flush) pv_arch::flush_tlb(v);
-    if (pdone && !guest::write(Gva(pdone), i)) return -XEN_EFAULT;
-    return rc;
-}

@@ -5,7 +5,9 @@
 //     an L1 entry maps a frame of the domain (writable only if that frame is no page table),
 //     an L2/L3/L4 entry points at a table of the level below, which is validated in turn
 //     (recursively, on its first use) and stays typed while referenced;
-//   - no superpages, no linear (self-referencing) tables, only the flags a PV guest may set;
+//   - no superpages, only the flags a PV guest may set;
+//   - linear page tables as Xen allows them: a read-only entry pointing at a validated table
+//     of the same level (or at its own table), so a guest can read its tables;
 //   - the user bit is forced on every level (the guest kernel runs in ring 3), and L4 slots
 //     256-271 always hold the hypervisor's own entries;
 //   - when the last reference to a table goes, its entries' references are dropped in turn.
@@ -67,18 +69,37 @@ void put_page_and_type(Domain& d, Mfn m);
 
 // What Kestrel stores for a guest's L1 entry (user bit for kernel mappings, no global bit).
 uint64_t adjust_guest_l1e(uint64_t pte);
-// Validates a new L1 entry for d and takes the references it needs. 0 or a -XEN_E* error.
+// Validates a new L1 entry for the tables of pt_owner, mapping a frame of pg_owner (Xen's
+// pg_owner: pt_owner itself, or the domain a privileged caller named as foreign), and takes the
+// references it needs. 0 or a -XEN_E* error: -EBUSY for a frame of anyone else (or a page
+// table asked for writable), -EPERM for a frame that is no RAM (Kestrel lets nobody map I/O
+// memory yet), -EINVAL for bad flags.
+// A null pg_owner stands for DOMID_IO or DOMID_XEN, which own no RAM frame in Kestrel.
+long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner);
 long get_l1e(Domain& d, uint64_t pte);
-// Drops the references an L1 entry held.
+// Drops the references an L1 entry of d's tables held, on whichever domain owns the frame.
 void put_l1e(Domain& d, uint64_t pte);
 
 // Replaces entry `index` of the table at m (a validated table of d) with `value`, validated
 // for the table's level; the old entry's references are dropped. preserve_ad keeps the
 // accessed/dirty bits the old entry had (MMU_PT_UPDATE_PRESERVE_AD).
+// The second form names pg_owner, whose frames an L1 entry may map (as get_l1e); upper levels
+// only take d's own tables, so any other pg_owner there is -EINVAL, as on Xen.
 long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad);
+long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner);
+
+// The L1 entry that maps va in the validated tables of d rooted at root (its table's frame in
+// l1), or null if a table on the way is missing, a superpage or not a validated table of d.
+uint64_t* find_l1e(Domain& d, Mfn root, uint64_t va, Mfn& l1);
+uint64_t* entries_of(Domain& d, Mfn m);
 
 // The frame a guest virtual address maps to in the validated tables rooted at root.
 bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame);
+
+// Before a domain's frames go back (destroy): the references its L1 tables hold on other
+// domains' frames (a control domain's foreign mappings) are dropped, so that those frames
+// and their owners are not held forever. Its own frames need nothing: they go whole.
+void release_foreign_mappings(Domain& d);
 
 // The builder's tables: the L4 at l4 becomes the domain's pinned, validated root.
 bool adopt_initial_tables(Domain& d, Mfn l4);

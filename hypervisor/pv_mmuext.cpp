@@ -4,6 +4,10 @@
 //
 // A table that becomes a root or is pinned is validated as that level if it is not already
 // (pv_mm.hpp). TLB flushes reach every CPU the domain's address spaces may be cached on.
+//
+// With a foreign domain (foreigndom), as a toolstack uses it, pins, unpins, clear_page and
+// copy_page act on that domain's frames; everything that concerns the calling vCPU (roots,
+// flushes, the LDT, caches) is then -EPERM, as on Xen.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -112,21 +116,38 @@ long set_ldt(Vcpu& v, uint64_t ptr, uint32_t ents) {
     return 0;
 }
 
-// The vCPU mask of a MULTI operation must be readable (its bits say which vCPUs to flush).
-bool read_vcpumask(uint64_t ptr) {
-    uint64_t mask;
-    return guest::read(Gva(ptr), mask);
+// The vCPU mask of a MULTI operation must be readable (one word per 64 vCPUs); Xen answers
+// an unreadable one with -EINVAL. Kestrel flushes the local TLB, which covers every vCPU the
+// mask names that runs on this CPU.
+bool read_vcpumask(const Domain& d, uint64_t ptr) {
+    for (unsigned word = 0; word * 64 < d.nr_vcpus(); ++word) {
+        uint64_t bits;
+        if (!guest::read(Gva(ptr + word * sizeof bits), bits)) return false;
+    }
+    return true;
 }
 
-long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
-    Domain& d = v.domain();
+// Operations on frames: of pg, the domain foreigndom names (null: DOMID_IO or DOMID_XEN,
+// which own none here).
+long frame_op(FrameTable& ft, Domain* pg, const mmuext_op& op) {
     Mfn m(op.arg1.mfn);
+    if (!pg || pg->state() == DomainState::dying) return -XEN_EINVAL;
     switch (op.cmd) {
     case MMUEXT_PIN_L1_TABLE:
     case MMUEXT_PIN_L2_TABLE:
     case MMUEXT_PIN_L3_TABLE:
-    case MMUEXT_PIN_L4_TABLE: return pin(ft, d, m, pin_type(op.cmd));
-    case MMUEXT_UNPIN_TABLE: return unpin(ft, d, m);
+    case MMUEXT_PIN_L4_TABLE: return pin(ft, *pg, m, pin_type(op.cmd));
+    case MMUEXT_UNPIN_TABLE: return unpin(ft, *pg, m);
+    case MMUEXT_CLEAR_PAGE: return clear_page(ft, *pg, m);
+    default: return copy_page(ft, *pg, m, Mfn(op.arg2.src_mfn));
+    }
+}
+
+// Operations on the calling vCPU itself: only without a foreign domain (-EPERM otherwise).
+long vcpu_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
+    Domain& d = v.domain();
+    Mfn m(op.arg1.mfn);
+    switch (op.cmd) {
     case MMUEXT_NEW_BASEPTR: return new_root(ft, v, m, false);
     case MMUEXT_NEW_USER_BASEPTR: return new_root(ft, v, m, true);
     case MMUEXT_TLB_FLUSH_LOCAL: pv_arch::flush_tlb_local(v); return 0;
@@ -140,11 +161,11 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
         if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::flush_tlb(v);
         return 0;
     case MMUEXT_TLB_FLUSH_MULTI:
-        if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
+        if (!read_vcpumask(d, reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EINVAL;
         pv_arch::flush_tlb(v);
         return 0;
     case MMUEXT_INVLPG_MULTI:
-        if (!read_vcpumask(reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EFAULT;
+        if (!read_vcpumask(d, reinterpret_cast<uint64_t>(op.arg2.vcpumask.p))) return -XEN_EINVAL;
         if (guest::range_ok(Gva(op.arg1.linear_addr), 1)) pv_arch::flush_tlb(v);
         return 0;
     case MMUEXT_SET_LDT: return set_ldt(v, op.arg1.linear_addr, op.arg2.nr_ents);
@@ -153,12 +174,33 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
         if (!d.privileged()) return -XEN_EACCES;
         pv_arch::flush_caches(false);
         return 0;
-    case MMUEXT_FLUSH_CACHE_GLOBAL:
+    default:  // MMUEXT_FLUSH_CACHE_GLOBAL
         if (!d.privileged()) return -XEN_EINVAL;
         pv_arch::flush_caches(true);
         return 0;
-    case MMUEXT_CLEAR_PAGE: return clear_page(ft, d, m);
-    case MMUEXT_COPY_PAGE: return copy_page(ft, d, m, Mfn(op.arg2.src_mfn));
+    }
+}
+
+long one_op(Vcpu& v, FrameTable& ft, Domain* pg, bool foreign, const mmuext_op& op) {
+    switch (op.cmd) {
+    case MMUEXT_PIN_L1_TABLE:
+    case MMUEXT_PIN_L2_TABLE:
+    case MMUEXT_PIN_L3_TABLE:
+    case MMUEXT_PIN_L4_TABLE:
+    case MMUEXT_UNPIN_TABLE:
+    case MMUEXT_CLEAR_PAGE:
+    case MMUEXT_COPY_PAGE: return frame_op(ft, pg, op);
+    case MMUEXT_NEW_BASEPTR:
+    case MMUEXT_NEW_USER_BASEPTR:
+    case MMUEXT_TLB_FLUSH_LOCAL:
+    case MMUEXT_TLB_FLUSH_ALL:
+    case MMUEXT_INVLPG_LOCAL:
+    case MMUEXT_INVLPG_ALL:
+    case MMUEXT_TLB_FLUSH_MULTI:
+    case MMUEXT_INVLPG_MULTI:
+    case MMUEXT_SET_LDT:
+    case MMUEXT_FLUSH_CACHE:
+    case MMUEXT_FLUSH_CACHE_GLOBAL: return foreign ? -XEN_EPERM : vcpu_op(v, ft, op);
     case MMUEXT_MARK_SUPER:
     case MMUEXT_UNMARK_SUPER: return -XEN_EOPNOTSUPP;
     default: return -XEN_ENOSYS;
@@ -170,14 +212,20 @@ long one_op(Vcpu& v, FrameTable& ft, const mmuext_op& op) {
 long do_mmuext_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     uint64_t uops = args.a0, pdone = args.a2;
     uint32_t count = uint32_t(args.a1);
-    uint16_t foreign = uint16_t(args.a3);
+    uint16_t foreign_id = uint16_t(args.a3);
     FrameTable* ft = v.domain().machine().table();
     if (!ft) return -XEN_EINVAL;
     if (!guest::range_ok(Gva(uops), size_t(count) * sizeof(mmuext_op))) return -XEN_EFAULT;
-    // Operations on another domain's tables need a toolstack's rights; none exist yet.
-    if (foreign != DOMID_SELF && foreign != v.domain().id().raw()) {
-        if (!domain_control::lookup(DomId(foreign))) return -XEN_ESRCH;
-        return -XEN_EPERM;
+    // foreigndom names the domain whose frames are pinned, unpinned, cleared or copied (Xen's
+    // get_pg_owner: naming oneself by number is -ESRCH); only the control domain may name
+    // another (XSM_TARGET), DOMID_IO included.
+    Domain* pg = &v.domain();
+    const bool foreign = foreign_id != DOMID_SELF;
+    if (foreign) {
+        if (foreign_id == v.domain().id().raw()) return -XEN_ESRCH;
+        pg = foreign_id == DOMID_IO || foreign_id == DOMID_XEN ? nullptr : domain_control::lookup(DomId(foreign_id));
+        if (!pg && foreign_id != DOMID_IO && foreign_id != DOMID_XEN) return -XEN_ESRCH;
+        if (!v.domain().privileged()) return -XEN_EPERM;
     }
     long rc = 0;
     uint32_t i = 0;
@@ -187,7 +235,7 @@ long do_mmuext_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
             rc = -XEN_EFAULT;
             break;
         }
-        rc = one_op(v, *ft, op);
+        rc = one_op(v, *ft, pg, foreign, op);
         if (rc) break;
     }
     if (pdone && !guest::write(Gva(pdone), i)) return -XEN_EFAULT;

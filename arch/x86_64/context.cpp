@@ -210,6 +210,7 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 }
 
 void flush_tlb(Vcpu& v) { tlb::flush(v.domain().dirty_cpus); }
+void flush_tlb_domain(Domain& d) { tlb::flush(d.dirty_cpus); }
 void flush_tlb_local(Vcpu&) { arch::flush_tlb_local(); }
 void flush_guest_tlbs() { tlb::flush_guest_cpus(); }
 void service_tlb_flush() { tlb::service(); }

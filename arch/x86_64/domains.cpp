@@ -8,8 +8,8 @@
 #include "log.hpp"
 #include "paging.hpp"
 #include "platform.hpp"
-#include "pv_mm.hpp"
 #include "pv_domain_build.hpp"
+#include "pv_mm.hpp"
 #include "scheduler.hpp"
 #include "smp.hpp"
 #include "spinlock.hpp"
@@ -26,6 +26,7 @@ constexpr size_t MAX_DOMAINS = 64;
 constexpr uint64_t DOM0_RESERVE_MAX = 128ull << 20;
 
 Spinlock table_lock;
+constexpr uint64_t DOM0_MAX_PAGES = 0xffffffff;
 
 // The domain list is also read from interrupts (serial input raising VIRQ_CONSOLE): its lock
 // is held with interrupts off.
@@ -93,6 +94,7 @@ void destroy(Domain* d) {
     remove(d);
     {
         pv_mm::MmGuard g;  // its frames leave the frame table
+        pv_mm::release_foreign_mappings(*d);
         Domain::destroy(d);
     }
     log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
@@ -121,6 +123,12 @@ void vcpu_left_cpu(Vcpu& v) {
         for (unsigned i = 0; i < d.nr_vcpus(); ++i)
             if (d.vcpu(VcpuId(i))->on_cpu) return;
         d.set_dying();
+        // Frames another domain still maps keep it (dying) until reap(), as on Xen.
+        if (d.foreign_refs() != 0) {
+            log::info("domain {} dying: {} mappings by other domains left", d.id(), d.foreign_refs());
+            return;
+        }
+        if (!d.claim_teardown()) return;
     }
     destroy(&d);
 }
@@ -145,7 +153,9 @@ unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
                                            : dom0_default_bytes(free_bytes > domu_bytes ? free_bytes - domu_bytes : 0);
             s.vcpus = options.dom0_max_vcpus ? options.dom0_max_vcpus : (online < 32 ? online : 32);
         }
-        DomainConfig c{DomId(uint16_t(i)), s.mem_bytes / PAGE_SIZE, 0, s.vcpus, s.control, true};
+        // dom0's limit: Xen's default without dom0_mem=max: is UINT_MAX pages (no limit).
+        const uint64_t max_pages = s.control ? DOM0_MAX_PAGES : 0;
+        DomainConfig c{DomId(uint16_t(i)), s.mem_bytes / PAGE_SIZE, max_pages, s.vcpus, s.control, true};
         auto d = Domain::create(*machine, c);
         if (!d) {
             log::error("domain {}: cannot create ({}, {} MiB, {} vCPUs)", i, domain_error_name(d.error()),
@@ -187,6 +197,16 @@ void crash(Vcpu& v, const char* why) {
 Domain* lookup(DomId id) {
     domains::TableGuard g;
     return id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
+}
+
+void reap(DomId id) {
+    Domain* d = nullptr;
+    {
+        domains::TableGuard g;
+        d = id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
+        if (!d || d->state() != DomainState::dying || d->foreign_refs() != 0 || !d->claim_teardown()) return;
+    }
+    domains::destroy(d);
 }
 
 }  // namespace domain_control

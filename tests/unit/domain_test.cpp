@@ -112,6 +112,22 @@ TEST_F(DomainTest, MaxPagesDefaultsToNrPages) {
     Domain::destroy(*r);
 }
 
+// dom0 on Xen 4.17 without dom0_mem=max: has a limit of UINT_MAX pages. Kestrel keeps the
+// limit and sizes the p2m (and the page list) by what the machine can ever give.
+TEST_F(DomainTest, ALimitBeyondTheMachineIsKeptAndThePageListStopsAtTheMachine) {
+    auto r = Domain::create(machine.mm, DomainConfig{DomId(0), 6, 0xffffffff, 1, true, false});
+    ASSERT_TRUE(r.has_value());
+    Domain* d = *r;
+    EXPECT_EQ(d->max_pages(), 0xffffffffu);
+    EXPECT_EQ(d->p2m_size(), machine.total_frames());
+    // It may grow until the machine runs out, never past the p2m.
+    unsigned added = 0;
+    while (d->add_page(6 + added)) ++added;
+    EXPECT_GT(added, 0u);
+    EXPECT_LE(d->nr_pages(), d->p2m_size());
+    Domain::destroy(d);
+}
+
 TEST_F(DomainTest, PrivilegedDomainAlwaysHasConsoleAccess) {
     auto r = Domain::create(machine.mm, config(1, 1, true));
     ASSERT_TRUE(r.has_value());

@@ -8,73 +8,9 @@
 //   - the size queries: own domain or DOMID_SELF, others only for the control domain;
 //   - the M2P queries, the memory map (-ENOSYS for PV), the physmap family (-EACCES for PV),
 //     and every error path in Xen's order.
-#include <xen/memory.h>
-
-#include <vector>
-
-#include "memory_fakes.hpp"
-#include "pv_mm.hpp"
-#include "pv_test_support.hpp"
+#include "memory_op_fixture.hpp"
 
 namespace {
-
-using namespace pv_test;
-
-constexpr uint64_t ARG = 0xffffffff84000000;   // the sub-op's structure
-constexpr uint64_t LIST = 0xffffffff84100000;  // a list of frame numbers
-constexpr uint64_t UNMAPPED = 0xffffffff85000000;
-constexpr uint64_t MAX_PAGE = 600000;  // M2P of 4.6 MB: three 2 MiB chunks
-constexpr uint64_t M2P_FIRST = 0x40000;
-constexpr uint64_t INVALID = FrameTable::M2P_INVALID;
-
-class MemoryOp : public PvTest {
-protected:
-    void SetUp() override {
-        uint64_t n = (TestMachine::BASE / PAGE_SIZE) + machine.total_frames();
-        info.resize(n);
-        m2p.resize(n);
-        table.init(info.data(), m2p.data(), n);
-        machine.mm.set_table(&table);
-        fake_memory::set(MAX_PAGE, Mfn(M2P_FIRST));
-        PvTest::SetUp();
-        arg = std::make_unique<GuestBuffer>(ARG, PAGE_SIZE);
-        list = std::make_unique<GuestBuffer>(LIST, PAGE_SIZE);
-        // A domU with room to grow: 4 pages, limit 8.
-        d = make_domain(DomainConfig{DomId(5), 4, 8, 1, false, false});
-        v = d->vcpu(VcpuId(0));
-    }
-    void TearDown() override {
-        PvTest::TearDown();
-        EXPECT_EQ(fake_memory::bad_m2p_queries(), 0u);
-    }
-
-    long op(Vcpu& who, uint64_t cmd, uint64_t a = ARG) { return call(who, __HYPERVISOR_memory_op, cmd, a); }
-    long op(uint64_t cmd, uint64_t a = ARG) { return op(*v, cmd, a); }
-
-    // Fills the reservation at ARG and the list at LIST.
-    void reserve(std::vector<uint64_t> frames, uint64_t nr, uint32_t order = 0, uint32_t flags = 0,
-                 domid_t domid = DOMID_SELF, uint64_t at = LIST) {
-        auto& r = arg->at<xen_memory_reservation>(ARG);
-        r.extent_start.p = reinterpret_cast<xen_pfn_t*>(at);
-        r.nr_extents = nr;
-        r.extent_order = order;
-        r.mem_flags = flags;
-        r.domid = domid;
-        for (size_t i = 0; i < frames.size(); ++i) list->at<uint64_t>(LIST + 8 * i) = frames[i];
-    }
-    uint64_t entry(unsigned i) { return list->u64(LIST + 8 * i); }
-    long size_query(Vcpu& who, unsigned cmd, domid_t domid) {
-        arg->at<xen_memory_domain>(ARG).domid = domid;
-        return op(who, cmd);
-    }
-
-    std::vector<PageInfo> info;
-    std::vector<uint64_t> m2p;
-    FrameTable table;
-    std::unique_ptr<GuestBuffer> arg, list;
-    Domain* d = nullptr;
-    Vcpu* v = nullptr;
-};
 
 // --- maximum_ram_page and the reservation sizes ---
 
@@ -238,7 +174,7 @@ TEST_F(MemoryOp, PhysmapBatchAndRemoveAreRefusedForPv) {
 }
 
 TEST_F(MemoryOp, UnimplementedSubOpsAreENOSYS) {
-    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_exchange, XENMEM_machine_memory_map, XENMEM_set_memory_map,
+    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_machine_memory_map, XENMEM_set_memory_map,
                          XENMEM_machphys_compat_mfn_list, 8, 63})
         EXPECT_EQ(op(cmd), -XEN_ENOSYS) << cmd;
 }
@@ -582,11 +518,14 @@ TEST_F(MemoryOp, AReferencedFrameLeavesAtOnceAndIsFreedWithItsLastReference) {
     reserve({m.raw()}, 1);
     EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // as on Xen: the guest's memory shrinks now
     EXPECT_FALSE(d->pfn_valid(Pfn(2)) && d->mfn_of(Pfn(2)) == m);
-    EXPECT_EQ(table.m2p(m), FrameTable::M2P_INVALID);
+    EXPECT_EQ(table.m2p(m), 2u);     // the M2P entry stays until the frame is freed (as Xen)
+    EXPECT_EQ(d->nr_pages(), 4u);    // and so does its place in the reservation
     EXPECT_TRUE(table.owned_by(m, d->id()));        // still held: the reference is live
     EXPECT_EQ(op(XENMEM_decrease_reservation), 1);  // giving it back again is a no-op, counted as on Xen
     pv_mm::put_page(*d, m);                         // the last reference goes: now it is freed
     EXPECT_FALSE(table.owned_by(m, d->id()));
+    EXPECT_EQ(table.m2p(m), FrameTable::M2P_INVALID);
+    EXPECT_EQ(d->nr_pages(), 3u);
     EXPECT_GE(machine.mm.free_frames(), free_before);
 }
 

@@ -3,6 +3,7 @@
 // containing itself, foreign frames, overflowing counts), and the hypercalls built on them
 // (mmu_update, pins, new base pointers) leaving every count where it was when they fail.
 #include <memory>
+#include <utility>
 
 #include <xen/errno.h>
 #include <xen/xen.h>
@@ -69,9 +70,11 @@ TEST_F(PvMm, L1EntriesTakeReferencesAndWritableTypes) {
 
 TEST_F(PvMm, ForeignAndBadFlaggedEntriesAreRefused) {
     uint64_t foreign = (other->mfn_of(Pfn(0)).raw() << PAGE_SHIFT) | PTE_P;
-    EXPECT_EQ(pv_mm::get_l1e(*d, foreign), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::get_l1e(*d, foreign), -XEN_EBUSY);  // Xen's "could not pin"
     EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P | pv_mm::PTE_PCD)), -XEN_EINVAL);  // cache attributes: no I/O rights
-    EXPECT_EQ(pv_mm::get_l1e(*d, (uint64_t{0xfffff} << PAGE_SHIFT) | PTE_P), -XEN_EINVAL);  // beyond all memory
+    EXPECT_EQ(pv_mm::get_l1e(*d, (uint64_t{0xfffff} << PAGE_SHIFT) | PTE_P), -XEN_EPERM);  // I/O memory: no rights
+    EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P), nullptr), -XEN_EBUSY);  // DOMID_IO/XEN own no RAM
+    EXPECT_EQ(other->foreign_refs(), 0u);
     EXPECT_TRUE(untouched(3));
 }
 
@@ -95,10 +98,77 @@ TEST_F(PvMm, TableValidationChecksEveryEntryAndUndoesOnFailure) {
     EXPECT_TRUE(untouched(7));
 }
 
-TEST_F(PvMm, ATableThatContainsItselfIsRefused) {
-    entries(8)[0] = pte(8, PTE_P | PTE_RW);  // an L2 whose entry is the L2 itself
+TEST_F(PvMm, ATableThatContainsItselfWritableIsRefused) {
+    entries(8)[0] = pte(8, PTE_P | PTE_RW);  // an L2 whose entry is the L2 itself, writable
     EXPECT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l2), -XEN_EINVAL);
     EXPECT_TRUE(untouched(8));
+}
+
+// Linear page tables, as Xen 4.17 allows them by default (pv-linear-pt): read-only entries
+// pointing at a table of the same level, which must already be validated.
+TEST_F(PvMm, ATableMayMapItselfReadOnlyWithoutAReference) {
+    entries(8)[3] = pte(8, PTE_P);  // an L2 whose entry 3 is the L2 itself
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l2), 0);
+    EXPECT_EQ(pi(8).refs, 1u);
+    EXPECT_EQ(pi(8).type_count, 1u);
+    EXPECT_EQ(pi(8).linear, 0);
+    pv_mm::put_page_and_type(*d, mfn(8));
+    EXPECT_TRUE(untouched(8));
+    entries(1)[7] = pte(1, PTE_P);  // the same in an L4
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(1), PageType::l4), 0);
+    pv_mm::put_page_and_type(*d, mfn(1));
+    EXPECT_TRUE(untouched(1));
+}
+
+TEST_F(PvMm, ALinearEntryToAnotherValidatedTableCountsBothWays) {
+    entries(9)[0] = 0;
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(9), PageType::l2), 0);  // a validated L2
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l2), 0);  // and another, empty
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 4, pte(9, PTE_P | PTE_RW), false), -XEN_EINVAL);  // writable: no
+    ASSERT_EQ(pv_mm::update_entry(*d, mfn(8), 4, pte(9, PTE_P), false), 0);
+    EXPECT_EQ(pi(9).type_count, 2u);
+    EXPECT_EQ(pi(9).refs, 2u);
+    EXPECT_EQ(pi(8).linear, 1);
+    EXPECT_EQ(pi(9).linear, -1);
+    // No chains: a table used linearly takes no linear entries, one with them is not a target.
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(9), 1, pte(8, PTE_P), false), -XEN_EINVAL);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(10), PageType::l2), 0);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(10), 1, pte(8, PTE_P), false), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(10), 1, pte(9, PTE_P), false), 0);  // two users of one target
+    EXPECT_EQ(pi(9).linear, -2);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(10), 1, 0, false), 0);
+    pv_mm::put_page_and_type(*d, mfn(10));
+    // The target's own last reference may be the linear one: its release devalidates it.
+    pv_mm::put_page_and_type(*d, mfn(9));
+    EXPECT_EQ(pi(9).type, PageType::l2);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 4, 0, false), 0);
+    EXPECT_TRUE(untouched(9));
+    EXPECT_EQ(pi(8).linear, 0);
+    pv_mm::put_page_and_type(*d, mfn(8));
+    for (unsigned p : {8u, 9u, 10u}) EXPECT_TRUE(untouched(p)) << p;
+}
+
+TEST_F(PvMm, LinearEntriesAtTheWrongLevelOrToUnvalidatedTablesAreRefused) {
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(9), PageType::l2), 0);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l3), 0);
+    // An L3 entry must name an L2 (normal) or an L3 (linear); an L4 is neither.
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(1), PageType::l4), 0);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 0, pte(1, PTE_P), false), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 0, pte(9, PTE_P), false), 0);  // an L2 under an L3: normal
+    EXPECT_EQ(pi(8).linear, 0);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 0, 0, false), 0);
+    // An L4 entry naming an L2 is refused.
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(1), 0, pte(9, PTE_P), false), -XEN_EINVAL);
+    // Another domain's table is never a linear target.
+    auto* oe = static_cast<uint64_t*>(other->map_pfn(Pfn(1)));
+    oe[0] = 0;
+    ASSERT_EQ(pv_mm::get_page_and_type(*other, other->mfn_of(Pfn(1)), PageType::l3), 0);
+    EXPECT_EQ(pv_mm::update_entry(*d, mfn(8), 0, (other->mfn_of(Pfn(1)).raw() << PAGE_SHIFT) | PTE_P, false), -XEN_EINVAL);
+    pv_mm::put_page_and_type(*other, other->mfn_of(Pfn(1)));
+    pv_mm::put_page_and_type(*d, mfn(1));
+    pv_mm::put_page_and_type(*d, mfn(8));
+    pv_mm::put_page_and_type(*d, mfn(9));
+    for (unsigned p : {1u, 8u, 9u}) EXPECT_TRUE(untouched(p)) << p;
 }
 
 TEST_F(PvMm, SuperpagesAreRefused) {
@@ -141,7 +211,7 @@ TEST_F(PvMm, ATableInUseCannotBeMappedWritableNorAWritableFrameBecomeATable) {
 TEST_F(PvMm, ReferenceCountsDoNotWrap) {
     ft.info(mfn(3)).refs = UINT32_MAX;
     EXPECT_EQ(pv_mm::get_page(*d, mfn(3)), -XEN_EINVAL);
-    EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P)), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P)), -XEN_EBUSY);  // as Xen, when no reference can be had
     ft.info(mfn(3)).refs = 0;
     ft.info(mfn(3)).type = PageType::writable;
     ft.info(mfn(3)).type_count = UINT32_MAX;
@@ -149,6 +219,15 @@ TEST_F(PvMm, ReferenceCountsDoNotWrap) {
     EXPECT_EQ(pi(3).refs, 0u);
     ft.info(mfn(3)).type_count = 0;
     ft.info(mfn(3)).type = PageType::none;
+}
+
+TEST_F(PvMm, AFrameBeingExchangedTakesNoReference) {
+    ft.info(mfn(3)).flags |= PAGE_EXCHANGING;  // as XENMEM_exchange marks its inputs
+    EXPECT_EQ(pv_mm::get_page(*d, mfn(3)), -XEN_EINVAL);
+    EXPECT_EQ(pv_mm::get_l1e(*d, pte(3, PTE_P)), -XEN_EBUSY);
+    EXPECT_EQ(pv_mm::get_page_and_type(*d, mfn(3), PageType::l1), -XEN_EINVAL);
+    ft.info(mfn(3)).flags &= ~PAGE_EXCHANGING;
+    EXPECT_TRUE(untouched(3));
 }
 
 TEST_F(PvMm, UpdateEntryReplacesAndDropsTheOldReferences) {
@@ -374,6 +453,261 @@ TEST_F(PvMmHypercalls, CacheFlushesAreForTheControlDomain) {
     op.cmd = MMUEXT_FLUSH_CACHE_GLOBAL;
     EXPECT_EQ(call(__HYPERVISOR_mmuext_op, REQS, 1, 0, DOMID_SELF), -XEN_EINVAL);
     EXPECT_FALSE(fake_pv::happened("wbinvd"));
+}
+
+}  // namespace
+
+namespace {
+
+// A control domain (dom0) beside d (d1) and other (d2), for the foreign forms: mmu_update's
+// and mmuext_op's foreigndom and update_va_mapping_otherdomain.
+class PvMmForeign : public PvMmHypercalls {
+protected:
+    void SetUp() override {
+        PvMmHypercalls::SetUp();
+        auto r = Domain::create(machine.mm, DomainConfig{DomId(0), 16, 0, 1, true, false});
+        ASSERT_TRUE(r.has_value());
+        dom0 = *r;
+        fake_pv::record().domains = {dom0, d, other};
+        // One guest page for request lists and masks (the fake keeps every mapping it is given,
+        // so buffers are not made per call).
+        buf = std::make_unique<GuestBuffer>(REQS, PAGE_SIZE);
+        // dom0's tables: L4 (pfn 1) -> L3 (2) -> L2 (3) -> L1 (4), the L1 mapping nothing yet;
+        // VA 0 is what its L1 entry 0 maps.
+        e0(1)[0] = p0(2, PTE_P);
+        e0(2)[0] = p0(3, PTE_P);
+        e0(3)[0] = p0(4, PTE_P);
+        ASSERT_EQ(pv_mm::get_page_and_type(*dom0, m0(1), PageType::l4), 0);
+        dom0->vcpu(VcpuId(0))->cr3_kernel = m0(1);
+        dom0->vcpu(VcpuId(0))->kernel_mode = true;
+    }
+    void TearDown() override {
+        for (unsigned i = 0; i < 512; ++i) {
+            if (e0(4)[i]) {
+                EXPECT_EQ(pv_mm::update_entry(*dom0, m0(4), i, 0, false), 0);
+            }
+        }
+        pv_mm::put_page_and_type(*dom0, m0(1));
+        dom0->vcpu(VcpuId(0))->cr3_kernel = Mfn(0);
+        Domain::destroy(dom0);
+        PvMmHypercalls::TearDown();
+    }
+    Mfn m0(unsigned pfn) { return dom0->mfn_of(Pfn(pfn)); }
+    uint64_t* e0(unsigned pfn) { return static_cast<uint64_t*>(dom0->map_pfn(Pfn(pfn))); }
+    uint64_t p0(unsigned pfn, uint64_t f) { return (m0(pfn).raw() << PAGE_SHIFT) | f; }
+    uint64_t po(unsigned pfn, uint64_t f) { return (other->mfn_of(Pfn(pfn)).raw() << PAGE_SHIFT) | f; }
+    const PageInfo& pio(unsigned pfn) { return ft.info(other->mfn_of(Pfn(pfn))); }
+
+    long call_as(Domain* who, uint64_t nr, uint64_t a0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0) {
+        arch::ExceptionFrame regs{};
+        regs.rax = nr;
+        regs.rdi = a0;
+        regs.rsi = a1;
+        regs.rdx = a2;
+        regs.r10 = a3;
+        hypercall::dispatch(*who->vcpu(VcpuId(0)), regs);
+        return long(regs.rax);
+    }
+    long update_one(Domain* who, uint64_t ptr, uint64_t val, uint32_t foreigndom) {
+        buf->at<mmu_update>(REQS) = {ptr, val};
+        return call_as(who, __HYPERVISOR_mmu_update, REQS, 1, 0, foreigndom);
+    }
+    long ext_one(Domain* who, unsigned cmd, uint64_t mfn, uint16_t foreigndom, uint64_t arg2 = 0) {
+        auto& op = buf->at<mmuext_op>(REQS);
+        op = {};
+        op.cmd = cmd;
+        op.arg1.mfn = mfn;
+        op.arg2.src_mfn = arg2;
+        return call_as(who, __HYPERVISOR_mmuext_op, REQS, 1, 0, foreigndom);
+    }
+    uint64_t l1_slot(unsigned i) { return (m0(4).raw() << PAGE_SHIFT) + 8 * i; }
+
+    Domain* dom0 = nullptr;
+    std::unique_ptr<GuestBuffer> buf;
+    static constexpr uint64_t MASK = REQS + 0x800;
+};
+
+TEST_F(PvMmForeign, TheControlDomainMapsAnotherDomainsFramesAndTheOwnerIsCharged) {
+    EXPECT_EQ(update_one(dom0, l1_slot(0), po(1, PTE_P | PTE_RW), 2), 0);
+    EXPECT_EQ(pio(1).refs, 1u);
+    EXPECT_EQ(pio(1).type, PageType::writable);
+    EXPECT_EQ(other->foreign_refs(), 1u);
+    // Its own frames are not other's: naming d2 and mapping one of dom0's frames is refused.
+    EXPECT_EQ(update_one(dom0, l1_slot(1), p0(9, PTE_P), 2), -XEN_EBUSY);
+    // Unmapping drops the owner's references, whoever is named.
+    EXPECT_EQ(update_one(dom0, l1_slot(0), 0, DOMID_SELF), 0);
+    EXPECT_EQ(pio(1).refs, 0u);
+    EXPECT_EQ(pio(1).type_count, 0u);
+    EXPECT_EQ(other->foreign_refs(), 0u);
+    EXPECT_TRUE(fake_pv::happened("reap d2"));  // the owner may have been waiting for it
+}
+
+TEST_F(PvMmForeign, ForeignDomainErrors) {
+    EXPECT_EQ(update_one(dom0, l1_slot(0), po(1, PTE_P), 0x1234), -XEN_ESRCH);  // no such domain
+    EXPECT_EQ(update_one(dom0, l1_slot(0), p0(9, PTE_P), 0), -XEN_ESRCH);       // itself, by number
+    EXPECT_EQ(update_one(dom0, l1_slot(0), po(1, PTE_P), (0x55u + 1) << 16), -XEN_ESRCH);  // no such pt owner
+    // An unprivileged caller may not name another domain (checked per request).
+    uint64_t d_l1 = (mfn(5).raw() << PAGE_SHIFT);
+    EXPECT_EQ(update_one(d, d_l1, po(1, PTE_P), 2), -XEN_EPERM);
+    EXPECT_EQ(update_one(d, d_l1, 0, DOMID_XEN), -XEN_EPERM);
+    // DOMID_IO and DOMID_XEN own no RAM frame: mapping one is "could not pin".
+    EXPECT_EQ(update_one(dom0, l1_slot(0), p0(9, PTE_P), DOMID_IO), -XEN_EBUSY);
+    EXPECT_EQ(update_one(dom0, l1_slot(0), p0(9, PTE_P), DOMID_XEN), -XEN_EBUSY);
+    EXPECT_EQ(update_one(dom0, l1_slot(0), 0, DOMID_IO), 0);  // clearing is fine
+    // Upper levels take only the pt owner's own tables.
+    EXPECT_EQ(update_one(dom0, (m0(3).raw() << PAGE_SHIFT) + 8, 0, 2), -XEN_EINVAL);
+    // The M2P of a foreign domain's frame, by the control domain.
+    EXPECT_EQ(update_one(dom0, (other->mfn_of(Pfn(2)).raw() << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, 42, 2), 0);
+    EXPECT_EQ(ft.m2p(other->mfn_of(Pfn(2))), 42u);
+    EXPECT_EQ(update_one(dom0, (m0(9).raw() << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, 42, 2), -XEN_EINVAL);
+    // Commands 4-7 do not exist.
+    EXPECT_EQ(update_one(dom0, l1_slot(0) | 4, 0, DOMID_SELF), -XEN_ENOSYS);
+    for (unsigned p = 0; p < 4; ++p) EXPECT_EQ(pio(p).refs, 0u) << p;
+    EXPECT_EQ(other->foreign_refs(), 0u);
+}
+
+TEST_F(PvMmForeign, APtOwnerInTheUpperHalfWritesThatDomainsTables) {
+    // d's L1 at pfn 5, written by dom0 (pt owner d1, pg owner DOMID_SELF = dom0's frames).
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(5), PageType::l1), 0);
+    uint64_t slot = mfn(5).raw() << PAGE_SHIFT;
+    EXPECT_EQ(update_one(dom0, slot, pte(6, PTE_P), (1u + 1) << 16 | DOMID_SELF), -XEN_EBUSY);  // d's frame, dom0 named
+    EXPECT_EQ(update_one(dom0, slot, pte(6, PTE_P), (1u + 1) << 16 | 1), 0);  // d's frame, d named
+    EXPECT_EQ(pi(6).refs, 1u);
+    EXPECT_EQ(d->foreign_refs(), 0u);  // its own tables: not foreign
+    EXPECT_EQ(update_one(dom0, slot, 0, (1u + 1) << 16 | 1), 0);
+    EXPECT_EQ(update_one(dom0, slot, pte(6, PTE_P), (1u + 1) << 16 | 1 | 0), 0);
+    // Only the pt owner itself may set M2P entries.
+    EXPECT_EQ(update_one(dom0, (mfn(7).raw() << PAGE_SHIFT) | MMU_MACHPHYS_UPDATE, 1, (1u + 1) << 16 | 1), -XEN_EPERM);
+    pv_mm::put_page_and_type(*d, mfn(5));
+    EXPECT_TRUE(untouched(6));
+}
+
+TEST_F(PvMmForeign, UpdateVaMappingOtherdomain) {
+    const uint64_t nr = __HYPERVISOR_update_va_mapping_otherdomain;
+    EXPECT_EQ(call_as(dom0, nr, 0, po(3, PTE_P), UVMF_INVLPG, 2), 0);
+    EXPECT_EQ(e0(4)[0] & pv_mm::PTE_ADDR, other->mfn_of(Pfn(3)).raw() << PAGE_SHIFT);
+    EXPECT_EQ(pio(3).refs, 1u);
+    EXPECT_EQ(other->foreign_refs(), 1u);
+    EXPECT_EQ(call_as(dom0, nr, 0, po(3, PTE_P), 0, 0), -XEN_ESRCH);  // itself by number
+    EXPECT_EQ(call_as(dom0, nr, 0, po(3, PTE_P), 0, 77), -XEN_ESRCH);
+    EXPECT_EQ(call_as(dom0, nr, 0, p0(9, PTE_P), 0, DOMID_IO), -XEN_EBUSY);
+    EXPECT_EQ(call_as(dom0, nr, 0x7fff00000000, po(3, PTE_P), 0, 2), -XEN_EINVAL);  // no L1 maps it
+    EXPECT_EQ(call_as(dom0, nr, 0, 0, 0, DOMID_SELF), 0);  // DOMID_SELF: like update_va_mapping
+    EXPECT_EQ(pio(3).refs, 0u);
+    EXPECT_EQ(other->foreign_refs(), 0u);
+    EXPECT_EQ(call_as(d, nr, 0, po(3, PTE_P), 0, 2), -XEN_EPERM);  // not the control domain
+}
+
+TEST_F(PvMmForeign, UpdateVaMappingFlushFlags) {
+    const uint64_t nr = __HYPERVISOR_update_va_mapping;
+    buf->at<uint64_t>(MASK) = 1;
+    for (uint64_t flags : {UVMF_NONE, UVMF_FLUSHTYPE_MASK | 0x1000}) {
+        fake_pv::record().events.clear();
+        EXPECT_EQ(call_as(dom0, nr, 0, p0(9, PTE_P), flags), 0) << flags;
+        EXPECT_TRUE(fake_pv::record().events.empty()) << flags;  // no flush asked for
+    }
+    // A local flush stays on this CPU; anything wider flushes the domain's CPUs whole (a
+    // superset of one page and of the vCPUs a mask names).
+    const std::pair<uint64_t, const char*> cases[] = {
+        {UVMF_TLB_FLUSH | UVMF_LOCAL, "flush tlb local"}, {UVMF_TLB_FLUSH | UVMF_ALL, "flush tlb"},
+        {UVMF_TLB_FLUSH | MASK, "flush tlb"},             {UVMF_INVLPG | UVMF_LOCAL, "invlpg 0x0"},
+        {UVMF_INVLPG | UVMF_ALL, "flush tlb"},            {UVMF_INVLPG | MASK, "flush tlb"},
+    };
+    for (auto [flags, what] : cases) {
+        fake_pv::record().events.clear();
+        EXPECT_EQ(call_as(dom0, nr, 0, p0(9, PTE_P), flags), 0) << flags;
+        EXPECT_TRUE(fake_pv::happened(what)) << flags << " " << what;
+    }
+    // A mask that cannot be read: -EFAULT, the entry changed all the same (as on Xen).
+    EXPECT_EQ(call_as(dom0, nr, 0, p0(10, PTE_P), UVMF_INVLPG | 0x1000), -XEN_EFAULT);
+    EXPECT_EQ(e0(4)[0] & pv_mm::PTE_ADDR, m0(10).raw() << PAGE_SHIFT);
+    EXPECT_EQ(call_as(dom0, nr, 0, p0(11, PTE_P), UVMF_TLB_FLUSH | 0x1000), -XEN_EFAULT);
+    EXPECT_EQ(call_as(dom0, nr, 0, 0, UVMF_NONE | 0x1000), 0);  // no flush: no mask read
+}
+
+TEST_F(PvMmForeign, MmuextOpWithAForeignDomain) {
+    static_cast<uint64_t*>(other->map_pfn(Pfn(1)))[0] = po(2, PTE_P | PTE_RW);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_PIN_L1_TABLE, other->mfn_of(Pfn(1)).raw(), 2), 0);
+    EXPECT_EQ(pio(1).type, PageType::l1);
+    EXPECT_EQ(pio(2).type, PageType::writable);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_PIN_L1_TABLE, other->mfn_of(Pfn(1)).raw(), DOMID_SELF), -XEN_EINVAL);  // not dom0's
+    EXPECT_EQ(ext_one(dom0, MMUEXT_UNPIN_TABLE, other->mfn_of(Pfn(1)).raw(), 2), 0);
+    EXPECT_EQ(pio(1).refs, 0u);
+    EXPECT_EQ(pio(2).refs, 0u);
+    EXPECT_EQ(other->foreign_refs(), 0u);  // pins are the owner's own references
+    static_cast<uint64_t*>(other->map_pfn(Pfn(3)))[5] = 0x99;
+    EXPECT_EQ(ext_one(dom0, MMUEXT_COPY_PAGE, other->mfn_of(Pfn(0)).raw(), 2, other->mfn_of(Pfn(3)).raw()), 0);
+    EXPECT_EQ(static_cast<uint64_t*>(other->map_pfn(Pfn(0)))[5], 0x99u);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_CLEAR_PAGE, other->mfn_of(Pfn(0)).raw(), 2), 0);
+    EXPECT_EQ(static_cast<uint64_t*>(other->map_pfn(Pfn(0)))[5], 0u);
+    // What concerns the calling vCPU is not for a foreign domain.
+    for (unsigned cmd : {MMUEXT_NEW_BASEPTR, MMUEXT_NEW_USER_BASEPTR, MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_INVLPG_LOCAL,
+                         MMUEXT_TLB_FLUSH_ALL, MMUEXT_INVLPG_ALL, MMUEXT_TLB_FLUSH_MULTI, MMUEXT_INVLPG_MULTI,
+                         MMUEXT_SET_LDT, MMUEXT_FLUSH_CACHE, MMUEXT_FLUSH_CACHE_GLOBAL})
+        EXPECT_EQ(ext_one(dom0, cmd, 0, 2), -XEN_EPERM) << cmd;
+    EXPECT_EQ(ext_one(dom0, MMUEXT_TLB_FLUSH_LOCAL, 0, DOMID_IO), -XEN_EPERM);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_PIN_L1_TABLE, m0(9).raw(), DOMID_IO), -XEN_EINVAL);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_TLB_FLUSH_LOCAL, 0, 0), -XEN_ESRCH);    // itself by number
+    EXPECT_EQ(ext_one(dom0, MMUEXT_TLB_FLUSH_LOCAL, 0, 0x99), -XEN_ESRCH);
+    EXPECT_EQ(ext_one(d, MMUEXT_TLB_FLUSH_LOCAL, 0, 2), -XEN_EPERM);       // not the control domain
+    EXPECT_EQ(ext_one(d, MMUEXT_TLB_FLUSH_LOCAL, 0, DOMID_IO), -XEN_EPERM);
+    // An unreadable vCPU mask is -EINVAL (Xen's answer), not -EFAULT.
+    EXPECT_EQ(ext_one(dom0, MMUEXT_TLB_FLUSH_MULTI, 0, DOMID_SELF, 0x1000), -XEN_EINVAL);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_INVLPG_MULTI, 0, DOMID_SELF, 0x1000), -XEN_EINVAL);
+}
+
+TEST_F(PvMmForeign, ADyingDomainTakesNoNewForeignMappings) {
+    ASSERT_EQ(update_one(dom0, l1_slot(0), po(1, PTE_P), 2), 0);
+    other->set_dying();
+    EXPECT_EQ(update_one(dom0, l1_slot(1), po(2, PTE_P), 2), -XEN_EBUSY);
+    EXPECT_EQ(ext_one(dom0, MMUEXT_CLEAR_PAGE, other->mfn_of(Pfn(0)).raw(), 2), -XEN_EINVAL);
+    EXPECT_EQ(other->foreign_refs(), 1u);
+    EXPECT_FALSE(fake_pv::happened("reap d2"));
+    EXPECT_EQ(update_one(dom0, l1_slot(0), 0, DOMID_SELF), 0);
+    EXPECT_TRUE(fake_pv::happened("reap d2"));  // the last foreign reference: reaped now
+}
+
+}  // namespace
+
+namespace {
+
+// Domains that had every kind of MMU state (a validated tree, a pin, a linear entry, a frame
+// given back while mapped, the control domain's mappings of their frames and of its frames in
+// their tables) are destroyed in a loop: every frame comes back, and the control domain's
+// frames are left with no references from them.
+TEST_F(PvMmForeign, DomainsWithEveryKindOfMmuStateComeAndGoWithoutLeaks) {
+    const uint64_t free_before = machine.mm.free_frames();
+    for (int round = 0; round < 30; ++round) {
+        auto r = Domain::create(machine.mm, DomainConfig{DomId(7), 12, 0, 1, false, false});
+        ASSERT_TRUE(r.has_value());
+        Domain* x = *r;
+        fake_pv::record().domains = {dom0, d, other, x};
+        auto e = [&](unsigned pfn) { return static_cast<uint64_t*>(x->map_pfn(Pfn(pfn))); };
+        auto m = [&](unsigned pfn) { return x->mfn_of(Pfn(pfn)); };
+        auto p = [&](unsigned pfn, uint64_t f) { return (m(pfn).raw() << PAGE_SHIFT) | f; };
+        e(0)[1] = p(1, PTE_P);       // L4 -> L3 (1) -> L2 (2) -> L1 (3)
+        e(0)[2] = p(0, PTE_P);       // the L4 maps itself: a linear entry
+        e(1)[0] = p(2, PTE_P);
+        e(2)[0] = p(3, PTE_P);
+        e(3)[0] = p(5, PTE_P | PTE_RW);
+        ASSERT_EQ(pv_mm::get_page_and_type(*x, m(0), PageType::l4), 0);
+        e(6)[0] = p(7, PTE_P);
+        ASSERT_EQ(pv_mm::get_page_and_type(*x, m(6), PageType::l1), 0);  // as a pin would
+        ASSERT_TRUE(x->remove_page(m(5)).has_value());                   // given back, still mapped
+        // dom0 maps x's frame 8, and puts one of its own frames into x's L1.
+        ASSERT_EQ(update_one(dom0, l1_slot(3), p(8, PTE_P | PTE_RW), 7), 0);
+        ASSERT_EQ(update_one(dom0, (m(3).raw() << PAGE_SHIFT) + 8, p0(9, PTE_P), (7u + 1) << 16 | DOMID_SELF), 0);
+        EXPECT_EQ(x->foreign_refs(), 1u);
+        EXPECT_EQ(dom0->foreign_refs(), 1u);
+        ASSERT_EQ(update_one(dom0, l1_slot(3), 0, DOMID_SELF), 0);
+        pv_mm::release_foreign_mappings(*x);
+        EXPECT_EQ(dom0->foreign_refs(), 0u);
+        EXPECT_EQ(ft.info(m0(9)).refs, 0u) << "round " << round;
+        Domain::destroy(x);
+        fake_pv::record().domains = {dom0, d, other};
+        EXPECT_EQ(machine.mm.free_frames(), free_before) << "round " << round;
+    }
+    EXPECT_TRUE(machine.frames().check_consistency());
 }
 
 }  // namespace

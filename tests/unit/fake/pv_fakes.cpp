@@ -59,6 +59,7 @@ void set_fpu_trap(bool on) {
 }
 void flush_tlb(Vcpu&) { note("flush tlb"); }
 void flush_tlb_local(Vcpu&) { note("flush tlb local"); }
+void flush_tlb_domain(Domain& d) { note("flush domain " + std::to_string(d.id().raw())); }
 void flush_guest_tlbs() { note("flush guest tlbs"); }
 void service_tlb_flush() {}
 void flush_caches(bool all) { note(all ? "wbinvd all" : "wbinvd"); }
@@ -147,4 +148,5 @@ Domain* lookup(DomId id) {
         if (d->id() == id) return d;
     return nullptr;
 }
+void reap(DomId id) { note("reap d" + std::to_string(id.raw())); }
 }  // namespace domain_control
