@@ -195,16 +195,108 @@ TEST_F(Events, PortErrorsAndUnsupportedOps) {
     EXPECT_EQ(op(EVTCHNOP_send, s), 0);  // unbound: dropped
     EXPECT_FALSE(pending(unb));
     uint64_t any = 0;
-    EXPECT_EQ(op(EVTCHNOP_init_control, any), -XEN_ENOSYS);
-    EXPECT_EQ(op(EVTCHNOP_reset, any), -XEN_ENOSYS);
+    evtchn_bind_pirq bp{1, 0, 0};
+    EXPECT_EQ(op(EVTCHNOP_bind_pirq, bp), -XEN_ENOSYS);
+    EXPECT_EQ(op(EVTCHNOP_reset_cont + 1, any), -XEN_ENOSYS);
     EXPECT_EQ(op(99, any), -XEN_ENOSYS);
     EXPECT_EQ(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, 0x1000), -XEN_EFAULT);
 }
 
-TEST_F(Events, PortsRunOut) {
-    for (uint32_t i = 1; i < events::MAX_PORTS; ++i) unbound();
+TEST_F(Events, PortsRunOutAtTheDomainsLimit) {
+    // A domain other than the control domain has xl's max_evtchn_port, 1023.
+    for (uint32_t i = 1; i <= events::DOMU_MAX_PORT; ++i) ASSERT_EQ(unbound(), i);
     evtchn_alloc_unbound a{DOMID_SELF, DOMID_SELF, 0};
     EXPECT_EQ(op(EVTCHNOP_alloc_unbound, a), -XEN_ENOSPC);
+    EXPECT_EQ(dom->events().valid_ports(), 1024u);
+    // Closing one makes it the next one handed out.
+    evtchn_close c{500};
+    ASSERT_EQ(op(EVTCHNOP_close, c), 0);
+    EXPECT_EQ(unbound(), 500u);
+}
+
+TEST_F(Events, TheControlDomainHasTheWhole2LevelRange) {
+    Domain* d0 = make_dom0();
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    evtchn_alloc_unbound a{DOMID_SELF, DOMID_SELF, 0};
+    for (uint32_t i = 1; i < events::TWO_LEVEL_PORTS; ++i) {
+        a = evtchn_alloc_unbound{DOMID_SELF, DOMID_SELF, 0};
+        ASSERT_EQ(op(v, EVTCHNOP_alloc_unbound, a), 0);
+        ASSERT_EQ(a.port, i);
+    }
+    EXPECT_EQ(op(v, EVTCHNOP_alloc_unbound, a), -XEN_ENOSPC);  // 4096 ports: 64 x 64 bits
+}
+
+TEST_F(Events, PortsBecomeValidInStepsOf64) {
+    // As Xen's valid_evtchns: a new domain has ports 0..63; a port past them is not one.
+    EXPECT_EQ(dom->events().valid_ports(), 64u);
+    evtchn_status st{DOMID_SELF, 64, 0, 0, {}};
+    EXPECT_EQ(op(EVTCHNOP_status, st), -XEN_EINVAL);
+    st.port = 63;
+    ASSERT_EQ(op(EVTCHNOP_status, st), 0);
+    EXPECT_EQ(st.status, uint32_t(EVTCHNSTAT_closed));
+    for (uint32_t i = 1; i <= 64; ++i) unbound();
+    EXPECT_EQ(dom->events().valid_ports(), 128u);
+    st.port = 127;
+    EXPECT_EQ(op(EVTCHNOP_status, st), 0);
+    evtchn_unmask u{127};
+    EXPECT_EQ(op(EVTCHNOP_unmask, u), 0);  // valid, not bound: nothing to do
+    u.port = 128;
+    EXPECT_EQ(op(EVTCHNOP_unmask, u), -XEN_EINVAL);
+}
+
+TEST_F(Events, ResetClosesEveryPort) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_bind_virq vq{VIRQ_TIMER, 1, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_virq, vq), 0);
+    evtchn_reset r{DOMID_SELF};
+    ASSERT_EQ(op(EVTCHNOP_reset, r), 0);
+    for (uint32_t p : {a, b.local_port, vq.port}) {
+        EXPECT_EQ(dom->channel(p)->state, ChannelState::free) << p;
+        EXPECT_FALSE(pending(p)) << p;
+    }
+    EXPECT_EQ(dom->channel(0)->state, ChannelState::reserved);
+    EXPECT_EQ(v1->virq_port[VIRQ_TIMER], 0u);
+    EXPECT_EQ(unbound(), 1u);
+    // A continuation with no reset under way.
+    EXPECT_EQ(op(EVTCHNOP_reset_cont, r), -XEN_EBUSY);
+    r.dom = dom->id().raw();  // its own id works as DOMID_SELF
+    EXPECT_EQ(op(EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(dom->channel(1)->state, ChannelState::free);
+}
+
+TEST_F(Events, ResetOfAnotherDomain) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {dom, d0};
+    evtchn_reset r{0};
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_EPERM);  // domain 1 may not reset dom0
+    r.dom = 42;
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_ESRCH);
+    uint32_t a = unbound();
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    r.dom = 1;
+    EXPECT_EQ(op(v, EVTCHNOP_reset, r), -XEN_EINVAL);  // only while the domain is paused
+    EXPECT_EQ(dom->channel(a)->state, ChannelState::unbound);
+    dom->pause();
+    EXPECT_EQ(op(v, EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(dom->channel(a)->state, ChannelState::free);
+    dom->unpause();
+    EXPECT_EQ(call(__HYPERVISOR_event_channel_op, EVTCHNOP_reset, 0x1000), -XEN_EFAULT);
+}
+
+TEST_F(Events, ResetUnbindsTheOtherEndInAnotherDomain) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {dom, d0};
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    evtchn_alloc_unbound a{DOMID_SELF, 1, 0};  // dom0's port for domain 1
+    ASSERT_EQ(op(v, EVTCHNOP_alloc_unbound, a), 0);
+    evtchn_bind_interdomain b{0, a.port, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_reset r{DOMID_SELF};
+    ASSERT_EQ(op(EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(d0->channel(a.port)->state, ChannelState::unbound);
+    EXPECT_EQ(d0->channel(a.port)->remote_dom, 1u);
 }
 
 }  // namespace
