@@ -1,7 +1,8 @@
 // events: event channels with the 2-level ABI. A port connected to another port of the same
 // domain (alloc_unbound + bind_interdomain to ourselves) carries a notification to the event
 // callback, which runs once events are unmasked; masking a port holds its notifications until
-// unmask; closing one end leaves the other unbound; IPI and VIRQ bindings; error numbers.
+// unmask; closing one end leaves the other unbound; IPI and VIRQ bindings; error numbers;
+// EVTCHNOP_reset closing every port.
 #include <xen/callback.h>
 #include <xen/errno.h>
 #include <xen/event_channel.h>
@@ -198,4 +199,43 @@ TEST(error_numbers)
     EXPECT_EQ(evtchn(EVTCHNOP_status, &st), -XEN_ESRCH);
     for (const auto& b : kt::bad_pointers)
         EXPECT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, b.address), -XEN_EFAULT);
+}
+
+TEST(reset_closes_every_port)
+{
+    evtchn_bind_ipi_t ipi{};
+    ipi.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_ipi, &ipi), 0);
+    evtchn_alloc_unbound_t a{};
+    a.dom = DOMID_SELF;
+    a.remote_dom = DOMID_SELF;
+    ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &a), 0);
+    evtchn_bind_interdomain_t b{};
+    b.remote_dom = DOMID_SELF;
+    b.remote_port = a.port;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_interdomain, &b), 0);
+
+    evtchn_reset_t r{};
+    r.dom = 0x1234;
+    EXPECT_EQ(evtchn(EVTCHNOP_reset, &r), -XEN_ESRCH);
+    r.dom = DOMID_SELF;
+    EXPECT_EQ(evtchn(EVTCHNOP_reset_cont, &r), -XEN_EBUSY);  // no reset under way
+    ASSERT_EQ(evtchn(EVTCHNOP_reset, &r), 0);
+    const evtchn_port_t closed[] = {ipi.port, a.port, b.local_port};
+    for (evtchn_port_t p : closed) {
+        evtchn_status_t st{};
+        st.dom = DOMID_SELF;
+        st.port = p;
+        ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+        EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_closed));
+        EXPECT_FALSE(pending(p));  // closing clears what was pending
+    }
+    EXPECT_EQ(evtchn(EVTCHNOP_reset, &r), 0);  // nothing left to close
+    evtchn_alloc_unbound_t again{};
+    again.dom = DOMID_SELF;
+    again.remote_dom = DOMID_SELF;
+    ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &again), 0);
+    EXPECT_EQ(again.port, 1u);  // the lowest port is free again
+    for (const auto& bp : kt::bad_pointers)
+        EXPECT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_reset, bp.address), -XEN_EFAULT);
 }
