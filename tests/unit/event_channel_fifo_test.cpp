@@ -422,4 +422,32 @@ TEST_F(Fifo, DestroyingADomainInFifoModeReturnsEveryFrame) {
     EXPECT_EQ(before - machine.mm.free_frames(), x->frames_held());
 }
 
+// Holds every free frame of the machine until it goes out of scope.
+struct MemoryHog {
+    explicit MemoryHog(MachineMemory& m) : mm(m) {
+        while (auto f = mm.alloc_zeroed()) held.push_back(*f);
+    }
+    ~MemoryHog() {
+        for (Mfn f : held) mm.free(f);
+    }
+    MachineMemory& mm;
+    std::vector<Mfn> held;
+};
+
+TEST_F(Fifo, OutOfMemoryChangesNothing) {
+    {
+        MemoryHog hog(machine.mm);
+        EXPECT_EQ(init(0, 0), -XEN_ENOMEM);  // no frame for the FIFO state
+        EXPECT_EQ(d->events().fifo(), nullptr);
+        EXPECT_EQ(frame(0).refs, 0u);
+    }
+    fifo_on();
+    // Ports 1-255 are in the first block; port 256 needs a new one.
+    MemoryHog hog(machine.mm);
+    for (uint32_t i = 1; i < EventChannels::PER_BLOCK; ++i) ASSERT_EQ(unbound(), i);
+    evtchn_alloc_unbound a{DOMID_SELF, DOMID_SELF, 0};
+    EXPECT_EQ(op(EVTCHNOP_alloc_unbound, a), -XEN_ENOMEM);
+    EXPECT_EQ(d->events().valid_ports(), EventChannels::PER_BLOCK);
+}
+
 }  // namespace
