@@ -15,6 +15,7 @@ static_assert(events::VIRQ_COUNT == NR_VIRQS);
 static_assert(events::TWO_LEVEL_PORTS == EVTCHN_2L_NR_CHANNELS);
 static_assert(EventChannels::BLOCKS * sizeof(Channel*) == PAGE_SIZE);  // the directory is one frame
 static_assert(EventChannels::PER_BLOCK % events::PORTS_STEP == 0);
+static_assert(Domain::MAX_VCPUS <= 32);  // poll_mask has a bit per vCPU
 
 bool EventChannels::init(MachineMemory& mm, uint32_t max_port) {
     max_port_ = max_port;
@@ -88,14 +89,40 @@ void raise_2l(Vcpu& v, uint32_t port) {
 void set_pending_2l(Domain& d, const Channel& c, uint32_t port) {
     shared_info* s = d.shared();
     if (test_and_set(s->evtchn_pending, port)) return;
-    if (test(s->evtchn_mask, port)) return;
-    raise_2l(notified(d, c), port);
+    if (!test(s->evtchn_mask, port)) raise_2l(notified(d, c), port);
+    wake_pollers(d, port);
 }
 
 }  // namespace
 
 bool virq_is_per_vcpu(uint32_t virq) {
     return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
+}
+
+void poll_start(Vcpu& v, uint32_t port) {
+    EventChannels& ev = v.domain().events();
+    const uint32_t bit = uint32_t{1} << v.id().raw();
+    __atomic_store_n(&ev.poll_port[v.id().raw()], port, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&ev.poll_mask, bit, __ATOMIC_SEQ_CST);
+}
+
+void poll_end(Vcpu& v) {
+    __atomic_fetch_and(&v.domain().events().poll_mask, ~(uint32_t{1} << v.id().raw()), __ATOMIC_SEQ_CST);
+}
+
+void wake_pollers(Domain& d, uint32_t port) {
+    EventChannels& ev = d.events();
+    uint32_t polling = __atomic_load_n(&ev.poll_mask, __ATOMIC_SEQ_CST);
+    while (polling) {
+        const unsigned i = unsigned(__builtin_ctz(polling));
+        const uint32_t bit = uint32_t{1} << i;
+        polling &= ~bit;
+        uint32_t want = __atomic_load_n(&ev.poll_port[i], __ATOMIC_SEQ_CST);
+        if (want && want != port) continue;
+        // Whoever clears the bit does the wake-up.
+        if (__atomic_fetch_and(&ev.poll_mask, ~bit, __ATOMIC_SEQ_CST) & bit)
+            if (Vcpu* v = d.vcpu(VcpuId(i))) sched::wake(*v);
+    }
 }
 
 void mark_pending(Vcpu& v) {

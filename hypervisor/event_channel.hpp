@@ -87,6 +87,10 @@ public:
     Spinlock lock;
     // EVTCHNOP_reset's cursor (Xen's next_evtchn): 0 when no reset is under way.
     uint32_t reset_next = 0;
+    // SCHEDOP_poll (Xen's poll_mask and poll_evtchn): a bit per vCPU blocked in a poll, and
+    // the one port each waits on (0: any).
+    uint32_t poll_mask = 0;
+    uint32_t poll_port[32]{};
 
 private:
     Channel** blocks_ = nullptr;
@@ -124,6 +128,12 @@ void clear_pending(Domain& d, uint32_t port);
 bool is_pending(const Domain& d, uint32_t port);
 // EVTCHNOP_unmask: clears the mask and delivers what became pending meanwhile.
 void unmask(Domain& d, uint32_t port);
+// SCHEDOP_poll is about to block v: from now on a port of the domain that becomes pending
+// wakes it, masked or not (only `port`, if not 0). poll_end: it does not block after all.
+void poll_start(Vcpu& v, uint32_t port = 0);
+void poll_end(Vcpu& v);
+// Xen's evtchn_check_pollers: a port newly pending wakes the vCPUs polling for it.
+void wake_pollers(Domain& d, uint32_t port);
 // Xen's vcpu_mark_events_pending: sets v's upcall flag, waking v if it was clear.
 void mark_pending(Vcpu& v);
 // When the guest's events are unmasked and an upcall is due, arranges the event callback

@@ -94,7 +94,7 @@ void link_pending(Domain& d, Fifo& f, Channel& c, uint32_t port) {
     Fifo::VcpuQueues& q = f.vcpus[v.id().raw()];
     // No control block yet: the guest cannot have unmasked the port, the event is dropped.
     if (!q.block) return;
-    test_and_set(w, PENDING);
+    if (!test_and_set(w, PENDING)) wake_pollers(d, port);
     if (test(w, MASKED) || test_and_set(w, LINKED)) return;
 
     // The port was last linked on another queue, of which it may still be the tail: that

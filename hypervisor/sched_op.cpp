@@ -17,6 +17,7 @@ long block(Vcpu& v) {
     // Blocking re-enables event delivery first; an event already pending ends the block at once.
     vcpu_info* info = v.info();
     info->evtchn_upcall_mask = 0;
+    events::poll_end(v);  // a poll that ended by its timeout: its ports no longer wake us
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!info->evtchn_upcall_pending) sched::block(v);
     return 0;
@@ -39,14 +40,21 @@ long poll(Vcpu& v, Gva arg) {
     if (p.nr_ports > 128) return -XEN_EINVAL;
     uint64_t list = reinterpret_cast<uint64_t>(p.ports.p);
     if (!guest::range_ok(Gva(list), size_t(p.nr_ports) * sizeof(evtchn_port_t))) return -XEN_EFAULT;
+    // A port that becomes pending from here on wakes the poll, masked or not.
+    events::poll_start(v);
     vcpu_info* info = v.info();
-    if (info->evtchn_upcall_pending && !info->evtchn_upcall_mask) return 0;
-    for (uint32_t i = 0; i < p.nr_ports; ++i) {
-        evtchn_port_t port;
-        if (!guest::read(Gva(list + i * sizeof port), port)) return -XEN_EFAULT;
-        long rc = port_poll(v.domain(), port);
-        if (rc) return rc > 0 ? 0 : rc;
+    long rc = 0;
+    evtchn_port_t port = 0;
+    if (info->evtchn_upcall_pending && !info->evtchn_upcall_mask) rc = 1;
+    for (uint32_t i = 0; i < p.nr_ports && !rc; ++i) {
+        if (!guest::read(Gva(list + i * sizeof port), port)) rc = -XEN_EFAULT;
+        else rc = port_poll(v.domain(), port);
     }
+    if (rc) {
+        events::poll_end(v);
+        return rc > 0 ? 0 : rc;
+    }
+    if (p.nr_ports == 1) events::poll_start(v, port);  // only that one wakes it
     if (p.timeout) sched::block_until(v, p.timeout);
     else sched::block(v);
     return 0;

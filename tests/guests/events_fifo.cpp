@@ -8,7 +8,8 @@
 //     field of the previous tail, or the queue's head in the control block when the queue was
 //     empty), the queue's `ready` bit and the upcall come with the first event only, and the
 //     event callback runs as with 2-level; a masked port waits for EVTCHNOP_unmask; priorities
-//     pick the queue; SCHEDOP_poll sees a FIFO-pending port;
+//     pick the queue; SCHEDOP_poll sees a FIFO-pending port, and a masked port that becomes
+//     pending ends a poll on it;
 //   - expand_array up to 128 pages (-ENOSPC after), and ports past the 2-level 4096;
 //   - EVTCHNOP_reset: every port closed, back to 2-level, FIFO can start again.
 #include <xen/callback.h>
@@ -18,6 +19,7 @@
 #include <xen/xen.h>
 
 #include "runtime/bad_pointers.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
@@ -154,6 +156,38 @@ void deliver()
     kt::vcpu0()->evtchn_upcall_mask = 0;
     kt::xen_version(0, nullptr);
     kt::vcpu0()->evtchn_upcall_mask = 1;
+}
+
+// System time now, read under the version protocol of the vCPU's time info.
+std::uint64_t system_time()
+{
+    const volatile vcpu_time_info_t& t = kt::vcpu0()->time;
+    for (;;) {
+        const std::uint32_t v = t.version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
+        const std::uint32_t mul = t.tsc_to_system_mul;
+        const std::int8_t shift = t.tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((v & 1) || v != t.version)
+            continue;
+        std::uint64_t delta = kt::rdtsc() - stamp;
+        delta = shift >= 0 ? delta << shift : delta >> -shift;
+        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
+    }
+}
+
+// Polls `port` alone with a timeout 5 s ahead; returns the system time it took.
+std::uint64_t poll_one(evtchn_port_t port)
+{
+    evtchn_port_t ports[1] = {port};
+    sched_poll_t p{};
+    set_xen_guest_handle(p.ports, ports);
+    p.nr_ports = 1;
+    const std::uint64_t start = system_time();
+    p.timeout = start + 5'000'000'000ull;
+    kt::sched_op(SCHEDOP_poll, &p);
+    return system_time() - start;
 }
 
 evtchn_port_t old_a, old_b;  // bound while still 2-level
@@ -295,6 +329,28 @@ TEST(a_masked_port_waits_for_unmask)
     ASSERT_EQ(evtchn(EVTCHNOP_unmask, &u), 0);
     EXPECT_EQ(word(a), 0u);
     EXPECT_EQ(ready(), 0u);
+}
+
+// A masked FIFO port that becomes pending ends a poll on it (VIRQ_TIMER from a 10 ms timer),
+// without being linked or raising the upcall.
+TEST(a_masked_port_ends_a_poll)
+{
+    evtchn_bind_virq_t v{};
+    v.virq = VIRQ_TIMER;
+    v.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_virq, &v), 0);
+    ASSERT_LT(v.port, 1024u);
+    mask(v.port);
+    kt::vcpu0()->evtchn_upcall_pending = 0;
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, system_time() + 10'000'000), 0);
+    const std::uint64_t took = poll_one(v.port);
+    kt::print("events_fifo: poll on a masked port ended after {} ns\n", took);
+    EXPECT_EQ(word(v.port) & (PENDING | LINKED), PENDING);
+    EXPECT_LT(took, 2'000'000'000u);
+    EXPECT_EQ(ready(), 0u);
+    evtchn_close_t c{v.port};
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+    word(v.port) = 0;
 }
 
 TEST(the_array_grows_to_its_limit_and_ports_past_2_level)

@@ -6,8 +6,10 @@
 // EVTCHNOP_reset back to 2-level with every frame reference given back.
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/sched.h>
 #include <xen/xen.h>
 
+#include <cstring>
 #include <vector>
 
 #include "event_channel.hpp"
@@ -420,6 +422,28 @@ TEST_F(Fifo, DestroyingADomainInFifoModeReturnsEveryFrame) {
     evtchn_expand_array e{x->mfn_of(Pfn(1)).raw()};
     ASSERT_EQ(op(v, EVTCHNOP_expand_array, e), 0);
     EXPECT_EQ(before - machine.mm.free_frames(), x->frames_held());
+}
+
+TEST_F(Fifo, AMaskedPortThatBecomesPendingWakesItsPoller) {
+    fifo_on();
+    uint32_t a, b;
+    pair(a, b);
+    consume(0);
+    word(a) |= MASKED;
+    GuestBuffer list(0xffffffff80300000, 8);
+    list.at<uint32_t>(0xffffffff80300000) = a;
+    sched_poll sp{};
+    uint64_t at = 0xffffffff80300000;
+    std::memcpy(&sp.ports, &at, sizeof at);
+    sp.nr_ports = 1;
+    buf->put(ARG, &sp, sizeof sp);
+    a0->state = VcpuState::running;
+    ASSERT_EQ(call(*a0, __HYPERVISOR_sched_op, SCHEDOP_poll, ARG), 0);
+    EXPECT_EQ(a0->state, VcpuState::blocked);
+    ASSERT_EQ(send(b), 0);
+    EXPECT_EQ(word(a), MASKED | PENDING);
+    EXPECT_EQ(a0->info()->evtchn_upcall_pending, 0u);
+    EXPECT_EQ(a0->state, VcpuState::runnable);
 }
 
 // Holds every free frame of the machine until it goes out of scope.

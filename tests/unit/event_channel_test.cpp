@@ -5,7 +5,11 @@
 #include <xen/callback.h>
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/sched.h>
 #include <xen/xen.h>
+
+#include <cstring>
+#include <initializer_list>
 
 #include "event_channel.hpp"
 #include "pv_test_support.hpp"
@@ -297,6 +301,77 @@ TEST_F(Events, ResetUnbindsTheOtherEndInAnotherDomain) {
     ASSERT_EQ(op(EVTCHNOP_reset, r), 0);
     EXPECT_EQ(d0->channel(a.port)->state, ChannelState::unbound);
     EXPECT_EQ(d0->channel(a.port)->remote_dom, 1u);
+}
+
+// SCHEDOP_poll with the port list at LIST: blocks v0 until one of them is pending.
+class EventsPoll : public Events {
+protected:
+    static constexpr uint64_t LIST = 0xffffffff80300000;
+    void SetUp() override {
+        Events::SetUp();
+        list = std::make_unique<GuestBuffer>(LIST, 16);
+        v0->state = VcpuState::running;
+    }
+    long poll(std::initializer_list<uint32_t> ports) {
+        uint32_t i = 0;
+        for (uint32_t p : ports) list->at<uint32_t>(LIST + 4 * i++) = p;
+        sched_poll sp{};
+        uint64_t at = LIST;
+        std::memcpy(&sp.ports, &at, sizeof at);
+        sp.nr_ports = i;
+        buf->put(ARG, &sp, sizeof sp);
+        return call(*v0, __HYPERVISOR_sched_op, SCHEDOP_poll, ARG);
+    }
+    std::unique_ptr<GuestBuffer> list;
+};
+
+TEST_F(EventsPoll, APortThatBecomesPendingWakesItsPollerEvenMasked) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    dom->shared()->evtchn_mask[0] |= 1ull << a;
+    v0->info()->evtchn_upcall_pending = 0;  // the connection's own event, taken
+    ASSERT_EQ(poll({a}), 0);
+    EXPECT_EQ(v0->state, VcpuState::blocked);
+    evtchn_send s{b.local_port};
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);  // masked: no upcall, but the poller wakes
+    EXPECT_EQ(v0->info()->evtchn_upcall_pending, 0u);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+}
+
+TEST_F(EventsPoll, OnlyThePolledPortWakesASinglePortPoll) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_bind_ipi ipi{0, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_ipi, ipi), 0);
+    dom->shared()->evtchn_mask[0] |= (1ull << a) | (1ull << ipi.port);
+    ASSERT_EQ(poll({ipi.port}), 0);
+    evtchn_send s{b.local_port};
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::blocked);  // a is not the port it waits on
+    s.port = ipi.port;
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+    // Several ports: any of the domain's wakes it.
+    v0->state = VcpuState::running;
+    events::clear_pending(*dom, a);
+    events::clear_pending(*dom, ipi.port);
+    ASSERT_EQ(poll({ipi.port, a}), 0);
+    s.port = b.local_port;
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+}
+
+TEST_F(EventsPoll, APollThatReturnsAtOnceLeavesNoWaiter) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    ASSERT_EQ(poll({b.local_port}), 0);  // pending from the connection: returns at once
+    EXPECT_EQ(v0->state, VcpuState::running);
+    EXPECT_EQ(dom->events().poll_mask, 0u);
+    EXPECT_EQ(poll({a, 0x7fffffff}), -XEN_EINVAL);
+    EXPECT_EQ(dom->events().poll_mask, 0u);
 }
 
 }  // namespace
