@@ -20,10 +20,15 @@ static_assert(Domain::MAX_VCPUS <= 32);  // poll_mask has a bit per vCPU
 bool EventChannels::init(MachineMemory& mm, uint32_t max_port) {
     max_port_ = max_port;
     auto dir = mm.alloc_zeroed();
-    if (!dir) return false;
-    blocks_ = static_cast<Channel**>(mm.map(*dir));
+    auto first = mm.alloc_zeroed();
+    if (dir) blocks_ = static_cast<Channel**>(mm.map(*dir));
+    if (!dir || !first) {
+        if (first) mm.free(*first);
+        return false;
+    }
     frames_ = 1;
-    if (!extend(mm, 0)) return false;
+    Channel* spare = static_cast<Channel*>(mm.map(*first));
+    extend(0, spare);
     blocks_[0][0].state = ChannelState::reserved;
     return true;
 }
@@ -38,14 +43,13 @@ void EventChannels::release(MachineMemory& mm) {
     frames_ = 0;
 }
 
-bool EventChannels::extend(MachineMemory& mm, uint32_t port) {
-    uint32_t valid = valid_;
-    while (port >= valid) {
+bool EventChannels::extend(uint32_t port, Channel*& spare) {
+    for (uint32_t valid = valid_; port >= valid;) {
         Channel*& block = blocks_[valid / PER_BLOCK];
         if (!block) {
-            auto m = mm.alloc_zeroed();
-            if (!m) return false;
-            block = static_cast<Channel*>(mm.map(*m));
+            if (!spare) return false;
+            block = spare;
+            spare = nullptr;
             ++frames_;
         }
         valid += events::PORTS_STEP;
@@ -145,14 +149,14 @@ void send_virq(Domain& d, uint32_t virq, uint32_t vcpu) {
 
 void clear_pending(Domain& d, uint32_t port) {
     if (port >= d.events().valid_ports()) return;
-    if (Fifo* f = d.events().fifo()) fifo::clear_pending(*f, port);
+    if (d.events().fifo()) fifo::clear_pending(d, port);
     else __atomic_fetch_and(&d.shared()->evtchn_pending[port / BITS], ~(xen_ulong_t{1} << (port % BITS)), __ATOMIC_SEQ_CST);
 }
 
 bool is_pending(const Domain& d, uint32_t port) {
     const Channel* c = d.channel(port);
     if (!usable(c)) return false;
-    if (const Fifo* f = d.events().fifo()) return fifo::is_pending(*f, port);
+    if (d.events().fifo()) return fifo::is_pending(d, port);
     return test(d.shared()->evtchn_pending, port);
 }
 

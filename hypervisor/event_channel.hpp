@@ -71,8 +71,10 @@ public:
         return port < valid_ports() ? &blocks_[port / PER_BLOCK][port % PER_BLOCK] : nullptr;
     }
     uint32_t valid_ports() const { return __atomic_load_n(&valid_, __ATOMIC_ACQUIRE); }
-    // Makes ports up to `port` valid, allocating blocks; false when out of memory.
-    bool extend(MachineMemory& mm, uint32_t port);
+    // Makes ports up to `port` valid. A missing block is made of `spare` (a zeroed frame,
+    // which is then used up); false, changing nothing, when one is needed and there is none.
+    // Callers hold the lock; the frame is allocated without it (see EventLock).
+    bool extend(uint32_t port, Channel*& spare);
     // Ports the ABI in use can address, and the highest the domain may have.
     uint32_t abi_ports() const { return fifo_ ? events::FIFO_PORTS : events::TWO_LEVEL_PORTS; }
     uint32_t max_port() const { return max_port_; }
@@ -84,7 +86,7 @@ public:
     void set_fifo(events::Fifo* f) { __atomic_store_n(&fifo_, f, __ATOMIC_RELEASE); }
 
     // Taken with interrupts off: VIRQs are raised from interrupt handlers.
-    Spinlock lock;
+    mutable Spinlock lock;
     // EVTCHNOP_reset's cursor (Xen's next_evtchn): 0 when no reset is under way.
     uint32_t reset_next = 0;
     // SCHEDOP_poll (Xen's poll_mask and poll_evtchn): a bit per vCPU blocked in a poll, and
@@ -101,9 +103,12 @@ private:
 };
 
 // Holds a domain's event lock for a scope, with interrupts off (taken first, given back last).
+// An interrupt handler may need the lock (a timer raising VIRQ_TIMER) while its CPU holds
+// another lock taken with interrupts on, such as the frame allocator's: so nothing that takes
+// such a lock (allocating or freeing frames) runs under the event lock.
 class EventLock final {
 public:
-    explicit EventLock(EventChannels& e) : lock_(e.lock) { lock_.lock(); }
+    explicit EventLock(const EventChannels& e) : lock_(e.lock) { lock_.lock(); }
     ~EventLock() { lock_.unlock(); }
     EventLock(const EventLock&) = delete;
     EventLock& operator=(const EventLock&) = delete;

@@ -151,20 +151,26 @@ long init_control(Vcpu& caller, evtchn_init_control& ic) {
     if (ic.offset % 8) return -XEN_EINVAL;
 
     EventChannels& ev = d.events();
-    EventLock lock(ev);
-    if (Fifo* f = ev.fifo()) return map_control_block(d, *f, v->id().raw(), ic.control_gfn, ic.offset);
-
-    // The first control block switches the domain to FIFO, with an empty event array.
-    Fifo* f = d.machine().create<Fifo>();
-    if (!f) return -XEN_ENOMEM;
-    if (long rc = map_control_block(d, *f, v->id().raw(), ic.control_gfn, ic.offset)) {
-        d.machine().destroy(f);
-        return rc;
+    // The state a first control block needs, allocated without the lock; given back if the
+    // domain turns out to have it already, or on failure.
+    Fifo* fresh = ev.fifo() ? nullptr : d.machine().create<Fifo>();
+    long rc = 0;
+    {
+        EventLock lock(ev);
+        if (Fifo* f = ev.fifo()) {
+            rc = map_control_block(d, *f, v->id().raw(), ic.control_gfn, ic.offset);
+        } else if (!fresh) {
+            rc = -XEN_ENOMEM;
+        } else if (!(rc = map_control_block(d, *fresh, v->id().raw(), ic.control_gfn, ic.offset))) {
+            // The first control block switches the domain to FIFO, with an empty event array.
+            ev.count_frames(fifo_frames());
+            ev.set_fifo(fresh);
+            convert_ports(d);
+            fresh = nullptr;
+        }
     }
-    ev.count_frames(fifo_frames());
-    ev.set_fifo(f);
-    convert_ports(d);
-    return 0;
+    if (fresh) d.machine().destroy(fresh);
+    return rc;
 }
 
 long expand_array(Vcpu& caller, uint64_t gfn) {
@@ -200,9 +206,11 @@ void set_pending(Domain& d, uint32_t port) {
     if (Channel* c = d.channel(port); f && c) link_pending(d, *f, *c, port);
 }
 
-void clear_pending(Fifo& f, uint32_t port) {
+void clear_pending(Domain& d, uint32_t port) {
+    EventLock lock(d.events());
+    Fifo* f = d.events().fifo();
     // The guest unlinks (and skips) ports that are no longer pending: no need to unlink here.
-    if (uint32_t* w = f.word(port)) clear(w, PENDING);
+    if (uint32_t* w = f ? f->word(port) : nullptr) clear(w, PENDING);
 }
 
 void unmask(Domain& d, uint32_t port) {
@@ -215,8 +223,10 @@ void unmask(Domain& d, uint32_t port) {
     if (test(w, PENDING)) link_pending(d, *f, *c, port);
 }
 
-bool is_pending(const Fifo& f, uint32_t port) {
-    const uint32_t* w = f.word(port);
+bool is_pending(const Domain& d, uint32_t port) {
+    EventLock lock(d.events());
+    const Fifo* f = d.events().fifo();
+    const uint32_t* w = f ? f->word(port) : nullptr;
     return w && test(w, PENDING);
 }
 
@@ -229,9 +239,13 @@ void bind(Channel& c) { c.priority = EVTCHN_FIFO_PRIORITY_DEFAULT; }
 
 void destroy(Domain& d) {
     EventChannels& ev = d.events();
-    Fifo* f = ev.fifo();
+    Fifo* f;
+    {
+        EventLock lock(ev);
+        f = ev.fifo();
+        ev.set_fifo(nullptr);
+    }
     if (!f) return;
-    ev.set_fifo(nullptr);
     for (auto& q : f->vcpus) drop_frame(d, q.block);
     for (uint32_t i = 0; i < f->nr_words_ / Fifo::WORDS_PER_PAGE; ++i) drop_frame(d, f->pages[i]);
     d.machine().destroy(f);

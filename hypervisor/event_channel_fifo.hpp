@@ -54,19 +54,20 @@ namespace fifo {
 long init_control(Vcpu& caller, evtchn_init_control& ic);
 long expand_array(Vcpu& caller, uint64_t gfn);
 
-// Delivery under the FIFO ABI. set_pending and unmask take the event lock (a switch back
-// to 2-level meanwhile drops the event, as on Xen); the port is bound.
+// Delivery under the FIFO ABI, each under the event lock (the FIFO state is only ever used
+// under it, so that reset can free it; a switch back to 2-level meanwhile drops the event,
+// as on Xen). The port is bound.
 void set_pending(Domain& d, uint32_t port);
-void clear_pending(Fifo& f, uint32_t port);
+void clear_pending(Domain& d, uint32_t port);
 void unmask(Domain& d, uint32_t port);
-bool is_pending(const Fifo& f, uint32_t port);
-// A free port still on a queue cannot be allocated yet (Xen's is_busy).
+bool is_pending(const Domain& d, uint32_t port);
+// A free port still on a queue cannot be allocated yet (Xen's is_busy). Lock held.
 bool is_busy(const Fifo& f, uint32_t port);
 // A port being bound starts at the default priority.
 void bind(Channel& c);
 
-// Back to no FIFO state (reset, domain destruction, a failed first init_control): the
-// guest's frames are released. Caller holds the event lock.
+// Back to no FIFO state (reset, domain destruction): the guest's frames are released. Takes
+// the event lock to detach the state, and frees it after.
 void destroy(Domain& d);
 
 }  // namespace fifo

@@ -31,22 +31,41 @@ void occupy(Domain& d, Channel& c, ChannelState s, uint16_t remote_dom, uint32_t
 
 // Xen's get_free_port: the lowest free port whose FIFO word is off every queue, adding storage
 // as needed, up to the domain's limit and the ABI's. The port is taken as `s` at once, so that
-// two vCPUs binding at the same time get different ports.
-long claim_port(Domain& d, ChannelState s, uint16_t remote_dom, uint32_t remote_port, uint8_t virq, uint16_t vcpu) {
+// two vCPUs binding at the same time get different ports. The port, or -XEN_E*; 0 when a new
+// block of ports is needed and `spare` is null (the event lock is held: see EventLock).
+long take_free_port(Domain& d, ChannelState s, uint16_t remote_dom, uint32_t remote_port, uint8_t virq, uint16_t vcpu,
+                    Channel*& spare) {
     EventChannels& ev = d.events();
-    EventLock lock(ev);
     if (d.state() == DomainState::dying) return -XEN_EINVAL;
     const events::Fifo* f = ev.fifo();
     for (uint32_t port = 0;; ++port) {
         if (port > ev.max_port() || port >= ev.abi_ports()) return -XEN_ENOSPC;
         if (const Channel* c = d.channel(port)) {
             if (c->state != ChannelState::free || (f && events::fifo::is_busy(*f, port))) continue;
-        } else if (!ev.extend(d.machine(), port)) {
-            return -XEN_ENOMEM;
+        } else if (!ev.extend(port, spare)) {
+            return 0;
         }
         occupy(d, *d.channel(port), s, remote_dom, remote_port, virq, vcpu);
         return long(port);
     }
+}
+
+// take_free_port, with a block allocated without the lock whenever one is needed.
+long claim_port(Domain& d, ChannelState s, uint16_t remote_dom, uint32_t remote_port, uint8_t virq, uint16_t vcpu) {
+    Channel* spare = nullptr;
+    long rc;
+    for (;;) {
+        {
+            EventLock lock(d.events());
+            rc = take_free_port(d, s, remote_dom, remote_port, virq, vcpu, spare);
+        }
+        if (rc != 0) break;
+        auto m = d.machine().alloc_zeroed();
+        if (!m) return -XEN_ENOMEM;
+        spare = static_cast<Channel*>(d.machine().map(*m));
+    }
+    if (spare) d.machine().free(d.machine().mfn_of(spare));  // another vCPU added the block
+    return rc;
 }
 
 // Xen's evtchn_free: nothing pending carries over to the port's next use.
@@ -244,9 +263,9 @@ long reset(Vcpu& v, const evtchn_reset& r, bool resuming) {
         ChannelState s = d->channel(port)->state;
         if (s != ChannelState::free && s != ChannelState::reserved) close_port(*d, port);
     }
-    EventLock lock(ev);
-    ev.reset_next = 0;
     events::fifo::destroy(*d);
+    EventLock lock(ev);
+    ev.reset_next = 0;  // the reset is over only now: another one meanwhile is -EBUSY
     return 0;
 }
 

@@ -303,6 +303,19 @@ TEST_F(Events, ResetUnbindsTheOtherEndInAnotherDomain) {
     EXPECT_EQ(d0->channel(a.port)->remote_dom, 1u);
 }
 
+TEST_F(Events, ResetContContinuesFromWhereAResetStopped) {
+    for (int i = 0; i < 6; ++i) unbound();  // ports 1-6
+    dom->events().reset_next = 4;           // a reset under way, stopped before port 4
+    evtchn_reset r{DOMID_SELF};
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_EBUSY);  // a second reset meanwhile
+    EXPECT_EQ(dom->channel(5)->state, ChannelState::unbound);
+    ASSERT_EQ(op(EVTCHNOP_reset_cont, r), 0);
+    EXPECT_EQ(dom->channel(3)->state, ChannelState::unbound);  // before the cursor: kept
+    for (uint32_t p = 4; p <= 6; ++p) EXPECT_EQ(dom->channel(p)->state, ChannelState::free) << p;
+    EXPECT_EQ(dom->events().reset_next, 0u);
+    EXPECT_EQ(op(EVTCHNOP_reset_cont, r), -XEN_EBUSY);
+}
+
 // SCHEDOP_poll with the port list at LIST: blocks v0 until one of them is pending.
 class EventsPoll : public Events {
 protected:
