@@ -103,11 +103,16 @@ bool virq_is_per_vcpu(uint32_t virq) {
     return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
 }
 
-void poll_start(Vcpu& v, uint32_t port) {
+void poll_start(Vcpu& v) {
     EventChannels& ev = v.domain().events();
-    const uint32_t bit = uint32_t{1} << v.id().raw();
+    __atomic_store_n(&ev.poll_port[v.id().raw()], 0u, __ATOMIC_SEQ_CST);
+    __atomic_fetch_or(&ev.poll_mask, uint32_t{1} << v.id().raw(), __ATOMIC_SEQ_CST);
+}
+
+bool poll_wait_on(Vcpu& v, uint32_t port) {
+    EventChannels& ev = v.domain().events();
     __atomic_store_n(&ev.poll_port[v.id().raw()], port, __ATOMIC_SEQ_CST);
-    __atomic_fetch_or(&ev.poll_mask, bit, __ATOMIC_SEQ_CST);
+    return __atomic_load_n(&ev.poll_mask, __ATOMIC_SEQ_CST) & (uint32_t{1} << v.id().raw());
 }
 
 void poll_end(Vcpu& v) {

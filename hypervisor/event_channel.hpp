@@ -133,9 +133,12 @@ void clear_pending(Domain& d, uint32_t port);
 bool is_pending(const Domain& d, uint32_t port);
 // EVTCHNOP_unmask: clears the mask and delivers what became pending meanwhile.
 void unmask(Domain& d, uint32_t port);
-// SCHEDOP_poll is about to block v: from now on a port of the domain that becomes pending
-// wakes it, masked or not (only `port`, if not 0). poll_end: it does not block after all.
-void poll_start(Vcpu& v, uint32_t port = 0);
+// SCHEDOP_poll, before it looks at its ports: from now on a port of the domain that becomes
+// pending wakes v, masked or not. poll_wait_on, before it blocks: only `port` does (0: any),
+// and false if one already did meanwhile (then it does not block). poll_end: it does not
+// block after all.
+void poll_start(Vcpu& v);
+bool poll_wait_on(Vcpu& v, uint32_t port);
 void poll_end(Vcpu& v);
 // Xen's evtchn_check_pollers: a port newly pending wakes the vCPUs polling for it.
 void wake_pollers(Domain& d, uint32_t port);

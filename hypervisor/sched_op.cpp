@@ -54,7 +54,8 @@ long poll(Vcpu& v, Gva arg) {
         events::poll_end(v);
         return rc > 0 ? 0 : rc;
     }
-    if (p.nr_ports == 1) events::poll_start(v, port);  // only that one wakes it
+    // With one port, only that one wakes the poll; if a port woke it during the scan, done.
+    if (!events::poll_wait_on(v, p.nr_ports == 1 ? port : 0)) return 0;
     if (p.timeout) sched::block_until(v, p.timeout);
     else sched::block(v);
     return 0;
