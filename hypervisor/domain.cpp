@@ -2,6 +2,8 @@
 
 #include <xen/xen.h>
 
+#include "event_channel_fifo.hpp"
+
 const char* shutdown_reason_name(ShutdownReason r) {
     switch (r) {
     case shutdown::poweroff: return "poweroff";
@@ -62,12 +64,9 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     for (uint64_t i = 0; i < p2m_size_; ++i) p2m_[i] = NO_MFN;
     frames_held_ += 1u << p2m_order_;
 
-    unsigned ch_order = MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel));
-    auto ch = mm_.alloc_zeroed(ch_order);
-    if (!ch) return kstd::unexpected(DomainError::out_of_memory);
-    channels_ = static_cast<Channel*>(mm_.map(*ch));
-    frames_held_ += 1u << ch_order;
-    channels_[0].state = ChannelState::reserved;
+    uint32_t max_port = c.max_evtchn_port ? c.max_evtchn_port
+                                          : c.privileged ? events::DOM0_MAX_PORT : events::DOMU_MAX_PORT;
+    if (!events_.init(mm_, max_port)) return kstd::unexpected(DomainError::out_of_memory);
 
     auto si = mm_.alloc_zeroed();
     if (!si) return kstd::unexpected(DomainError::out_of_memory);
@@ -101,6 +100,8 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
 }
 
 void Domain::release() {
+    // The FIFO ABI's references to guest frames go before the frames do.
+    events::fifo::destroy(*this);
     FrameTable* t = mm_.table();
     while (nr_pages_) {
         if (t) t->release(entry_frame(pages_[nr_pages_ - 1]));
@@ -113,8 +114,7 @@ void Domain::release() {
         mm_.free(shared_info_mfn_);
     }
     shared_ = nullptr;
-    if (channels_) mm_.free(mm_.mfn_of(channels_), MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel)));
-    channels_ = nullptr;
+    events_.release(mm_);
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
     p2m_ = nullptr;
     frames_held_ = 0;

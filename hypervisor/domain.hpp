@@ -45,6 +45,9 @@ struct DomainConfig {
     unsigned nr_vcpus = 1;
     bool privileged = false;  // the control domain (dom0)
     bool console = false;     // may use console_io (Xen's is_console); privileged domains always may
+    // Highest event channel port (Xen's max_evtchn_port); 0: Xen's defaults,
+    // events::DOM0_MAX_PORT for a privileged domain, events::DOMU_MAX_PORT for others.
+    uint32_t max_evtchn_port = 0;
 };
 
 class Domain {
@@ -71,8 +74,9 @@ public:
     // Entries of the p2m (and room on the page list): max_pages, at most P2M_LIMIT.
     uint64_t p2m_size() const { return p2m_size_; }
     static constexpr uint64_t P2M_LIMIT = (PAGE_SIZE << FrameAllocator::MAX_ORDER) / (2 * sizeof(Mfn));
-    // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects.
-    uint64_t frames_held() const { return frames_held_; }
+    // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects,
+    // event channel storage.
+    uint64_t frames_held() const { return frames_held_ + events_.frames(); }
     // Whether a guest frame has memory, and its machine frame (only for a valid one).
     bool pfn_valid(Pfn p) const { return p.raw() < p2m_size_ && p2m_[p.raw()] != NO_MFN; }
     Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
@@ -150,9 +154,11 @@ public:
     }
     bool paused() const { return __atomic_load_n(&pause_count_, __ATOMIC_SEQ_CST) != 0; }
 
-    // Event channels: MAX_PORTS entries (port 0 reserved), in frames of their own.
-    Channel* channels() const { return channels_; }
-    Channel* channel(uint32_t port) const { return port < events::MAX_PORTS ? &channels_[port] : nullptr; }
+    // Event channels (port 0 reserved) and their delivery state: event_channel.hpp. A port
+    // past the valid ones has no channel.
+    Channel* channel(uint32_t port) const { return events_.get(port); }
+    EventChannels& events() { return events_; }
+    const EventChannels& events() const { return events_; }
 
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
@@ -214,5 +220,5 @@ private:
     unsigned pause_count_ = 0;
     uint64_t foreign_refs_ = 0;
     bool torn_down_ = false;
-    Channel* channels_ = nullptr;
+    EventChannels events_;
 };

@@ -1,19 +1,64 @@
 #include "event_channel.hpp"
 
 #include <xen/callback.h>
-#include <xen/errno.h>
 #include <xen/event_channel.h>
 #include <xen/xen.h>
 
 #include "domain.hpp"
-#include "domain_control.hpp"
-#include "guest_access.hpp"
-#include "hypercall.hpp"
+#include "event_channel_fifo.hpp"
+#include "machine_memory.hpp"
 #include "pv_traps.hpp"
 #include "scheduler.hpp"
 #include "vcpu.hpp"
 
 static_assert(events::VIRQ_COUNT == NR_VIRQS);
+static_assert(events::TWO_LEVEL_PORTS == EVTCHN_2L_NR_CHANNELS);
+static_assert(EventChannels::BLOCKS * sizeof(Channel*) == PAGE_SIZE);  // the directory is one frame
+static_assert(EventChannels::PER_BLOCK % events::PORTS_STEP == 0);
+static_assert(Domain::MAX_VCPUS <= 32);  // poll_mask has a bit per vCPU
+
+bool EventChannels::init(MachineMemory& mm, uint32_t max_port) {
+    max_port_ = max_port;
+    auto dir = mm.alloc_zeroed();
+    auto first = mm.alloc_zeroed();
+    if (dir) blocks_ = static_cast<Channel**>(mm.map(*dir));
+    if (!dir || !first) {
+        if (first) mm.free(*first);
+        return false;
+    }
+    frames_ = 1;
+    Channel* spare = static_cast<Channel*>(mm.map(*first));
+    extend(0, spare);
+    blocks_[0][0].state = ChannelState::reserved;
+    return true;
+}
+
+void EventChannels::release(MachineMemory& mm) {
+    if (!blocks_) return;
+    for (uint32_t i = 0; i < BLOCKS; ++i)
+        if (blocks_[i]) mm.free(mm.mfn_of(blocks_[i]));
+    mm.free(mm.mfn_of(blocks_));
+    blocks_ = nullptr;
+    valid_ = 0;
+    frames_ = 0;
+}
+
+bool EventChannels::extend(uint32_t port, Channel*& spare) {
+    for (uint32_t valid = valid_; port >= valid;) {
+        Channel*& block = blocks_[valid / PER_BLOCK];
+        if (!block) {
+            if (!spare) return false;
+            block = spare;
+            spare = nullptr;
+            ++frames_;
+        }
+        valid += events::PORTS_STEP;
+        // Ordering: release pairs with the acquire in valid_ports(): a port is seen valid
+        // only after its block is in place.
+        __atomic_store_n(&valid_, valid, __ATOMIC_RELEASE);
+    }
+    return true;
+}
 
 namespace events {
 
@@ -30,20 +75,26 @@ bool test(const xen_ulong_t* words, uint32_t bit) {
     return __atomic_load_n(&words[bit / BITS], __ATOMIC_SEQ_CST) & (xen_ulong_t{1} << (bit % BITS));
 }
 
+// Only bound ports carry events (Xen's evtchn_usable).
+bool usable(const Channel* c) { return c && c->state > ChannelState::reserved; }
 
-// The upcall of v: its selector bit for the port's word and its upcall-pending flag, then a
-// wake-up if it sleeps.
-void raise_upcall(Vcpu& v, uint32_t port) {
-    vcpu_info* info = v.info();
-    xen_ulong_t sel = xen_ulong_t{1} << (port / BITS);
-    if (__atomic_fetch_or(&info->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) & sel) return;
-    __atomic_store_n(&info->evtchn_upcall_pending, uint8_t{1}, __ATOMIC_SEQ_CST);
-    sched::wake(v);
+Vcpu& notified(Domain& d, const Channel& c) {
+    Vcpu* v = d.vcpu(VcpuId(c.notify_vcpu));
+    return v ? *v : *d.vcpu(VcpuId(0));
 }
 
-Vcpu* notified(Domain& d, const Channel& c) {
-    Vcpu* v = d.vcpu(VcpuId(c.notify_vcpu));
-    return v ? v : d.vcpu(VcpuId(0));
+// 2-level: v's selector bit for the port's word, then its upcall flag and a wake-up.
+void raise_2l(Vcpu& v, uint32_t port) {
+    xen_ulong_t sel = xen_ulong_t{1} << (port / BITS);
+    if (__atomic_fetch_or(&v.info()->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) & sel) return;
+    mark_pending(v);
+}
+
+void set_pending_2l(Domain& d, const Channel& c, uint32_t port) {
+    shared_info* s = d.shared();
+    if (test_and_set(s->evtchn_pending, port)) return;
+    if (!test(s->evtchn_mask, port)) raise_2l(notified(d, c), port);
+    wake_pollers(d, port);
 }
 
 }  // namespace
@@ -52,24 +103,34 @@ bool virq_is_per_vcpu(uint32_t virq) {
     return virq == VIRQ_TIMER || virq == VIRQ_DEBUG || virq == VIRQ_XENOPROF || virq == VIRQ_XENPMU;
 }
 
-void set_pending(Domain& d, uint32_t port) {
-    Channel* c = d.channel(port);
-    if (!c) return;
-    shared_info* s = d.shared();
-    if (test_and_set(s->evtchn_pending, port)) return;
-    if (!test(s->evtchn_mask, port))
-        if (Vcpu* v = notified(d, *c)) raise_upcall(*v, port);
-    wake_pollers(d, port);
+void poll_start(Vcpu& v) {
+    v.poll_port = Vcpu::POLL_ANY;
+    __atomic_store_n(&v.polling, true, __ATOMIC_SEQ_CST);
 }
+
+void poll_end(Vcpu& v) { __atomic_store_n(&v.polling, false, __ATOMIC_SEQ_CST); }
 
 void wake_pollers(Domain& d, uint32_t port) {
     for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
         Vcpu* v = d.vcpu(VcpuId(i));
-        if (!__atomic_load_n(&v->polling, __ATOMIC_SEQ_CST)) continue;
-        if (v->poll_port != Vcpu::POLL_ANY && v->poll_port != port) continue;
-        __atomic_store_n(&v->polling, false, __ATOMIC_SEQ_CST);
-        sched::wake(*v);
+        if (!v || !__atomic_load_n(&v->polling, __ATOMIC_SEQ_CST)) continue;
+        uint32_t want = __atomic_load_n(&v->poll_port, __ATOMIC_SEQ_CST);
+        if (want != Vcpu::POLL_ANY && want != port) continue;
+        // Whoever clears the flag does the wake-up.
+        if (__atomic_exchange_n(&v->polling, false, __ATOMIC_SEQ_CST)) sched::wake(*v);
     }
+}
+
+void mark_pending(Vcpu& v) {
+    __atomic_store_n(&v.info()->evtchn_upcall_pending, uint8_t{1}, __ATOMIC_SEQ_CST);
+    sched::wake(v);
+}
+
+void set_pending(Domain& d, uint32_t port) {
+    Channel* c = d.channel(port);
+    if (!usable(c)) return;
+    if (d.events().fifo()) fifo::set_pending(d, port);
+    else set_pending_2l(d, *c, port);
 }
 
 void send_virq(Domain& d, uint32_t virq, uint32_t vcpu) {
@@ -79,11 +140,27 @@ void send_virq(Domain& d, uint32_t virq, uint32_t vcpu) {
 }
 
 void clear_pending(Domain& d, uint32_t port) {
-    if (port < MAX_PORTS)
-        __atomic_fetch_and(&d.shared()->evtchn_pending[port / BITS], ~(xen_ulong_t{1} << (port % BITS)), __ATOMIC_SEQ_CST);
+    if (port >= d.events().valid_ports()) return;
+    if (d.events().fifo()) fifo::clear_pending(d, port);
+    else __atomic_fetch_and(&d.shared()->evtchn_pending[port / BITS], ~(xen_ulong_t{1} << (port % BITS)), __ATOMIC_SEQ_CST);
 }
 
-bool is_pending(const Domain& d, uint32_t port) { return port < MAX_PORTS && test(d.shared()->evtchn_pending, port); }
+bool is_pending(const Domain& d, uint32_t port) {
+    const Channel* c = d.channel(port);
+    if (!usable(c)) return false;
+    if (d.events().fifo()) return fifo::is_pending(d, port);
+    return test(d.shared()->evtchn_pending, port);
+}
+
+void unmask(Domain& d, uint32_t port) {
+    Channel* c = d.channel(port);
+    if (!usable(c)) return;
+    if (d.events().fifo()) return fifo::unmask(d, port);
+    shared_info* s = d.shared();
+    __atomic_fetch_and(&s->evtchn_mask[port / BITS], ~(xen_ulong_t{1} << (port % BITS)), __ATOMIC_SEQ_CST);
+    // A port that became pending while masked raises its upcall now.
+    if (test(s->evtchn_pending, port)) raise_2l(notified(d, *c), port);
+}
 
 bool queue_upcall(Vcpu& v) {
     vcpu_info* info = v.info();
@@ -92,206 +169,3 @@ bool queue_upcall(Vcpu& v) {
 }
 
 }  // namespace events
-
-namespace {
-
-using events::MAX_PORTS;
-
-long free_port(Domain& d) {
-    for (uint32_t p = 1; p < MAX_PORTS; ++p)
-        if (d.channel(p)->state == ChannelState::free) return long(p);
-    return -XEN_ENOSPC;
-}
-
-// The domain an operation names: the caller's own, or (for the control domain) another.
-long target_domain(Vcpu& v, domid_t dom, Domain*& out) {
-    if (dom == DOMID_SELF || dom == v.domain().id().raw()) {
-        out = &v.domain();
-        return 0;
-    }
-    out = domain_control::lookup(DomId(dom));
-    if (!out) return -XEN_ESRCH;
-    return v.domain().privileged() ? 0 : -XEN_EPERM;
-}
-
-void close_port(Domain& d, uint32_t port) {
-    Channel& c = *d.channel(port);
-    if (c.state == ChannelState::interdomain) {
-        Domain* peer = domain_control::lookup(DomId(c.remote_dom));
-        if (!peer && c.remote_dom == d.id().raw()) peer = &d;
-        if (peer)
-            if (Channel* r = peer->channel(c.remote_port); r && r->state == ChannelState::interdomain)
-                *r = Channel{ChannelState::unbound, d.id().raw(), 0, 0, r->notify_vcpu};
-    } else if (c.state == ChannelState::virq) {
-        if (Vcpu* v = d.vcpu(VcpuId(c.notify_vcpu)); v && v->virq_port[c.virq] == port) v->virq_port[c.virq] = 0;
-    }
-    c = Channel{};
-    events::clear_pending(d, port);  // a free port carries nothing over to its next use
-}
-
-long alloc_unbound(Vcpu& v, evtchn_alloc_unbound& a) {
-    Domain* d;
-    if (long rc = target_domain(v, a.dom, d)) return rc;
-    long port = free_port(*d);
-    if (port < 0) return port;
-    domid_t remote = a.remote_dom == DOMID_SELF ? v.domain().id().raw() : a.remote_dom;
-    *d->channel(uint32_t(port)) = Channel{ChannelState::unbound, remote, 0, 0, 0};
-    a.port = uint32_t(port);
-    return 0;
-}
-
-long bind_interdomain(Vcpu& v, evtchn_bind_interdomain& b) {
-    Domain& ld = v.domain();
-    Domain* rd = b.remote_dom == DOMID_SELF || b.remote_dom == ld.id().raw() ? &ld : domain_control::lookup(DomId(b.remote_dom));
-    if (!rd) return -XEN_ESRCH;
-    long lport = free_port(ld);
-    if (lport < 0) return lport;
-    Channel* r = rd->channel(b.remote_port);
-    if (!r || r->state != ChannelState::unbound || r->remote_dom != ld.id().raw()) return -XEN_EINVAL;
-    *ld.channel(uint32_t(lport)) = Channel{ChannelState::interdomain, rd->id().raw(), b.remote_port, 0, 0};
-    *r = Channel{ChannelState::interdomain, ld.id().raw(), uint32_t(lport), 0, r->notify_vcpu};
-    b.local_port = uint32_t(lport);
-    // Notifications sent before the connection were dropped: the new port starts pending.
-    events::set_pending(ld, uint32_t(lport));
-    return 0;
-}
-
-long bind_virq(Vcpu& v, evtchn_bind_virq& b) {
-    if (b.virq >= events::VIRQ_COUNT) return -XEN_EINVAL;
-    if (!events::virq_is_per_vcpu(b.virq) && b.vcpu != 0) return -XEN_EINVAL;
-    Vcpu* target = v.domain().vcpu(VcpuId(b.vcpu));
-    if (!target) return -XEN_ENOENT;
-    if (target->virq_port[b.virq]) return -XEN_EEXIST;
-    long port = free_port(v.domain());
-    if (port < 0) return port;
-    *v.domain().channel(uint32_t(port)) = Channel{ChannelState::virq, 0, 0, b.virq, b.vcpu};
-    target->virq_port[b.virq] = uint32_t(port);
-    b.port = uint32_t(port);
-    return 0;
-}
-
-long bind_ipi(Vcpu& v, evtchn_bind_ipi& b) {
-    if (!v.domain().vcpu(VcpuId(b.vcpu))) return -XEN_ENOENT;
-    long port = free_port(v.domain());
-    if (port < 0) return port;
-    *v.domain().channel(uint32_t(port)) = Channel{ChannelState::ipi, 0, 0, 0, b.vcpu};
-    b.port = uint32_t(port);
-    return 0;
-}
-
-long close(Vcpu& v, uint32_t port) {
-    Channel* c = v.domain().channel(port);
-    if (!c || c->state == ChannelState::free || c->state == ChannelState::reserved) return -XEN_EINVAL;
-    close_port(v.domain(), port);
-    return 0;
-}
-
-long send(Vcpu& v, uint32_t port) {
-    Domain& d = v.domain();
-    Channel* c = d.channel(port);
-    if (!c) return -XEN_EINVAL;
-    switch (c->state) {
-    case ChannelState::interdomain: {
-        Domain* peer = c->remote_dom == d.id().raw() ? &d : domain_control::lookup(DomId(c->remote_dom));
-        if (peer) events::set_pending(*peer, c->remote_port);
-        return 0;
-    }
-    case ChannelState::ipi: events::set_pending(d, port); return 0;
-    case ChannelState::unbound: return 0;  // nobody to tell yet: dropped, as on Xen
-    default: return -XEN_EINVAL;
-    }
-}
-
-long status(Vcpu& v, evtchn_status& st) {
-    Domain* d;
-    if (long rc = target_domain(v, st.dom, d)) return rc;
-    Channel* c = d->channel(st.port);
-    if (!c) return -XEN_EINVAL;
-    st.vcpu = c->notify_vcpu;
-    switch (c->state) {
-    case ChannelState::free:
-    case ChannelState::reserved: st.status = EVTCHNSTAT_closed; break;
-    case ChannelState::unbound:
-        st.status = EVTCHNSTAT_unbound;
-        st.u.unbound.dom = c->remote_dom;
-        break;
-    case ChannelState::interdomain:
-        st.status = EVTCHNSTAT_interdomain;
-        st.u.interdomain.dom = c->remote_dom;
-        st.u.interdomain.port = c->remote_port;
-        break;
-    case ChannelState::virq:
-        st.status = EVTCHNSTAT_virq;
-        st.u.virq = c->virq;
-        break;
-    case ChannelState::ipi: st.status = EVTCHNSTAT_ipi; break;
-    }
-    return 0;
-}
-
-long bind_vcpu(Vcpu& v, const evtchn_bind_vcpu& b) {
-    Domain& d = v.domain();
-    if (!d.vcpu(VcpuId(b.vcpu))) return -XEN_ENOENT;
-    Channel* c = d.channel(b.port);
-    if (!c) return -XEN_EINVAL;
-    switch (c->state) {
-    case ChannelState::virq:
-        if (events::virq_is_per_vcpu(c->virq)) return -XEN_EINVAL;
-        [[fallthrough]];
-    case ChannelState::unbound:
-    case ChannelState::interdomain:
-        c->notify_vcpu = b.vcpu;
-        return 0;
-    default: return -XEN_EINVAL;
-    }
-}
-
-long unmask(Vcpu& v, uint32_t port) {
-    Domain& d = v.domain();
-    Channel* c = d.channel(port);
-    if (!c) return -XEN_EINVAL;
-    shared_info* s = d.shared();
-    __atomic_fetch_and(&s->evtchn_mask[port / 64], ~(xen_ulong_t{1} << (port % 64)), __ATOMIC_SEQ_CST);
-    // A port that became pending while masked raises its upcall now.
-    if (events::is_pending(d, port)) {
-        Vcpu* target = d.vcpu(VcpuId(c->notify_vcpu));
-        if (!target) target = &v;
-        vcpu_info* info = target->info();
-        xen_ulong_t sel = xen_ulong_t{1} << (port / 64);
-        if (!(__atomic_fetch_or(&info->evtchn_pending_sel, sel, __ATOMIC_SEQ_CST) & sel)) {
-            __atomic_store_n(&info->evtchn_upcall_pending, uint8_t{1}, __ATOMIC_SEQ_CST);
-            sched::wake(*target);
-        }
-    }
-    return 0;
-}
-
-template <typename T, typename F>
-long with_struct(Gva arg, F f, bool write_back) {
-    T op;
-    if (!guest::read(arg, op)) return -XEN_EFAULT;
-    long rc = f(op);
-    if (rc == 0 && write_back && !guest::write(arg, op)) return -XEN_EFAULT;
-    return rc;
-}
-
-}  // namespace
-
-long do_event_channel_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
-    Gva arg(args.a1);
-    switch (int(args.a0)) {
-    case EVTCHNOP_alloc_unbound:
-        return with_struct<evtchn_alloc_unbound>(arg, [&](auto& a) { return alloc_unbound(v, a); }, true);
-    case EVTCHNOP_bind_interdomain:
-        return with_struct<evtchn_bind_interdomain>(arg, [&](auto& b) { return bind_interdomain(v, b); }, true);
-    case EVTCHNOP_bind_virq: return with_struct<evtchn_bind_virq>(arg, [&](auto& b) { return bind_virq(v, b); }, true);
-    case EVTCHNOP_bind_ipi: return with_struct<evtchn_bind_ipi>(arg, [&](auto& b) { return bind_ipi(v, b); }, true);
-    case EVTCHNOP_close: return with_struct<evtchn_close>(arg, [&](auto& c) { return close(v, c.port); }, false);
-    case EVTCHNOP_send: return with_struct<evtchn_send>(arg, [&](auto& s) { return send(v, s.port); }, false);
-    case EVTCHNOP_status: return with_struct<evtchn_status>(arg, [&](auto& s) { return status(v, s); }, true);
-    case EVTCHNOP_bind_vcpu: return with_struct<evtchn_bind_vcpu>(arg, [&](auto& b) { return bind_vcpu(v, b); }, false);
-    case EVTCHNOP_unmask: return with_struct<evtchn_unmask>(arg, [&](auto& u) { return unmask(v, u.port); }, false);
-    // bind_pirq comes with dom0's interrupts; reset and the FIFO ABI are not offered.
-    default: return -XEN_ENOSYS;
-    }
-}

@@ -17,6 +17,7 @@ long block(Vcpu& v) {
     // Blocking re-enables event delivery first; an event already pending ends the block at once.
     vcpu_info* info = v.info();
     info->evtchn_upcall_mask = 0;
+    events::poll_end(v);  // a poll that ended by its timeout: its ports no longer wake us
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (!info->evtchn_upcall_pending) sched::block(v);
     return 0;
@@ -41,8 +42,7 @@ long poll(Vcpu& v, Gva arg) {
     if (!guest::range_ok(Gva(list), size_t(p.nr_ports) * sizeof(evtchn_port_t))) return -XEN_EFAULT;
     // Blocked first and the ports checked after, so that an event sent from another CPU in
     // between wakes us instead of being missed (Xen's order).
-    v.poll_port = Vcpu::POLL_ANY;
-    __atomic_store_n(&v.polling, true, __ATOMIC_SEQ_CST);
+    events::poll_start(v);
     if (p.timeout) sched::block_until(v, p.timeout);
     else sched::block(v);
     long rc = 0;
@@ -61,11 +61,11 @@ long poll(Vcpu& v, Gva arg) {
         }
     }
     if (ready || rc) {
-        __atomic_store_n(&v.polling, false, __ATOMIC_SEQ_CST);
+        events::poll_end(v);
         sched::wake(v);  // no wait after all
         return rc;
     }
-    if (p.nr_ports == 1) v.poll_port = port;
+    if (p.nr_ports == 1) __atomic_store_n(&v.poll_port, port, __ATOMIC_SEQ_CST);
     return 0;
 }
 

@@ -11,6 +11,8 @@ set(KESTREL_CORE_SOURCES
     hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
+    hypervisor/event_channel_fifo.cpp
+    hypervisor/event_channel_op.cpp
     hypervisor/frame_allocator.cpp
     hypervisor/frame_table.cpp
     hypervisor/guest_access.cpp

@@ -23,6 +23,7 @@
 #define EVTCHNOP_init_control 11    /* struct evtchn_init_control */
 #define EVTCHNOP_expand_array 12    /* struct evtchn_expand_array */
 #define EVTCHNOP_set_priority 13    /* struct evtchn_set_priority */
+#define EVTCHNOP_reset_cont 14      /* kestrel-only: Xen keeps it under __XEN__; continues a preempted EVTCHNOP_reset */
 
 #ifndef __ASSEMBLY__
 #ifdef __cplusplus

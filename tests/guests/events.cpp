@@ -1,13 +1,16 @@
 // events: event channels with the 2-level ABI. A port connected to another port of the same
 // domain (alloc_unbound + bind_interdomain to ourselves) carries a notification to the event
 // callback, which runs once events are unmasked; masking a port holds its notifications until
-// unmask; closing one end leaves the other unbound; IPI and VIRQ bindings; error numbers.
+// unmask; closing one end leaves the other unbound; IPI and VIRQ bindings; error numbers;
+// a poll ended by a masked port; EVTCHNOP_reset closing every port.
 #include <xen/callback.h>
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/sched.h>
 #include <xen/xen.h>
 
 #include "runtime/bad_pointers.hpp"
+#include "runtime/clock.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
@@ -65,6 +68,38 @@ void deliver()
 }
 
 evtchn_port_t loop_a, loop_b;
+
+// System time now, read under the version protocol of the vCPU's time info.
+std::uint64_t system_time()
+{
+    const volatile vcpu_time_info_t& t = kt::vcpu0()->time;
+    for (;;) {
+        const std::uint32_t v = t.version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
+        const std::uint32_t mul = t.tsc_to_system_mul;
+        const std::int8_t shift = t.tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((v & 1) || v != t.version)
+            continue;
+        std::uint64_t delta = kt::rdtsc() - stamp;
+        delta = shift >= 0 ? delta << shift : delta >> -shift;
+        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
+    }
+}
+
+// Polls `port` alone with a timeout 5 s ahead; returns the system time it took.
+std::uint64_t poll_one(evtchn_port_t port)
+{
+    evtchn_port_t ports[1] = {port};
+    sched_poll_t p{};
+    set_xen_guest_handle(p.ports, ports);
+    p.nr_ports = 1;
+    const std::uint64_t start = system_time();
+    p.timeout = start + 5'000'000'000ull;
+    kt::sched_op(SCHEDOP_poll, &p);
+    return system_time() - start;
+}
 
 } // namespace
 
@@ -198,4 +233,66 @@ TEST(error_numbers)
     EXPECT_EQ(evtchn(EVTCHNOP_status, &st), -XEN_ESRCH);
     for (const auto& b : kt::bad_pointers)
         EXPECT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_send, b.address), -XEN_EFAULT);
+}
+
+// A poll ends when its port becomes pending even while the port is masked: VIRQ_TIMER's port,
+// masked, raised by a 10 ms single-shot timer (or the default periodic one), well before the
+// poll's 5 s timeout.
+TEST(a_masked_port_ends_a_poll)
+{
+    evtchn_bind_virq_t v{};
+    v.virq = VIRQ_TIMER;
+    v.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_virq, &v), 0);
+    set_mask(v.port, true);
+    clear_pending(v.port);
+    quiet();
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, system_time() + 10'000'000), 0);
+    const std::uint64_t took = poll_one(v.port);
+    kt::print("events: poll on a masked port ended after {} ns\n", took);
+    EXPECT_TRUE(pending(v.port));
+    EXPECT_LT(took, 2'000'000'000u);
+    EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);  // masked: no upcall
+    evtchn_close_t c{v.port};
+    EXPECT_EQ(evtchn(EVTCHNOP_close, &c), 0);
+    set_mask(v.port, false);
+}
+
+TEST(reset_closes_every_port)
+{
+    evtchn_bind_ipi_t ipi{};
+    ipi.vcpu = 0;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_ipi, &ipi), 0);
+    evtchn_alloc_unbound_t a{};
+    a.dom = DOMID_SELF;
+    a.remote_dom = DOMID_SELF;
+    ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &a), 0);
+    evtchn_bind_interdomain_t b{};
+    b.remote_dom = DOMID_SELF;
+    b.remote_port = a.port;
+    ASSERT_EQ(evtchn(EVTCHNOP_bind_interdomain, &b), 0);
+
+    evtchn_reset_t r{};
+    r.dom = 0x1234;
+    EXPECT_EQ(evtchn(EVTCHNOP_reset, &r), -XEN_ESRCH);
+    r.dom = DOMID_SELF;
+    EXPECT_EQ(evtchn(EVTCHNOP_reset_cont, &r), -XEN_EBUSY);  // no reset under way
+    ASSERT_EQ(evtchn(EVTCHNOP_reset, &r), 0);
+    const evtchn_port_t closed[] = {ipi.port, a.port, b.local_port};
+    for (evtchn_port_t p : closed) {
+        evtchn_status_t st{};
+        st.dom = DOMID_SELF;
+        st.port = p;
+        ASSERT_EQ(evtchn(EVTCHNOP_status, &st), 0);
+        EXPECT_EQ(st.status, static_cast<std::uint32_t>(EVTCHNSTAT_closed));
+        EXPECT_FALSE(pending(p));  // closing clears what was pending
+    }
+    EXPECT_EQ(evtchn(EVTCHNOP_reset, &r), 0);  // nothing left to close
+    evtchn_alloc_unbound_t again{};
+    again.dom = DOMID_SELF;
+    again.remote_dom = DOMID_SELF;
+    ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &again), 0);
+    EXPECT_EQ(again.port, 1u);  // the lowest port is free again
+    for (const auto& bp : kt::bad_pointers)
+        EXPECT_EQ(kt::hypercall(__HYPERVISOR_event_channel_op, EVTCHNOP_reset, bp.address), -XEN_EFAULT);
 }

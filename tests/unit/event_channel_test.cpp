@@ -5,7 +5,11 @@
 #include <xen/callback.h>
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/sched.h>
 #include <xen/xen.h>
+
+#include <cstring>
+#include <initializer_list>
 
 #include "event_channel.hpp"
 #include "pv_test_support.hpp"
@@ -195,16 +199,192 @@ TEST_F(Events, PortErrorsAndUnsupportedOps) {
     EXPECT_EQ(op(EVTCHNOP_send, s), 0);  // unbound: dropped
     EXPECT_FALSE(pending(unb));
     uint64_t any = 0;
-    EXPECT_EQ(op(EVTCHNOP_init_control, any), -XEN_ENOSYS);
-    EXPECT_EQ(op(EVTCHNOP_reset, any), -XEN_ENOSYS);
+    evtchn_bind_pirq bp{1, 0, 0};
+    EXPECT_EQ(op(EVTCHNOP_bind_pirq, bp), -XEN_ENOSYS);
+    EXPECT_EQ(op(EVTCHNOP_reset_cont + 1, any), -XEN_ENOSYS);
     EXPECT_EQ(op(99, any), -XEN_ENOSYS);
     EXPECT_EQ(call(__HYPERVISOR_event_channel_op, EVTCHNOP_send, 0x1000), -XEN_EFAULT);
 }
 
-TEST_F(Events, PortsRunOut) {
-    for (uint32_t i = 1; i < events::MAX_PORTS; ++i) unbound();
+TEST_F(Events, PortsRunOutAtTheDomainsLimit) {
+    // A domain other than the control domain has xl's max_evtchn_port, 1023.
+    for (uint32_t i = 1; i <= events::DOMU_MAX_PORT; ++i) ASSERT_EQ(unbound(), i);
     evtchn_alloc_unbound a{DOMID_SELF, DOMID_SELF, 0};
     EXPECT_EQ(op(EVTCHNOP_alloc_unbound, a), -XEN_ENOSPC);
+    EXPECT_EQ(dom->events().valid_ports(), 1024u);
+    // Closing one makes it the next one handed out.
+    evtchn_close c{500};
+    ASSERT_EQ(op(EVTCHNOP_close, c), 0);
+    EXPECT_EQ(unbound(), 500u);
+}
+
+TEST_F(Events, TheControlDomainHasTheWhole2LevelRange) {
+    Domain* d0 = make_dom0();
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    evtchn_alloc_unbound a{DOMID_SELF, DOMID_SELF, 0};
+    for (uint32_t i = 1; i < events::TWO_LEVEL_PORTS; ++i) {
+        a = evtchn_alloc_unbound{DOMID_SELF, DOMID_SELF, 0};
+        ASSERT_EQ(op(v, EVTCHNOP_alloc_unbound, a), 0);
+        ASSERT_EQ(a.port, i);
+    }
+    EXPECT_EQ(op(v, EVTCHNOP_alloc_unbound, a), -XEN_ENOSPC);  // 4096 ports: 64 x 64 bits
+}
+
+TEST_F(Events, PortsBecomeValidInStepsOf64) {
+    // As Xen's valid_evtchns: a new domain has ports 0..63; a port past them is not one.
+    EXPECT_EQ(dom->events().valid_ports(), 64u);
+    evtchn_status st{DOMID_SELF, 64, 0, 0, {}};
+    EXPECT_EQ(op(EVTCHNOP_status, st), -XEN_EINVAL);
+    st.port = 63;
+    ASSERT_EQ(op(EVTCHNOP_status, st), 0);
+    EXPECT_EQ(st.status, uint32_t(EVTCHNSTAT_closed));
+    for (uint32_t i = 1; i <= 64; ++i) unbound();
+    EXPECT_EQ(dom->events().valid_ports(), 128u);
+    st.port = 127;
+    EXPECT_EQ(op(EVTCHNOP_status, st), 0);
+    evtchn_unmask u{127};
+    EXPECT_EQ(op(EVTCHNOP_unmask, u), 0);  // valid, not bound: nothing to do
+    u.port = 128;
+    EXPECT_EQ(op(EVTCHNOP_unmask, u), -XEN_EINVAL);
+}
+
+TEST_F(Events, ResetClosesEveryPort) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_bind_virq vq{VIRQ_TIMER, 1, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_virq, vq), 0);
+    evtchn_reset r{DOMID_SELF};
+    ASSERT_EQ(op(EVTCHNOP_reset, r), 0);
+    for (uint32_t p : {a, b.local_port, vq.port}) {
+        EXPECT_EQ(dom->channel(p)->state, ChannelState::free) << p;
+        EXPECT_FALSE(pending(p)) << p;
+    }
+    EXPECT_EQ(dom->channel(0)->state, ChannelState::reserved);
+    EXPECT_EQ(v1->virq_port[VIRQ_TIMER], 0u);
+    EXPECT_EQ(unbound(), 1u);
+    // A continuation with no reset under way.
+    EXPECT_EQ(op(EVTCHNOP_reset_cont, r), -XEN_EBUSY);
+    r.dom = dom->id().raw();  // its own id works as DOMID_SELF
+    EXPECT_EQ(op(EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(dom->channel(1)->state, ChannelState::free);
+}
+
+TEST_F(Events, ResetOfAnotherDomain) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {dom, d0};
+    evtchn_reset r{0};
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_EPERM);  // domain 1 may not reset dom0
+    r.dom = 42;
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_ESRCH);
+    uint32_t a = unbound();
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    r.dom = 1;
+    EXPECT_EQ(op(v, EVTCHNOP_reset, r), -XEN_EINVAL);  // only while the domain is paused
+    EXPECT_EQ(dom->channel(a)->state, ChannelState::unbound);
+    dom->pause();
+    EXPECT_EQ(op(v, EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(dom->channel(a)->state, ChannelState::free);
+    dom->unpause();
+    EXPECT_EQ(call(__HYPERVISOR_event_channel_op, EVTCHNOP_reset, 0x1000), -XEN_EFAULT);
+}
+
+TEST_F(Events, ResetUnbindsTheOtherEndInAnotherDomain) {
+    Domain* d0 = make_dom0();
+    fake_pv::record().domains = {dom, d0};
+    Vcpu& v = *d0->vcpu(VcpuId(0));
+    evtchn_alloc_unbound a{DOMID_SELF, 1, 0};  // dom0's port for domain 1
+    ASSERT_EQ(op(v, EVTCHNOP_alloc_unbound, a), 0);
+    evtchn_bind_interdomain b{0, a.port, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_reset r{DOMID_SELF};
+    ASSERT_EQ(op(EVTCHNOP_reset, r), 0);
+    EXPECT_EQ(d0->channel(a.port)->state, ChannelState::unbound);
+    EXPECT_EQ(d0->channel(a.port)->remote_dom, 1u);
+}
+
+TEST_F(Events, ResetContContinuesFromWhereAResetStopped) {
+    for (int i = 0; i < 6; ++i) unbound();  // ports 1-6
+    dom->events().reset_next = 4;           // a reset under way, stopped before port 4
+    evtchn_reset r{DOMID_SELF};
+    EXPECT_EQ(op(EVTCHNOP_reset, r), -XEN_EBUSY);  // a second reset meanwhile
+    EXPECT_EQ(dom->channel(5)->state, ChannelState::unbound);
+    ASSERT_EQ(op(EVTCHNOP_reset_cont, r), 0);
+    EXPECT_EQ(dom->channel(3)->state, ChannelState::unbound);  // before the cursor: kept
+    for (uint32_t p = 4; p <= 6; ++p) EXPECT_EQ(dom->channel(p)->state, ChannelState::free) << p;
+    EXPECT_EQ(dom->events().reset_next, 0u);
+    EXPECT_EQ(op(EVTCHNOP_reset_cont, r), -XEN_EBUSY);
+}
+
+// SCHEDOP_poll with the port list at LIST: blocks v0 until one of them is pending.
+class EventsPoll : public Events {
+protected:
+    static constexpr uint64_t LIST = 0xffffffff80300000;
+    void SetUp() override {
+        Events::SetUp();
+        list = std::make_unique<GuestBuffer>(LIST, 16);
+        v0->state = VcpuState::running;
+    }
+    long poll(std::initializer_list<uint32_t> ports) {
+        uint32_t i = 0;
+        for (uint32_t p : ports) list->at<uint32_t>(LIST + 4 * i++) = p;
+        sched_poll sp{};
+        uint64_t at = LIST;
+        std::memcpy(&sp.ports, &at, sizeof at);
+        sp.nr_ports = i;
+        buf->put(ARG, &sp, sizeof sp);
+        return call(*v0, __HYPERVISOR_sched_op, SCHEDOP_poll, ARG);
+    }
+    std::unique_ptr<GuestBuffer> list;
+};
+
+TEST_F(EventsPoll, APortThatBecomesPendingWakesItsPollerEvenMasked) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    dom->shared()->evtchn_mask[0] |= 1ull << a;
+    v0->info()->evtchn_upcall_pending = 0;  // the connection's own event, taken
+    ASSERT_EQ(poll({a}), 0);
+    EXPECT_EQ(v0->state, VcpuState::blocked);
+    evtchn_send s{b.local_port};
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);  // masked: no upcall, but the poller wakes
+    EXPECT_EQ(v0->info()->evtchn_upcall_pending, 0u);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+}
+
+TEST_F(EventsPoll, OnlyThePolledPortWakesASinglePortPoll) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    evtchn_bind_ipi ipi{0, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_ipi, ipi), 0);
+    dom->shared()->evtchn_mask[0] |= (1ull << a) | (1ull << ipi.port);
+    ASSERT_EQ(poll({ipi.port}), 0);
+    evtchn_send s{b.local_port};
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::blocked);  // a is not the port it waits on
+    s.port = ipi.port;
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+    // Several ports: any of the domain's wakes it.
+    v0->state = VcpuState::running;
+    events::clear_pending(*dom, a);
+    events::clear_pending(*dom, ipi.port);
+    ASSERT_EQ(poll({ipi.port, a}), 0);
+    s.port = b.local_port;
+    ASSERT_EQ(op(*v1, EVTCHNOP_send, s), 0);
+    EXPECT_EQ(v0->state, VcpuState::runnable);
+}
+
+TEST_F(EventsPoll, APollThatReturnsAtOnceLeavesNoWaiter) {
+    uint32_t a = unbound();
+    evtchn_bind_interdomain b{DOMID_SELF, a, 0};
+    ASSERT_EQ(op(EVTCHNOP_bind_interdomain, b), 0);
+    ASSERT_EQ(poll({b.local_port}), 0);  // pending from the connection: returns at once
+    EXPECT_NE(v0->state, VcpuState::blocked);  // blocked for the check, and at once woken
+    EXPECT_FALSE(v0->polling);
+    EXPECT_EQ(poll({a, 0x7fffffff}), -XEN_EINVAL);
+    EXPECT_FALSE(v0->polling);
 }
 
 }  // namespace
