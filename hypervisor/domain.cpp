@@ -2,6 +2,8 @@
 
 #include <xen/xen.h>
 
+#include "grant_table.hpp"
+
 const char* shutdown_reason_name(ShutdownReason r) {
     switch (r) {
     case shutdown::poweroff: return "poweroff";
@@ -66,6 +68,9 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     frames_held_ += 1u << ch_order;
     channels_[0].state = ChannelState::reserved;
 
+    grants_ = GrantTable::create(*this);
+    if (!grants_) return kstd::unexpected(DomainError::out_of_memory);
+
     auto si = mm_.alloc_zeroed();
     if (!si) return kstd::unexpected(DomainError::out_of_memory);
     shared_info_mfn_ = *si;
@@ -110,6 +115,8 @@ void Domain::release() {
         mm_.free(shared_info_mfn_);
     }
     shared_ = nullptr;
+    if (grants_) GrantTable::destroy(grants_);
+    grants_ = nullptr;
     if (channels_) mm_.free(mm_.mfn_of(channels_), MachineMemory::order_for(events::MAX_PORTS * sizeof(Channel)));
     channels_ = nullptr;
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
@@ -205,6 +212,8 @@ void Domain::free_if_pending(Mfn m) {
     t->release(m);
     drop_entry(i);
 }
+
+uint64_t Domain::frames_held() const { return frames_held_ + (grants_ ? grants_->frames_held() : 0); }
 
 void Domain::destroy(Domain* d) {
     d->release();

@@ -23,6 +23,7 @@
 #include "vcpu.hpp"
 
 struct shared_info;
+class GrantTable;
 
 enum class DomainState : uint8_t { running, shutdown, dying };
 
@@ -70,8 +71,9 @@ public:
     // Entries of the p2m (and room on the page list): max_pages, at most P2M_LIMIT.
     uint64_t p2m_size() const { return p2m_size_; }
     static constexpr uint64_t P2M_LIMIT = (PAGE_SIZE << FrameAllocator::MAX_ORDER) / (2 * sizeof(Mfn));
-    // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects.
-    uint64_t frames_held() const { return frames_held_; }
+    // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects,
+    // grant table.
+    uint64_t frames_held() const;
     // Whether a guest frame has memory, and its machine frame (only for a valid one).
     bool pfn_valid(Pfn p) const { return p.raw() < p2m_size_ && p2m_[p.raw()] != NO_MFN; }
     Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
@@ -133,6 +135,9 @@ public:
     Channel* channels() const { return channels_; }
     Channel* channel(uint32_t port) const { return port < events::MAX_PORTS ? &channels_[port] : nullptr; }
 
+    // The domain's grant table (grant_table.hpp).
+    GrantTable* grant_table() const { return grants_; }
+
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
 
@@ -186,4 +191,5 @@ private:
     bool has_shutdown_code_ = false;
     unsigned pause_count_ = 0;
     Channel* channels_ = nullptr;
+    GrantTable* grants_ = nullptr;
 };

@@ -14,8 +14,12 @@ namespace domain_control {
 void shutdown(Domain& d, ShutdownReason reason);
 // The hypervisor stops a misbehaving domain. Logs "domain N vcpu M crashed: <why>".
 void crash(Vcpu& v, const char* why);
-// A domain by id, or null.
+// A domain by id, or null. A dying domain whose frames other domains still map through grants
+// is found too, until grants_released() finishes it.
 Domain* lookup(DomId id);
+// The last grant mapping other domains held of d's frames is gone: if d is dying, its
+// destruction, held back for them, is finished now.
+void grants_released(Domain& d);
 
 template <typename... Args>
 void crash(Vcpu& v, kstd::FormatStringFor<Args...> fmt, const Args&... args) {

@@ -51,4 +51,5 @@ long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame& regs, const HypercallAr
 long do_set_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_get_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_memory_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_grant_table_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_multicall(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

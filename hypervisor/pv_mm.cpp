@@ -204,9 +204,17 @@ void put_l1e(Domain& d, uint64_t pte) {
     if (!(pte & PTE_P)) return;
     FrameTable* ft = d.machine().table();
     Mfn m = mfn_in(pte);
-    if (!ft || !ft->owned_by(m, d.id())) return;
-    if (pte & PTE_RW) put_page_type(d, m);
-    put_page(d, m);
+    if (!ft || !ft->valid(m)) return;
+    Domain* owner = &d;
+    if (!ft->owned_by(m, d.id())) {
+        // A grant mapping of another domain's frame (no other way in): its references are
+        // that domain's, which stays until every frame mapped by others is unmapped.
+        uint16_t id = ft->info(m).owner;
+        owner = id == FrameTable::NO_OWNER ? nullptr : domain_control::lookup(DomId(id));
+        if (!owner) return;
+    }
+    if (pte & PTE_RW) put_page_type(*owner, m);
+    put_page(*owner, m);
 }
 
 long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserve_ad) {
@@ -231,6 +239,8 @@ bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame) {
     frame = mfn_in(*slot);
     return true;
 }
+
+uint64_t* l1e_slot(Domain& d, Mfn root, uint64_t va, Mfn& l1) { return find_l1e(d, root, va, l1); }
 
 bool adopt_initial_tables(Domain& d, Mfn l4) {
     if (get_page_and_type(d, l4, PageType::l4)) return false;

@@ -53,7 +53,8 @@ void put_page_and_type(Domain& d, Mfn m);
 uint64_t adjust_guest_l1e(uint64_t pte);
 // Validates a new L1 entry for d and takes the references it needs. 0 or a -XEN_E* error.
 long get_l1e(Domain& d, uint64_t pte);
-// Drops the references an L1 entry held.
+// Drops the references an L1 entry held. An entry of d's tables may map a frame of another
+// domain only through a grant mapping; its references are dropped on that domain's frame.
 void put_l1e(Domain& d, uint64_t pte);
 
 // Replaces entry `index` of the table at m (a validated table of d) with `value`, validated
@@ -63,6 +64,9 @@ long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool pre
 
 // The frame a guest virtual address maps to in the validated tables rooted at root.
 bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame);
+// The L1 entry that maps va in the validated tables of d rooted at root (null if a table on the
+// way is missing, a superpage or not a validated table of d); the L1's frame goes to l1.
+uint64_t* l1e_slot(Domain& d, Mfn root, uint64_t va, Mfn& l1);
 
 // The builder's tables: the L4 at l4 becomes the domain's pinned, validated root.
 bool adopt_initial_tables(Domain& d, Mfn l4);

@@ -13,6 +13,9 @@ set(KESTREL_CORE_SOURCES
     hypervisor/event_channel.cpp
     hypervisor/frame_allocator.cpp
     hypervisor/frame_table.cpp
+    hypervisor/grant_table.cpp
+    hypervisor/grant_table_map.cpp
+    hypervisor/grant_table_op.cpp
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp

@@ -5,6 +5,7 @@
 #include "boot_domains.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
+#include "grant_table.hpp"
 #include "log.hpp"
 #include "paging.hpp"
 #include "platform.hpp"
@@ -77,6 +78,13 @@ uint64_t dom0_default_bytes(uint64_t free_bytes) {
     }
 }
 
+void finish_destroy(Domain* d) {
+    uint64_t held = d->frames_held();
+    DomId id = d->id();
+    Domain::destroy(d);
+    log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
+}
+
 void destroy(Domain* d) {
     // Its vCPUs' timers must not fire into freed memory.
     for (unsigned i = 0; i < d->nr_vcpus(); ++i) {
@@ -86,11 +94,18 @@ void destroy(Domain* d) {
         v->periodic_ns = 0;
         TimerQueue::disarm(v->periodic);
     }
-    uint64_t held = d->frames_held();
-    DomId id = d->id();
+    // What it mapped of other domains' grants goes first; frames of its own that other
+    // domains map keep it (dying, still found by id) until they are unmapped.
+    grant::release_mappings(*d);
+    {
+        TableGuard g;
+        if (d->grant_table()->mapped_by_others()) {
+            log::info("domain {} dying: frames still mapped by other domains", d->id());
+            return;
+        }
+    }
     remove(d);
-    Domain::destroy(d);
-    log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
+    finish_destroy(d);
 }
 
 }  // namespace
@@ -174,6 +189,17 @@ void shutdown(Domain& d, ShutdownReason reason) {
 void crash(Vcpu& v, const char* why) {
     log::error("domain {} vcpu {} crashed: {}", v.domain().id(), v.id(), why);
     shutdown(v.domain(), shutdown::crash);
+}
+
+void grants_released(Domain& d) {
+    {
+        domains::TableGuard g;
+        uint16_t id = d.id().raw();
+        if (id >= domains::MAX_DOMAINS || domains::table[id] != &d || d.state() != DomainState::dying) return;
+        if (d.grant_table()->mapped_by_others()) return;
+        domains::table[id] = nullptr;  // only one caller gets past this
+    }
+    domains::finish_destroy(&d);
 }
 
 Domain* lookup(DomId id) {
