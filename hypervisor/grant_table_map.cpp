@@ -2,15 +2,18 @@
 // unmap_and_replace), copy, swap_grant_ref, and what a dying domain gives up.
 //
 // The status protocol on the granter's entry: the first pin of an entry (and the first
-// writable one) checks it with a compare-exchange on its flags and domid together, setting
-// GTF_reading (and GTF_writing); the granter sees the bits while the entry is in use. The last
-// pin clears GTF_reading, the last writable one GTF_writing. An entry that is pinned keeps the
-// frame and the grantee it was pinned with, whatever the granter writes meanwhile.
+// writable one) checks it and sets GTF_reading (and GTF_writing): in v1 with a compare-exchange
+// on its flags and domid together, in v2 in the entry's status word, with the entry checked
+// again afterwards (Xen's _set_status_v1/_v2). The granter sees the bits while the entry is in
+// use. The last pin clears GTF_reading, the last writable one GTF_writing. An entry that is
+// pinned keeps the frame and the grantee it was pinned with, whatever the granter writes
+// meanwhile. A v2 sub-page grant serves copies within its bytes only and is never mapped.
 //
 // Failures are GNTST_* statuses and leave counts, pins and status bits as they were. Kestrel
 // differs from Xen here: grant operations take one lock (Xen: per-table and per-entry locks),
-// a grant PTE has no NX bit (the portable core does not know whether the CPU has NX), and
-// unmap_and_replace checks the entry it replaces before it takes the one at new_addr.
+// a grant PTE has no NX bit (the portable core does not know whether the CPU has NX),
+// unmap_and_replace checks the entry it replaces before it takes the one at new_addr, and v2
+// transitive grants are refused (GNTST_general_error) as Xen does with gnttab=transitive:0.
 //
 // A granter that dies while other domains map its frames stays (dying) until the last of those
 // mappings goes, so its frames never return to the allocator while mapped (Xen keeps the dying
@@ -59,12 +62,39 @@ bool pin_would_overflow(uint32_t pin, uint32_t inc) { return pin & (inc << (PIN_
 Domain* domain_by_id(domid_t id) { return id >= DOMID_FIRST_RESERVED ? nullptr : domain_control::lookup(DomId(id)); }
 
 // The flags and domid of an entry as one 32-bit word (flags in the low half).
-uint32_t* entry_word(const GrantTable& t, uint32_t ref) { return reinterpret_cast<uint32_t*>(t.entry(ref)); }
-uint16_t* entry_flags(const GrantTable& t, uint32_t ref) { return &t.entry(ref)->flags; }
+uint32_t* entry_word(const GrantTable& t, uint32_t ref) { return reinterpret_cast<uint32_t*>(t.header(ref)); }
 
-// Xen's _set_status for v1: GTF_reading (and GTF_writing) on an entry, which must grant access
-// to ld (and allow writing) unless the entry is pinned already.
+bool grants_to(uint32_t word, uint16_t type_mask, domid_t ld) {
+    return (uint16_t(word) & type_mask) == GTF_permit_access && uint16_t(word >> 16) == ld;
+}
+
+// Xen's _set_status_v2: the status word first, then the entry checked again, so that a granter
+// that revokes the entry at the same time either sees the bits or is not used.
+int16_t start_use_v2(GrantTable& t, uint32_t ref, const ActiveGrant& act, bool readonly, uint16_t type_mask, domid_t ld) {
+    const uint32_t* word = entry_word(t, ref);
+    uint16_t* status = t.status(ref);
+    uint32_t seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    if (!act.pin && !grants_to(seen, type_mask, ld)) return GNTST_general_error;
+    if (!readonly && (uint16_t(seen) & GTF_readonly)) return GNTST_general_error;
+    __atomic_fetch_or(status, uint16_t(GTF_reading | (readonly ? 0 : GTF_writing)), __ATOMIC_SEQ_CST);
+    seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
+    if (!act.pin && (!grants_to(seen, type_mask, ld) || (!readonly && (uint16_t(seen) & GTF_readonly)))) {
+        __atomic_fetch_and(status, uint16_t(~(GTF_reading | GTF_writing)), __ATOMIC_SEQ_CST);
+        return GNTST_general_error;
+    }
+    if (act.pin && (uint16_t(seen) & GTF_readonly)) {
+        __atomic_fetch_and(status, uint16_t(~GTF_writing), __ATOMIC_SEQ_CST);
+        return GNTST_general_error;
+    }
+    return GNTST_okay;
+}
+
+// Xen's _set_status: GTF_reading (and GTF_writing) for an entry, which must grant access to ld
+// (and allow writing) unless the entry is pinned already. In v1, a compare-exchange on the
+// flags and domid together.
 int16_t start_use(GrantTable& t, uint32_t ref, const ActiveGrant& act, bool readonly, bool mapping, domid_t ld) {
+    if (t.version() == 2)
+        return start_use_v2(t, ref, act, readonly, GTF_type_mask | (mapping ? GTF_sub_page : 0), ld);
     uint32_t* word = entry_word(t, ref);
     const uint16_t type_mask = GTF_type_mask | (mapping ? GTF_sub_page : 0);
     uint32_t seen = __atomic_load_n(word, __ATOMIC_SEQ_CST);
@@ -86,12 +116,12 @@ int16_t start_use(GrantTable& t, uint32_t ref, const ActiveGrant& act, bool read
 void end_use(GrantTable& t, uint32_t ref, const ActiveGrant& act, bool readonly) {
     uint16_t clear = act.pin ? 0 : GTF_reading;
     if (!readonly && !(act.pin & PIN_WRITERS)) clear |= GTF_writing;
-    if (clear) __atomic_fetch_and(entry_flags(t, ref), uint16_t(~clear), __ATOMIC_SEQ_CST);
+    if (clear) __atomic_fetch_and(t.status(ref), uint16_t(~clear), __ATOMIC_SEQ_CST);
 }
 
 // The frame of a new pin: a frame of rd (PV grants name machine frames), with a reference.
 int16_t get_granted_frame(Domain& rd, uint64_t frame, Mfn& out) {
-    if (pv_mm::get_page(rd, Mfn(frame))) return GNTST_bad_page;
+    if (frame > UINT32_MAX || pv_mm::get_page(rd, Mfn(frame))) return GNTST_bad_page;
     out = Mfn(frame);
     return GNTST_okay;
 }
@@ -102,18 +132,25 @@ int16_t pin(Domain& rd, uint32_t ref, domid_t ld, uint32_t inc, bool readonly, b
     GrantTable& rgt = *rd.grant_table();
     if (ref >= rgt.nr_entries()) return GNTST_bad_gntref;
     ActiveGrant& act = rgt.active(ref);
-    if (act.pin && (act.domid != ld || pin_would_overflow(act.pin, inc))) return GNTST_general_error;
+    if (act.pin && (act.domid != ld || pin_would_overflow(act.pin, inc) || (mapping && act.sub_page)))
+        return GNTST_general_error;
     if (rd.state() == DomainState::dying) return mapping ? GNTST_general_error : GNTST_bad_domain;
     bool have_ref = false;
     if (!act.pin || (!readonly && !(act.pin & PIN_WRITERS))) {
         if (int16_t rc = start_use(rgt, ref, act, readonly, mapping, ld)) return rc;
         if (!act.pin) {
             Mfn frame;
-            if (int16_t rc = get_granted_frame(rd, __atomic_load_n(&rgt.entry(ref)->frame, __ATOMIC_SEQ_CST), frame)) {
+            if (int16_t rc = get_granted_frame(rd, rgt.granted_frame(ref), frame)) {
                 end_use(rgt, ref, act, readonly);
                 return rc;
             }
-            act = ActiveGrant{0, ld, 0, frame.raw()};
+            act = ActiveGrant{0, ld, 0, uint16_t(PAGE_SIZE), 0, 0, uint32_t(frame.raw())};
+            if (rgt.version() == 2 && (rgt.header(ref)->flags & GTF_sub_page)) {
+                const grant_entry_v2& e = *rgt.entry_v2(ref);
+                act.start = e.sub_page.page_off;
+                act.length = e.sub_page.length;
+                act.sub_page = 1;
+            }
             have_ref = true;
         }
     }
@@ -305,6 +342,7 @@ namespace {
 struct CopySide {
     Domain* d = nullptr;
     Mfn mfn{0};
+    uint32_t start = 0, length = PAGE_SIZE;  // the bytes the side may use
     uint32_t ref = 0;
     bool pinned = false;
     bool have_ref = false;
@@ -324,6 +362,9 @@ int16_t claim_side(Vcpu& v, const gnttab_copy::gnttab_copy_ptr& p, bool by_ref, 
             return rc;
         s.ref = p.u.ref;
         s.pinned = true;
+        const ActiveGrant& act = s.d->grant_table()->active(p.u.ref);
+        s.start = act.start;
+        s.length = act.length;
     } else {
         if (int16_t rc = get_granted_frame(*s.d, p.u.gmfn, s.mfn)) return rc;
     }
@@ -333,6 +374,10 @@ int16_t claim_side(Vcpu& v, const gnttab_copy::gnttab_copy_ptr& p, bool by_ref, 
         s.have_type = true;
     }
     return GNTST_okay;
+}
+
+bool within(uint32_t offset, uint32_t len, const CopySide& s) {
+    return offset >= s.start && offset + len <= s.start + s.length;
 }
 
 void release_side(CopySide& s, bool ro) {
@@ -355,6 +400,8 @@ int16_t copy(Vcpu& v, const gnttab_copy& op) {
         if (!rc) rc = claim_side(v, op.dest, dst_ref, false, dst);
         if (!rc && (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE))
             rc = GNTST_bad_copy_arg;
+        if (!rc && (!within(op.source.offset, op.len, src) || !within(op.dest.offset, op.len, dst)))
+            rc = GNTST_general_error;
         if (!rc) {
             MachineMemory& mm = v.domain().machine();
             memmove(static_cast<uint8_t*>(mm.map(dst.mfn)) + op.dest.offset,
@@ -374,10 +421,29 @@ int16_t swap(Domain& d, uint32_t ref_a, uint32_t ref_b) {
     if (ref_a >= t.nr_entries() || ref_b >= t.nr_entries()) return GNTST_bad_gntref;
     if (ref_a == ref_b) return GNTST_okay;
     if (t.active(ref_a).pin || t.active(ref_b).pin) return GNTST_eagain;
-    grant_entry_v1 a = *t.entry(ref_a);
-    *t.entry(ref_a) = *t.entry(ref_b);
-    *t.entry(ref_b) = a;
+    if (t.version() == 1) {
+        grant_entry_v1 a = *t.entry(ref_a);
+        *t.entry(ref_a) = *t.entry(ref_b);
+        *t.entry(ref_b) = a;
+        return GNTST_okay;
+    }
+    grant_entry_v2 a = *t.entry_v2(ref_a);
+    *t.entry_v2(ref_a) = *t.entry_v2(ref_b);
+    *t.entry_v2(ref_b) = a;
+    uint16_t status = *t.status(ref_a);
+    *t.status(ref_a) = *t.status(ref_b);
+    *t.status(ref_b) = status;
     return GNTST_okay;
+}
+
+long set_version(Domain& d, unsigned version) {
+    LockGuard guard(ops_lock);
+    GrantTable& t = *d.grant_table();
+    if (version == t.version()) return 0;
+    // Only the toolstack's reserved entries may be in use (Xen lets kexec keep them).
+    for (uint32_t ref = GNTTAB_NR_RESERVED_ENTRIES; ref < t.nr_entries(); ++ref)
+        if (t.active(ref).pin) return -XEN_EBUSY;
+    return t.set_version(version);
 }
 
 namespace {

@@ -11,10 +11,12 @@
 //     the control domain: GNTST_permission_denied); setup_table grows the table, never shrinks
 //     it, and lists its frames as machine frame numbers.
 //
-// Kestrel offers the v1 entry layout only: it answers as Xen 4.17 does with gnttab=max-ver:1
-// (set_version(2) is -ENOSYS and reports version 1; no status frames). GNTTABOP_transfer is not
-// offered (-ENOSYS), nor the debugging dump_table and Arm's cache_flush. Nothing is preempted:
-// a batch runs to its end.
+//   - set_version switches between the v1 and v2 layouts while no entry past the toolstack's
+//     reserved ones is in use (-EBUSY), keeping those; it always reports the version in force.
+//     get_status_frames lists the v2 status frames.
+//
+// GNTTABOP_transfer is not offered (-ENOSYS), nor the debugging dump_table and Arm's
+// cache_flush. Nothing is preempted: a batch runs to its end.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -84,9 +86,7 @@ long query_size(Vcpu& v, Gva uop, uint32_t count) {
 long set_version(Vcpu& v, Gva uop) {
     gnttab_set_version op;
     if (!guest::read(uop, op)) return -XEN_EFAULT;
-    long rc = 0;
-    if (op.version != 1 && op.version != 2) rc = -XEN_EINVAL;
-    else if (op.version == 2) rc = -XEN_ENOSYS;  // as Xen limited to v1
+    long rc = op.version != 1 && op.version != 2 ? -XEN_EINVAL : grant::set_version(v.domain(), op.version);
     op.version = v.domain().grant_table()->version();
     return guest::write(uop, op) ? rc : -XEN_EFAULT;
 }
@@ -101,14 +101,20 @@ long get_version(Vcpu& v, Gva uop) {
     return guest::write(uop + offsetof(gnttab_get_version, version), op.version) ? 0 : -XEN_EFAULT;
 }
 
-// v1 has no status frames: asking for none succeeds, for any a general error.
+// The v2 status frames (v1 has none: asking for any is a general error).
 long get_status_frames(Vcpu& v, Gva uop, uint32_t count) {
     if (count != 1) return -XEN_EINVAL;
     gnttab_get_status_frames op;
     if (!guest::read(uop, op)) return -XEN_EFAULT;
-    if (!guest::range_ok(Gva(reinterpret_cast<uint64_t>(op.frame_list.p)), size_t(op.nr_frames) * sizeof(uint64_t)))
-        return -XEN_EFAULT;
-    if (target(v, op.dom, op.status)) op.status = op.nr_frames ? GNTST_general_error : GNTST_okay;
+    const uint64_t list = reinterpret_cast<uint64_t>(op.frame_list.p);
+    if (!guest::range_ok(Gva(list), size_t(op.nr_frames) * sizeof(uint64_t))) return -XEN_EFAULT;
+    if (Domain* d = target(v, op.dom, op.status)) {
+        const GrantTable& t = *d->grant_table();
+        op.status = op.nr_frames > t.nr_status_frames() ? GNTST_general_error : GNTST_okay;
+        for (uint32_t i = 0; op.status != GNTST_general_error && i < op.nr_frames; ++i)
+            if (!guest::write(Gva(list + i * sizeof(uint64_t)), uint64_t(t.status_frame(i).raw())))
+                op.status = GNTST_bad_virt_addr;
+    }
     return guest::write(uop + offsetof(gnttab_get_status_frames, status), op.status) ? 0 : -XEN_EFAULT;
 }
 

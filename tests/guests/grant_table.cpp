@@ -138,20 +138,13 @@ TEST(version_one_is_in_force)
     EXPECT_EQ(f.status, GNTST_general_error);
 }
 
-// v2 may be offered or not (Xen's gnttab=max-ver): either it works and can be left again while
-// no grant is in use, or it is refused with -ENOSYS and v1 stays.
-TEST(version_two_is_consistent_if_offered)
+// v2 can be chosen, and left again, while no grant is in use.
+TEST(version_two_can_be_chosen_and_left)
 {
     gnttab_set_version_t s{2};
-    long rc = gnttab(GNTTABOP_set_version, &s);
+    ASSERT_EQ(gnttab(GNTTABOP_set_version, &s), 0);
     gnttab_get_version_t g{DOMID_SELF, 0, 0};
     ASSERT_EQ(gnttab(GNTTABOP_get_version, &g), 0);
-    if (rc == -XEN_ENOSYS) {
-        EXPECT_EQ(s.version, 1u);
-        EXPECT_EQ(g.version, 1u);
-        return;
-    }
-    ASSERT_EQ(rc, 0);
     EXPECT_EQ(s.version, 2u);
     EXPECT_EQ(g.version, 2u);
     s.version = 1;
@@ -458,6 +451,101 @@ TEST(hypercall_level_errors)
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, va(&q), 0x80000000u), -XEN_EINVAL);
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_map_grant_ref, 0xffff800000000000, 1), -XEN_EFAULT);
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_grant_table_op, GNTTABOP_query_size, 0xffff800000000000, 1), -XEN_EFAULT);
+}
+
+namespace {
+
+[[gnu::aligned(4096)]] std::uint8_t status_view[4096];  // where we map the v2 status frame
+
+grant_entry_v2_t* entries_v2() { return reinterpret_cast<grant_entry_v2_t*>(table_view[0]); }
+const volatile grant_status_t* status_words() { return reinterpret_cast<const volatile grant_status_t*>(status_view); }
+
+void grant_v2(grant_ref_t ref, const void* page, std::uint16_t flags, std::uint16_t off = 0, std::uint16_t len = 0)
+{
+    grant_entry_v2_t* e = &entries_v2()[ref];
+    e->hdr.domid = self_id;
+    e->full_page.frame = kt::virt_to_mfn(page);
+    if (flags & GTF_sub_page) {
+        e->sub_page.page_off = off;
+        e->sub_page.length = len;
+    }
+    __atomic_store_n(&e->hdr.flags, flags, __ATOMIC_SEQ_CST);
+}
+
+} // namespace
+
+// v2: 16-byte entries, the status bits in status frames of their own, sub-page grants for
+// copies; the reserved entries carried across a change of version.
+TEST(version_two_layout)
+{
+    grant(5, page_a, GTF_permit_access, self_id);  // a reserved entry: kept
+    grant(30, page_a, GTF_permit_access, self_id);  // any other: cleared
+    gnttab_set_version_t s{2};
+    ASSERT_EQ(gnttab(GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(entries_v2()[5].hdr.flags, GTF_permit_access);
+    EXPECT_EQ(entries_v2()[5].hdr.domid, self_id);
+    EXPECT_EQ(entries_v2()[5].full_page.frame, kt::virt_to_mfn(page_a));
+    EXPECT_EQ(entries_v2()[15].hdr.flags, 0u);  // where v1's entry 30 was
+
+    std::uint64_t frames[2] = {0, 0};
+    gnttab_get_status_frames_t f{2, DOMID_SELF, 99, {}};
+    f.frame_list.p = frames;
+    ASSERT_EQ(gnttab(GNTTABOP_get_status_frames, &f), 0);
+    EXPECT_EQ(f.status, GNTST_general_error);  // 512 entries need one
+    f.nr_frames = 1;
+    ASSERT_EQ(gnttab(GNTTABOP_get_status_frames, &f), 0);
+    ASSERT_EQ(f.status, GNTST_okay);
+    ASSERT_TRUE(kt::map_machine_page(status_view, frames[0] << 12, false));
+
+    grant_v2(40, page_a, GTF_permit_access);
+    auto m = map(40, GNTMAP_host_map, va(window), self_id);
+    ASSERT_EQ(m.status, GNTST_okay);
+    EXPECT_EQ(entries_v2()[40].hdr.flags, GTF_permit_access);  // the flags stay as written
+    EXPECT_EQ(status_words()[40], GTF_reading | GTF_writing);
+    EXPECT_EQ(pte_of(window) & kt::pte_addr_mask, maddr(page_a));
+    // Busy: an entry past the reserved ones is in use.
+    s.version = 1;
+    EXPECT_EQ(gnttab(GNTTABOP_set_version, &s), -XEN_EBUSY);
+    EXPECT_EQ(s.version, 2u);
+    EXPECT_EQ(unmap(m.handle, va(window), 0), GNTST_okay);
+    EXPECT_EQ(status_words()[40], 0u);
+    EXPECT_TRUE(restore(window));
+
+    for (int i = 0; i < 8; ++i)
+        page_b[300 + i] = static_cast<std::uint8_t>(0x40 + i);
+    grant_v2(41, page_b, GTF_permit_access | GTF_sub_page, 256, 64);
+    EXPECT_EQ(map(41, GNTMAP_host_map | GNTMAP_readonly, va(window), self_id).status, GNTST_general_error);
+    gnttab_copy_t c{};
+    c.source.u.ref = 41;
+    c.source.domid = self_id;
+    c.source.offset = 300;
+    c.dest.u.gmfn = kt::virt_to_mfn(page_a);
+    c.dest.domid = DOMID_SELF;
+    c.dest.offset = 2000;
+    c.len = 8;
+    c.flags = GNTCOPY_source_gref;
+    ASSERT_EQ(gnttab(GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_okay);
+    EXPECT_EQ(page_a[2007], 0x47);
+    c.source.offset = 316;  // runs past the 64 granted bytes
+    ASSERT_EQ(gnttab(GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_general_error);
+    EXPECT_EQ(status_words()[41], 0u);
+    grant_v2(42, page_b, GTF_permit_access | GTF_readonly);
+    EXPECT_EQ(map(42, GNTMAP_host_map, va(window), self_id).status, GNTST_general_error);
+    EXPECT_EQ(status_words()[42], 0u);
+
+    // v1 again: not while we map a status frame.
+    s.version = 1;
+    EXPECT_EQ(gnttab(GNTTABOP_set_version, &s), -XEN_EBUSY);
+    EXPECT_EQ(s.version, 2u);
+    EXPECT_TRUE(restore(status_view));
+    s.version = 1;
+    EXPECT_EQ(gnttab(GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(s.version, 1u);
+    EXPECT_EQ(entries()[5].frame, kt::virt_to_mfn(page_a));
+    EXPECT_EQ(flags_of(5), GTF_permit_access);
+    EXPECT_EQ(flags_of(30), 0u);
 }
 
 TEST(cleanup)

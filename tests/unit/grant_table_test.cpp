@@ -170,7 +170,7 @@ TEST_F(Grants, ControlDomainMayQueryOthers) {
     EXPECT_EQ(q.status, GNTST_permission_denied);
 }
 
-TEST_F(Grants, VersionIsOneAndTwoIsNotOffered) {
+TEST_F(Grants, VersionsSwitchWhileIdleKeepingTheReservedEntries) {
     gnttab_get_version g{DOMID_SELF, 0, 0};
     EXPECT_EQ(op(a, GNTTABOP_get_version, &g), 0);
     EXPECT_EQ(g.version, 1u);
@@ -178,22 +178,150 @@ TEST_F(Grants, VersionIsOneAndTwoIsNotOffered) {
     EXPECT_EQ(op(a, GNTTABOP_get_version, &g), -XEN_ESRCH);
     g.dom = 2;
     EXPECT_EQ(op(a, GNTTABOP_get_version, &g), -XEN_EPERM);
-    gnttab_set_version s{1};
-    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), 0);
-    EXPECT_EQ(s.version, 1u);
-    s.version = 2;
-    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_ENOSYS);
-    EXPECT_EQ(s.version, 1u);
-    s.version = 3;
-    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_EINVAL);
-    EXPECT_EQ(s.version, 1u);
-    gnttab_get_status_frames f{0, DOMID_SELF, 99, {}};
+    gnttab_get_status_frames f{1, DOMID_SELF, 99, {}};
     f.frame_list.p = reinterpret_cast<uint64_t*>(LIST);
     EXPECT_EQ(op(a, GNTTABOP_get_status_frames, &f), 0);
-    EXPECT_EQ(f.status, GNTST_okay);
+    EXPECT_EQ(f.status, GNTST_general_error);  // v1 has no status frames
+
+    grant(3, 5);                            // a reserved entry: kept
+    grant(20, 6);                           // any other: cleared
+    gnttab_set_version s{3};
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_EINVAL);
+    EXPECT_EQ(s.version, 1u);
+    s.version = 2;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(s.version, 2u);
+    GrantTable& t = *a->grant_table();
+    EXPECT_EQ(t.nr_entries(), 256u);
+    EXPECT_EQ(t.nr_status_frames(), 1u);
+    EXPECT_EQ(t.entry_v2(3)->hdr.flags, GTF_permit_access);
+    EXPECT_EQ(t.entry_v2(3)->hdr.domid, 2u);
+    EXPECT_EQ(t.entry_v2(3)->full_page.frame, a->mfn_of(Pfn(5)).raw());
+    EXPECT_EQ(t.entry_v2(20)->hdr.flags, 0u);
     f.nr_frames = 1;
     EXPECT_EQ(op(a, GNTTABOP_get_status_frames, &f), 0);
+    EXPECT_EQ(f.status, GNTST_okay);
+    EXPECT_EQ(list->u64(LIST), t.status_frame(0).raw());
+    EXPECT_TRUE(ft.owned_by(t.status_frame(0), a->id()));
+    f.nr_frames = 2;
+    EXPECT_EQ(op(a, GNTTABOP_get_status_frames, &f), 0);
     EXPECT_EQ(f.status, GNTST_general_error);
+
+    // Growing in v2 adds status frames as the entries need them (2048 per frame).
+    gnttab_setup_table st{DOMID_SELF, 9, 99, {}};
+    st.frame_list.p = reinterpret_cast<xen_pfn_t*>(LIST);
+    EXPECT_EQ(op(a, GNTTABOP_setup_table, &st), 0);
+    EXPECT_EQ(st.status, GNTST_okay);
+    EXPECT_EQ(t.nr_status_frames(), 2u);
+
+    s.version = 1;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(s.version, 1u);
+    EXPECT_EQ(t.nr_status_frames(), 0u);
+    EXPECT_EQ(t.nr_entries(), 9u * 512);
+    EXPECT_EQ(t.entry(3)->frame, a->mfn_of(Pfn(5)).raw());
+    EXPECT_EQ(flags(3), GTF_permit_access);
+}
+
+TEST_F(Grants, SetVersionRefusals) {
+    grant(20, 6);
+    auto m = map_op(20, GNTMAP_device_map);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    ASSERT_EQ(m.status, GNTST_okay);
+    gnttab_set_version s{2};
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_EBUSY);  // an entry in use
+    EXPECT_EQ(s.version, 1u);
+    EXPECT_EQ(unmap(b, m.handle, 0, m.dev_bus_addr), GNTST_okay);
+    grant(2, 6);  // the reserved entries may be in use
+    m = map_op(2, GNTMAP_device_map);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    s.version = 2;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(*a->grant_table()->status(2), GTF_reading | GTF_writing);  // the bits move to the status word
+    EXPECT_EQ(a->grant_table()->header(2)->flags, GTF_permit_access);
+    EXPECT_EQ(unmap(b, m.handle, 0, m.dev_bus_addr), GNTST_okay);
+    EXPECT_EQ(*a->grant_table()->status(2), 0u);
+
+    // A status frame the guest still maps keeps v2.
+    Mfn sf = a->grant_table()->status_frame(0);
+    ASSERT_EQ(pv_mm::get_page(*a, sf), 0);
+    s.version = 1;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_EBUSY);
+    EXPECT_EQ(s.version, 2u);
+    pv_mm::put_page(*a, sf);
+    // A reserved entry v1 cannot express.
+    a->grant_table()->entry_v2(1)->hdr.flags = GTF_permit_access;
+    a->grant_table()->entry_v2(1)->full_page.frame = uint64_t{1} << 32;
+    s.version = 1;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), -XEN_ERANGE);
+    s.version = 1;
+    a->grant_table()->entry_v2(1)->hdr.flags = 0;
+    EXPECT_EQ(op(a, GNTTABOP_set_version, &s), 0);
+    EXPECT_EQ(s.version, 1u);
+}
+
+TEST_F(Grants, V2KeepsStatusApartAndSubPagesServeCopiesOnly) {
+    gnttab_set_version s{2};
+    ASSERT_EQ(op(a, GNTTABOP_set_version, &s), 0);
+    GrantTable& t = *a->grant_table();
+    auto grant_v2 = [&](uint32_t ref, unsigned pfn, uint16_t flags, uint16_t off = 0, uint16_t len = 0) {
+        grant_entry_v2* e = t.entry_v2(ref);
+        e->hdr.domid = 2;
+        e->full_page.frame = a->mfn_of(Pfn(pfn)).raw();
+        if (flags & GTF_sub_page) {
+            e->sub_page.page_off = off;
+            e->sub_page.length = len;
+        }
+        e->hdr.flags = flags;
+    };
+    grant_v2(40, 3, GTF_permit_access);
+    auto m = map_op(40, GNTMAP_device_map);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    ASSERT_EQ(m.status, GNTST_okay);
+    EXPECT_EQ(t.header(40)->flags, GTF_permit_access);
+    EXPECT_EQ(*t.status(40), GTF_reading | GTF_writing);
+    EXPECT_EQ(unmap(b, m.handle, 0, m.dev_bus_addr), GNTST_okay);
+    EXPECT_EQ(*t.status(40), 0u);
+
+    grant_v2(41, 4, GTF_permit_access | GTF_sub_page, 256, 64);
+    m = map_op(41, GNTMAP_device_map | GNTMAP_readonly);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    EXPECT_EQ(m.status, GNTST_general_error);
+    EXPECT_EQ(*t.status(41), 0u);
+    std::memcpy(static_cast<uint8_t*>(a->map_pfn(Pfn(4))) + 300, "subpage", 7);
+    gnttab_copy c{};
+    c.source.u.ref = 41;
+    c.source.domid = 1;
+    c.source.offset = 300;
+    c.dest.u.gmfn = b->mfn_of(Pfn(7)).raw();
+    c.dest.domid = DOMID_SELF;
+    c.len = 7;
+    c.flags = GNTCOPY_source_gref;
+    EXPECT_EQ(op(b, GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_okay);
+    EXPECT_EQ(std::memcmp(b->map_pfn(Pfn(7)), "subpage", 7), 0);
+    c.source.offset = 316;  // runs past the granted 64 bytes
+    c.len = 8;
+    EXPECT_EQ(op(b, GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_general_error);
+    c.source.offset = 200;  // starts before them
+    EXPECT_EQ(op(b, GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_general_error);
+    EXPECT_EQ(*t.status(41), 0u);
+
+    t.entry_v2(42)->hdr.domid = 2;  // transitive grants are not offered
+    t.entry_v2(42)->hdr.flags = GTF_transitive;
+    c.source.u.ref = 42;
+    c.source.offset = 0;
+    EXPECT_EQ(op(b, GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_general_error);
+
+    grant_v2(43, 5, GTF_permit_access | GTF_readonly);  // read-only in v2 too
+    m = map_op(43, GNTMAP_device_map);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    EXPECT_EQ(m.status, GNTST_general_error);
+    EXPECT_EQ(*t.status(43), 0u);
+    EXPECT_EQ(frame_info(5).refs, 0u);
 }
 
 TEST_F(Grants, HypercallLevelErrors) {
