@@ -204,6 +204,31 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     return true;
 }
 
+kstd::Expected<bool, DomainError> Domain::take_page(Mfn m) {
+    uint64_t i = page_index(m);
+    if (i == nr_pages_) return kstd::unexpected(DomainError::not_owned);
+    // A frame of a larger block cannot leave alone: the block returns to the allocator whole.
+    if (entry_order(pages_[i]) != 0) return kstd::unexpected(DomainError::in_use);
+    FrameTable* t = mm_.table();
+    if (t && (t->info(m).refs || t->info(m).type_count || (t->info(m).flags & PAGE_FREE_PENDING)))
+        return kstd::unexpected(DomainError::in_use);
+    unmap_from_p2m(m);
+    if (t) t->release(m);
+    --nr_pages_;
+    if (i != nr_pages_) set_entry(i, pages_[nr_pages_]);
+    --frames_held_;
+    return true;
+}
+
+kstd::Expected<bool, DomainError> Domain::accept_page(Mfn m, uint64_t pfn) {
+    if (nr_pages_ + 1 > max_pages_ || nr_pages_ + 1 > p2m_size_) return kstd::unexpected(DomainError::over_limit);
+    if (FrameTable* t = mm_.table()) t->assign(m, id_, pfn);
+    if (pfn < p2m_size_) p2m_[pfn] = m;
+    set_entry(nr_pages_++, entry(m, 0));
+    ++frames_held_;
+    return true;
+}
+
 void Domain::free_if_pending(Mfn m) {
     FrameTable* t = mm_.table();
     if (!t || !(t->info(m).flags & PAGE_FREE_PENDING) || t->info(m).refs != 0) return;

@@ -91,6 +91,14 @@ public:
     kstd::Expected<Mfn, DomainError> add_pages(uint64_t pfn, unsigned order = 0);
     kstd::Expected<Mfn, DomainError> add_page(uint64_t pfn) { return add_pages(pfn, 0); }
     kstd::Expected<bool, DomainError> remove_page(Mfn m);
+    // GNTTABOP_transfer moves a frame between domains. take_page gives up a memory frame that
+    // nothing references and that came alone (order 0) without returning it to the allocator:
+    // it leaves the page list, the p2m and the frame table (not_owned, or in_use for a frame
+    // referenced, pending its free, or part of a larger block). accept_page takes such a frame
+    // as the domain's at guest frame pfn (its M2P entry; the p2m too where pfn is below
+    // p2m_size()); over_limit at max_pages. Callers hold page_lock().
+    kstd::Expected<bool, DomainError> take_page(Mfn m);
+    kstd::Expected<bool, DomainError> accept_page(Mfn m, uint64_t pfn);
     // A frame removed while still referenced goes back to the allocator here, once its
     // last reference is dropped (pv_mm::put_page calls this).
     void free_if_pending(Mfn m);

@@ -26,6 +26,7 @@
 
 class Domain;
 class MachineMemory;
+class Spinlock;
 class Vcpu;
 
 namespace grant {
@@ -160,6 +161,10 @@ int16_t copy(Vcpu& v, const gnttab_copy& op);
 int16_t swap(Domain& d, uint32_t ref_a, uint32_t ref_b);
 // GNTTABOP_set_version on d's table: 0 or a -XEN_E* error.
 long set_version(Domain& d, unsigned version);
+// One GNTTABOP_transfer from v's domain (grant_table_transfer.cpp).
+int16_t transfer(Vcpu& v, const gnttab_transfer& op);
+// The lock every grant operation holds (one for all tables).
+Spinlock& ops_lock();
 // A dying domain's hold on other domains' grants goes (Xen's gnttab_release_mappings, and the
 // references its page tables hold on frames of other domains).
 void release_mappings(Domain& mapper);

@@ -42,7 +42,7 @@ using pv_mm::PTE_P;
 using pv_mm::PTE_RW;
 using pv_mm::PTE_US;
 
-Spinlock ops_lock;
+Spinlock the_lock;
 
 constexpr unsigned TYPE_RETRIES = 4;  // Xen gives up on an entry the guest keeps changing after five tries
 constexpr uint64_t PTE_AVAIL_SHIFT = 9;
@@ -291,12 +291,14 @@ void complete_unmap(Domain& rd, uint32_t ref, Mfn m, uint32_t done, bool ro) {
 
 }  // namespace
 
+Spinlock& ops_lock() { return the_lock; }
+
 int16_t map(Vcpu& v, gnttab_map_grant_ref& op) {
     const uint32_t inc = pin_increment(op.flags);
     if (!inc) return GNTST_bad_gntref;
     Domain* rd = domain_by_id(op.dom);
     if (!rd) return GNTST_bad_domain;
-    LockGuard guard(ops_lock);
+    LockGuard guard(the_lock);
     GrantTable& lgt = *v.domain().grant_table();
     uint32_t handle = lgt.get_handle();
     if (handle == GrantTable::NO_HANDLE) return GNTST_no_space;
@@ -309,7 +311,7 @@ int16_t unmap(Vcpu& v, uint64_t host_addr, uint64_t dev_bus_addr, uint32_t handl
     Domain& ld = v.domain();
     Domain* rd;
     {
-        LockGuard guard(ops_lock);
+        LockGuard guard(the_lock);
         GrantTable& lgt = *ld.grant_table();
         MapTrack* t = lgt.track(handle);
         if (!t || !t->flags) return GNTST_bad_handle;
@@ -395,7 +397,7 @@ int16_t copy(Vcpu& v, const gnttab_copy& op) {
     if (int16_t rc = find_side_domain(v, op.dest.domid, dst_ref, dst)) return rc;
     int16_t rc;
     {
-        LockGuard guard(ops_lock);
+        LockGuard guard(the_lock);
         rc = claim_side(v, op.source, src_ref, true, src);
         if (!rc) rc = claim_side(v, op.dest, dst_ref, false, dst);
         if (!rc && (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE))
@@ -416,7 +418,7 @@ int16_t copy(Vcpu& v, const gnttab_copy& op) {
 }
 
 int16_t swap(Domain& d, uint32_t ref_a, uint32_t ref_b) {
-    LockGuard guard(ops_lock);
+    LockGuard guard(the_lock);
     GrantTable& t = *d.grant_table();
     if (ref_a >= t.nr_entries() || ref_b >= t.nr_entries()) return GNTST_bad_gntref;
     if (ref_a == ref_b) return GNTST_okay;
@@ -437,7 +439,7 @@ int16_t swap(Domain& d, uint32_t ref_a, uint32_t ref_b) {
 }
 
 long set_version(Domain& d, unsigned version) {
-    LockGuard guard(ops_lock);
+    LockGuard guard(the_lock);
     GrantTable& t = *d.grant_table();
     if (version == t.version()) return 0;
     // Only the toolstack's reserved entries may be in use (Xen lets kexec keep them).
@@ -476,7 +478,7 @@ void release_mappings(Domain& mapper) {
     Domain* granters[MAX_NOTIFY];
     unsigned n = 0;
     {
-        LockGuard guard(ops_lock);
+        LockGuard guard(the_lock);
         GrantTable* lgt = mapper.grant_table();
         if (!lgt) return;
         for (uint32_t h = 0; h < lgt->maptrack_limit(); ++h) {

@@ -4,7 +4,7 @@
 //     count other than 1 where one struct is expected, a bad version), -EFAULT (an array or a
 //     struct that cannot be read or written back), -ESRCH/-EPERM (get_version), -ENOSYS (an
 //     unknown cmd); how each operation fared is its GNTST_* status field;
-//   - the batch operations (map, unmap, unmap_and_replace, copy, swap) check the whole array
+//   - the batch operations (map, unmap, unmap_and_replace, copy, swap, transfer) check the whole array
 //     first and stop at the first entry that cannot be read or written back; map writes its
 //     whole struct back, the others their status only;
 //   - setup_table and query_size name a domain by DOMID_SELF or any id (another domain only for
@@ -15,8 +15,8 @@
 //     reserved ones is in use (-EBUSY), keeping those; it always reports the version in force.
 //     get_status_frames lists the v2 status frames.
 //
-// GNTTABOP_transfer is not offered (-ENOSYS), nor the debugging dump_table and Arm's
-// cache_flush. Nothing is preempted: a batch runs to its end.
+// The debugging dump_table and Arm's cache_flush are not offered (-ENOSYS). Nothing is
+// preempted: a batch runs to its end.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -159,6 +159,9 @@ long do_grant_table_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args
     case GNTTABOP_copy:
         return batch<gnttab_copy, offsetof(gnttab_copy, status)>(
             uop, count, false, [&](gnttab_copy& op) { op.status = grant::copy(v, op); });
+    case GNTTABOP_transfer:
+        return batch<gnttab_transfer, offsetof(gnttab_transfer, status)>(
+            uop, count, false, [&](gnttab_transfer& op) { op.status = grant::transfer(v, op); });
     case GNTTABOP_swap_grant_ref:
         return batch<gnttab_swap_grant_ref, offsetof(gnttab_swap_grant_ref, status)>(
             uop, count, false,

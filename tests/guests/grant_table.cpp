@@ -393,6 +393,48 @@ TEST(refused_copies_say_why)
     EXPECT_EQ(c.status, GNTST_bad_domain);
 }
 
+namespace {
+[[gnu::aligned(4096)]] std::uint8_t donor[4096];  // given away and back by a transfer
+[[gnu::aligned(4096)]] std::uint8_t lost[4096];   // given away by a transfer that fails
+} // namespace
+
+TEST(transfer_gives_an_unused_frame_away)
+{
+    const char text[] = "transferred";
+    for (unsigned i = 0; i < sizeof text; ++i)
+        donor[i] = static_cast<std::uint8_t>(text[i]);
+    const std::uint64_t mfn = kt::virt_to_mfn(donor), pfn = kt::mfn_to_pfn(mfn);
+    grant_entry_v1_t* e = &entries()[50];
+    e->frame = static_cast<std::uint32_t>(pfn);  // where we want the frame
+    e->domid = self_id;
+    __atomic_store_n(&e->flags, std::uint16_t{GTF_accept_transfer}, __ATOMIC_SEQ_CST);
+    gnttab_transfer_t t{mfn, self_id, 50, 99};
+    ASSERT_EQ(gnttab(GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_bad_page);  // still mapped: it stays ours
+    EXPECT_EQ(flags_of(50), GTF_accept_transfer);
+    EXPECT_EQ(*static_cast<volatile std::uint8_t*>(donor), 't');
+
+    ASSERT_EQ(kt::update_va_mapping(va(donor), 0, UVMF_INVLPG | UVMF_LOCAL), 0);
+    ASSERT_EQ(gnttab(GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_okay);
+    EXPECT_EQ(flags_of(50), GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed);
+    EXPECT_EQ(entries()[50].frame, mfn);  // to ourselves: the same frame comes back
+    EXPECT_EQ(kt::mfn_to_pfn(mfn), pfn);
+    ASSERT_TRUE(kt::map_machine_page(donor, mfn << 12, true));
+    EXPECT_EQ(*static_cast<volatile std::uint8_t*>(donor + 10), 'd');  // contents travel along
+
+    // Once the frame has left us, a failure costs us the frame.
+    const std::uint64_t lost_mfn = kt::virt_to_mfn(lost);
+    ASSERT_EQ(kt::update_va_mapping(va(lost), 0, UVMF_INVLPG | UVMF_LOCAL), 0);
+    gnttab_transfer_t bad{lost_mfn, self_id, 51, 99};  // entry 51 accepts nothing
+    ASSERT_EQ(gnttab(GNTTABOP_transfer, &bad), 0);
+    EXPECT_EQ(bad.status, GNTST_general_error);
+    bad.status = 99;
+    ASSERT_EQ(gnttab(GNTTABOP_transfer, &bad), 0);
+    EXPECT_EQ(bad.status, GNTST_bad_page);  // it is no longer ours
+    EXPECT_FALSE(kt::map_machine_page(lost, lost_mfn << 12, true));
+}
+
 TEST(swap_exchanges_idle_entries)
 {
     grant(23, page_a, GTF_permit_access, self_id);

@@ -328,7 +328,6 @@ TEST_F(Grants, HypercallLevelErrors) {
     gnttab_query_size q{DOMID_SELF, 0, 0, 99};
     EXPECT_EQ(op(a, GNTTABOP_query_size | (1u << 12), &q), -XEN_EINVAL);  // continuation bits
     EXPECT_EQ(op(a, 99, &q), -XEN_ENOSYS);
-    EXPECT_EQ(op(a, GNTTABOP_transfer, &q), -XEN_ENOSYS);
     regs.rax = __HYPERVISOR_grant_table_op;
     regs.rdi = GNTTABOP_map_grant_ref;
     regs.rsi = ARG;
@@ -655,6 +654,65 @@ TEST_F(Grants, SwapExchangesIdleEntries) {
     EXPECT_EQ(op(a, GNTTABOP_swap_grant_ref, &s), 0);
     EXPECT_EQ(s.status, GNTST_bad_gntref);
     EXPECT_EQ(unmap(b, m.handle, 0, m.dev_bus_addr), GNTST_okay);
+}
+
+TEST_F(Grants, TransferMovesAnUnusedFrameIntoTheReceiversEntry) {
+    auto r = Domain::create(machine.mm, DomainConfig{DomId(3), 16, 32, 1, false, false});
+    ASSERT_TRUE(r.has_value());
+    Domain* c = *r;
+    fake_pv::record().domains.push_back(c);
+    grant_entry_v1* e = c->grant_table()->entry(9);
+    e->domid = 1;
+    e->frame = 20;  // where the receiver wants it
+    e->flags = GTF_accept_transfer;
+    std::memcpy(a->map_pfn(Pfn(6)), "moving", 6);
+    const Mfn m = a->mfn_of(Pfn(6));
+    const uint64_t a_pages = a->nr_pages(), c_pages = c->nr_pages();
+    gnttab_transfer t{m.raw(), 3, 9, 99};
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_okay);
+    EXPECT_EQ(e->flags, GTF_accept_transfer | GTF_transfer_committed | GTF_transfer_completed);
+    EXPECT_EQ(e->frame, m.raw());
+    EXPECT_TRUE(ft.owned_by(m, c->id()));
+    EXPECT_EQ(ft.m2p(m), 20u);
+    EXPECT_EQ(a->nr_pages(), a_pages - 1);
+    EXPECT_EQ(c->nr_pages(), c_pages + 1);
+    EXPECT_FALSE(a->pfn_valid(Pfn(6)));
+    EXPECT_EQ(c->mfn_of(Pfn(20)), m);
+    EXPECT_EQ(std::memcmp(machine.mm.map(m), "moving", 6), 0);  // not scrubbed, as on Xen
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);  // no longer a's
+    EXPECT_EQ(t.status, GNTST_bad_page);
+}
+
+TEST_F(Grants, TransferRefusals) {
+    const uint64_t pages = a->nr_pages();
+    // A frame in use stays where it is.
+    Mfn used = a->mfn_of(Pfn(7));
+    ASSERT_EQ(pv_mm::get_page(*a, used), 0);
+    gnttab_transfer t{used.raw(), 2, 9, 99};
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_bad_page);
+    EXPECT_TRUE(ft.owned_by(used, a->id()));
+    pv_mm::put_page(*a, used);
+    t.mfn = b->mfn_of(Pfn(0)).raw();  // not ours
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_bad_page);
+    EXPECT_EQ(a->nr_pages(), pages);
+    // Past the frame's leaving, a failure costs the giver the frame (Xen frees it).
+    const uint64_t free_before = machine.mm.free_frames();
+    b->grant_table()->entry(9)->domid = 1;
+    b->grant_table()->entry(9)->flags = GTF_accept_transfer;  // but b is at its limit
+    t.mfn = a->mfn_of(Pfn(8)).raw();
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_general_error);
+    EXPECT_EQ(b->grant_table()->entry(9)->flags, GTF_accept_transfer);
+    EXPECT_EQ(a->nr_pages(), pages - 1);
+    EXPECT_EQ(machine.mm.free_frames(), free_before + 1);
+    t.mfn = a->mfn_of(Pfn(9)).raw();
+    t.domid = 77;
+    EXPECT_EQ(op(a, GNTTABOP_transfer, &t), 0);
+    EXPECT_EQ(t.status, GNTST_bad_domain);
+    EXPECT_EQ(a->nr_pages(), pages - 2);
 }
 
 TEST_F(Grants, OwnGrantsMapByRealIdAndBatchThroughMulticall) {
