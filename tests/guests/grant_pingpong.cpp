@@ -22,7 +22,7 @@
 namespace {
 
 constexpr domid_t DOM0 = 0, DOMU = 1;  // the boot order
-constexpr grant_ref_t SHARED_REF = 8, LEFT_MAPPED_REF = 9;
+constexpr grant_ref_t SHARED_REF = 8, LEFT_MAPPED_REF = 9, NOT_FOR_DOMU_REF = 10;
 constexpr std::uint32_t ROUNDS = 50;
 constexpr std::uint64_t WAIT_MS = 20000;
 constexpr std::uint32_t MAGIC = 0x6b657374;
@@ -39,6 +39,7 @@ struct Shared {
 [[gnu::aligned(4096)]] std::uint8_t page_p[4096];  // dom0: P; domain 1: where P is mapped
 [[gnu::aligned(4096)]] std::uint8_t page_r[4096];  // dom0: R; domain 1: where R is mapped
 [[gnu::aligned(4096)]] std::uint8_t page_q[4096];  // domain 1: Q; dom0: where Q is mapped
+[[gnu::aligned(4096)]] std::uint8_t scratch[4096];
 
 bool control() { return (kt::start_info()->flags & SIF_INITDOMAIN) != 0; }
 std::uint64_t va(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
@@ -130,7 +131,10 @@ TEST(set_up)
         ASSERT_EQ(evtchn(EVTCHNOP_alloc_unbound, &a), 0);
         my_port = a.port;
         shared().port = a.port;
+        for (unsigned i = 0; i < 16; ++i)
+            page_r[i] = static_cast<std::uint8_t>(0xc0 + i);
         grant(LEFT_MAPPED_REF, page_r, DOMU);
+        grant(NOT_FOR_DOMU_REF, page_r, 3);  // for a domain that does not exist
         grant(SHARED_REF, page_p, DOMU);  // last: domain 1 waits for this one
         ASSERT_TRUE(await_event());     // domain 1 has connected
         EXPECT_EQ(flags_of(SHARED_REF), GTF_permit_access | GTF_reading | GTF_writing);
@@ -154,6 +158,46 @@ TEST(set_up)
         take_event();  // a new connection starts pending: not a ping
         EXPECT_TRUE(notify());
     }
+}
+
+// Domain 1 copies from dom0's grant into its own page, and is refused what is not its own.
+TEST(domain1_copies_and_is_refused)
+{
+    if (control())
+        return;
+    gnttab_copy_t c{};
+    c.source.u.ref = LEFT_MAPPED_REF;
+    c.source.domid = DOM0;
+    c.source.offset = 4;
+    c.dest.u.gmfn = kt::virt_to_mfn(scratch);
+    c.dest.domid = DOMID_SELF;
+    c.len = 8;
+    c.flags = GNTCOPY_source_gref;
+    ASSERT_EQ(gnttab(GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_okay);
+    EXPECT_EQ(*static_cast<volatile std::uint8_t*>(scratch), 0xc4);
+    EXPECT_EQ(*static_cast<volatile std::uint8_t*>(scratch + 7), 0xcb);
+    c.source.u.ref = NOT_FOR_DOMU_REF;
+    ASSERT_EQ(gnttab(GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_general_error);
+    gnttab_map_grant_ref_t m{};
+    m.host_addr = va(scratch);
+    m.flags = GNTMAP_host_map;
+    m.ref = NOT_FOR_DOMU_REF;
+    m.dom = DOM0;
+    ASSERT_EQ(gnttab(GNTTABOP_map_grant_ref, &m), 0);
+    EXPECT_EQ(m.status, GNTST_general_error);
+    // A frame of dom0 named directly, and dom0's table set up by us: refused.
+    c.flags = 0;
+    c.source.u.gmfn = kt::virt_to_mfn(scratch);
+    c.source.domid = DOM0;
+    ASSERT_EQ(gnttab(GNTTABOP_copy, &c), 0);
+    EXPECT_EQ(c.status, GNTST_permission_denied);
+    xen_pfn_t frame = 0;
+    gnttab_setup_table_t st{DOM0, 1, 99, {}};
+    st.frame_list.p = &frame;
+    ASSERT_EQ(gnttab(GNTTABOP_setup_table, &st), 0);
+    EXPECT_EQ(st.status, GNTST_permission_denied);
 }
 
 TEST(ping_pong)
