@@ -17,9 +17,10 @@ void crash(Vcpu& v, const char* why);
 // A domain by id, or null. A dying domain whose frames other domains still map through grants
 // is found too, until grants_released() finishes it.
 Domain* lookup(DomId id);
-// The last grant mapping other domains held of d's frames is gone: if d is dying, its
-// destruction, held back for them, is finished now.
-void grants_released(Domain& d);
+// Other domains may have let go of the last of domain id's frames they mapped: if that domain
+// is dying and its destruction was held back for them, it is finished now (checked again under
+// the grant lock; called without it).
+void grants_released(DomId id);
 
 template <typename... Args>
 void crash(Vcpu& v, kstd::FormatStringFor<Args...> fmt, const Args&... args) {

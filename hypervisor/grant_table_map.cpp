@@ -17,7 +17,9 @@
 //
 // A granter that dies while other domains map its frames stays (dying) until the last of those
 // mappings goes, so its frames never return to the allocator while mapped (Xen keeps the dying
-// domain until its pages are freed). domain_control::grants_released() finishes it.
+// domain until its pages are freed). domain_control::grants_released() finishes it. Domains
+// are looked up and used only under the grant lock, and domain_control removes a domain from
+// its list only while holding that lock too, so none goes away under a grant operation.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -248,8 +250,17 @@ void drop_refs(Domain& rd, Mfn m, unsigned refs, unsigned types) {
     while (refs--) pv_mm::put_page(rd, m);
 }
 
-void notify_if_released(Domain& rd) {
-    if (rd.state() == DomainState::dying && !rd.grant_table()->mapped_by_others()) domain_control::grants_released(rd);
+// Under the lock, after an unpin: whether rd (dying) may now be finished, no other domain
+// pinning any of its entries. The caller tells domain_control by id once it has let go of the
+// lock, which checks again.
+bool may_release(const Domain& rd) {
+    return rd.state() == DomainState::dying && !rd.grant_table()->mapped_by_others();
+}
+
+constexpr DomId NOBODY{DOMID_INVALID};
+
+void notify(DomId id) {
+    if (id != NOBODY) domain_control::grants_released(id);
 }
 
 int16_t map_locked(Vcpu& v, Domain& rd, gnttab_map_grant_ref& op, uint32_t inc, uint32_t handle) {
@@ -296,9 +307,9 @@ Spinlock& ops_lock() { return the_lock; }
 int16_t map(Vcpu& v, gnttab_map_grant_ref& op) {
     const uint32_t inc = pin_increment(op.flags);
     if (!inc) return GNTST_bad_gntref;
+    LockGuard guard(the_lock);
     Domain* rd = domain_by_id(op.dom);
     if (!rd) return GNTST_bad_domain;
-    LockGuard guard(the_lock);
     GrantTable& lgt = *v.domain().grant_table();
     uint32_t handle = lgt.get_handle();
     if (handle == GrantTable::NO_HANDLE) return GNTST_no_space;
@@ -309,13 +320,13 @@ int16_t map(Vcpu& v, gnttab_map_grant_ref& op) {
 
 int16_t unmap(Vcpu& v, uint64_t host_addr, uint64_t dev_bus_addr, uint32_t handle, uint64_t new_addr) {
     Domain& ld = v.domain();
-    Domain* rd;
+    DomId released = NOBODY;
     {
         LockGuard guard(the_lock);
         GrantTable& lgt = *ld.grant_table();
         MapTrack* t = lgt.track(handle);
         if (!t || !t->flags) return GNTST_bad_handle;
-        rd = domain_by_id(t->domid);
+        Domain* rd = domain_by_id(t->domid);
         if (!rd || t->ref >= rd->grant_table()->nr_entries()) return GNTST_bad_handle;
         const uint32_t ref = t->ref;
         const Mfn m(rd->grant_table()->active(ref).mfn);
@@ -333,8 +344,9 @@ int16_t unmap(Vcpu& v, uint64_t host_addr, uint64_t dev_bus_addr, uint32_t handl
         }
         if (!(t->flags & (GNTMAP_host_map | GNTMAP_device_map))) lgt.put_handle(handle);
         complete_unmap(*rd, ref, m, done, flags & GNTMAP_readonly);
+        if (rd != &ld && may_release(*rd)) released = rd->id();
     }
-    if (rd != &ld) notify_if_released(*rd);
+    notify(released);
     return GNTST_okay;
 }
 
@@ -393,11 +405,14 @@ void release_side(CopySide& s, bool ro) {
 int16_t copy(Vcpu& v, const gnttab_copy& op) {
     const bool src_ref = op.flags & GNTCOPY_source_gref, dst_ref = op.flags & GNTCOPY_dest_gref;
     CopySide src, dst;
-    if (int16_t rc = find_side_domain(v, op.source.domid, src_ref, src)) return rc;
-    if (int16_t rc = find_side_domain(v, op.dest.domid, dst_ref, dst)) return rc;
+    DomId released[2] = {NOBODY, NOBODY};
     int16_t rc;
     {
         LockGuard guard(the_lock);
+        rc = find_side_domain(v, op.source.domid, src_ref, src);
+        if (rc) return rc;
+        rc = find_side_domain(v, op.dest.domid, dst_ref, dst);
+        if (rc) return rc;
         rc = claim_side(v, op.source, src_ref, true, src);
         if (!rc) rc = claim_side(v, op.dest, dst_ref, false, dst);
         if (!rc && (op.source.offset + op.len > PAGE_SIZE || op.dest.offset + op.len > PAGE_SIZE))
@@ -411,9 +426,11 @@ int16_t copy(Vcpu& v, const gnttab_copy& op) {
         }
         release_side(dst, false);
         release_side(src, true);
+        if (src.pinned && src.d != &v.domain() && may_release(*src.d)) released[0] = src.d->id();
+        if (dst.pinned && dst.d != &v.domain() && may_release(*dst.d)) released[1] = dst.d->id();
     }
-    if (src.pinned && src.d != &v.domain()) notify_if_released(*src.d);
-    if (dst.pinned && dst.d != &v.domain()) notify_if_released(*dst.d);
+    notify(released[0]);
+    notify(released[1]);
     return rc;
 }
 
@@ -475,7 +492,7 @@ void drop_foreign_entries(Domain& d) {
 
 void release_mappings(Domain& mapper) {
     constexpr unsigned MAX_NOTIFY = 64;
-    Domain* granters[MAX_NOTIFY];
+    DomId granters[MAX_NOTIFY];
     unsigned n = 0;
     {
         LockGuard guard(the_lock);
@@ -496,13 +513,13 @@ void release_mappings(Domain& mapper) {
                 }
                 if (t->flags & GNTMAP_host_map) inc += ro ? PIN_HOST_R : PIN_HOST_W;
                 unpin(*rd, t->ref, inc, ro);
-                if (rd != &mapper && n < MAX_NOTIFY) granters[n++] = rd;
+                if (rd != &mapper && may_release(*rd) && n < MAX_NOTIFY) granters[n++] = rd->id();
             }
             lgt->put_handle(h);
         }
     }
     drop_foreign_entries(mapper);
-    for (unsigned i = 0; i < n; ++i) notify_if_released(*granters[i]);
+    for (unsigned i = 0; i < n; ++i) notify(granters[i]);
 }
 
 }  // namespace grant

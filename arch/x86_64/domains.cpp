@@ -39,6 +39,8 @@ private:
     arch::InterruptGuard irq_;
 };
 Domain* table[MAX_DOMAINS];
+// Dying domains whose destruction waits for other domains to unmap their frames.
+bool held_for_grants[MAX_DOMAINS];
 MachineMemory* machine;
 Options options;
 
@@ -47,11 +49,6 @@ bool add(Domain* d) {
     if (d->id().raw() >= MAX_DOMAINS || table[d->id().raw()]) return false;
     table[d->id().raw()] = d;
     return true;
-}
-
-void remove(Domain* d) {
-    TableGuard g;
-    if (d->id().raw() < MAX_DOMAINS && table[d->id().raw()] == d) table[d->id().raw()] = nullptr;
 }
 
 uint64_t dom0_default_bytes(uint64_t free_bytes) {
@@ -78,6 +75,21 @@ uint64_t dom0_default_bytes(uint64_t free_bytes) {
     }
 }
 
+// Under the grant lock (which orders this against the unmap that releases the last of them,
+// domain_control::grants_released) and the table lock: whether other domains still map frames
+// of d. If not, d leaves the domain list; if so and record is set, it is held back for them.
+bool hold_for_grants(Domain* d, bool record) {
+    LockGuard grants(grant::ops_lock());
+    TableGuard g;
+    uint16_t id = d->id().raw();
+    if (d->grant_table()->mapped_by_others()) {
+        if (record) held_for_grants[id] = true;
+        return true;
+    }
+    if (id < MAX_DOMAINS && table[id] == d) table[id] = nullptr;
+    return false;
+}
+
 void finish_destroy(Domain* d) {
     uint64_t held = d->frames_held();
     DomId id = d->id();
@@ -94,17 +106,13 @@ void destroy(Domain* d) {
         v->periodic_ns = 0;
         TimerQueue::disarm(v->periodic);
     }
-    // What it mapped of other domains' grants goes first; frames of its own that other
-    // domains map keep it (dying, still found by id) until they are unmapped.
+    // Frames of its own that other domains map keep it (dying, still found by id) until they
+    // are unmapped; what it mapped of other domains' grants goes in any case. The decision is
+    // made (and said) before its mappings go, and made again after, when it can be recorded.
+    bool held = hold_for_grants(d, false);
+    if (held) log::info("domain {} dying: frames still mapped by other domains", d->id());
     grant::release_mappings(*d);
-    {
-        TableGuard g;
-        if (d->grant_table()->mapped_by_others()) {
-            log::info("domain {} dying: frames still mapped by other domains", d->id());
-            return;
-        }
-    }
-    remove(d);
+    if (held && hold_for_grants(d, true)) return;
     finish_destroy(d);
 }
 
@@ -191,15 +199,18 @@ void crash(Vcpu& v, const char* why) {
     shutdown(v.domain(), shutdown::crash);
 }
 
-void grants_released(Domain& d) {
+void grants_released(DomId id) {
+    Domain* d;
     {
+        LockGuard grants(grant::ops_lock());
         domains::TableGuard g;
-        uint16_t id = d.id().raw();
-        if (id >= domains::MAX_DOMAINS || domains::table[id] != &d || d.state() != DomainState::dying) return;
-        if (d.grant_table()->mapped_by_others()) return;
-        domains::table[id] = nullptr;  // only one caller gets past this
+        if (id.raw() >= domains::MAX_DOMAINS || !domains::held_for_grants[id.raw()]) return;
+        d = domains::table[id.raw()];
+        if (d->grant_table()->mapped_by_others()) return;
+        domains::table[id.raw()] = nullptr;  // only one caller gets past this
+        domains::held_for_grants[id.raw()] = false;
     }
-    domains::finish_destroy(&d);
+    domains::finish_destroy(d);
 }
 
 Domain* lookup(DomId id) {

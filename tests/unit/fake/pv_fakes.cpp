@@ -131,7 +131,7 @@ void crash(Vcpu& v, const char* why) {
     v.domain().shut_down(shutdown::crash);
     note(std::string("crash: ") + why);
 }
-void grants_released(Domain& d) { note("grants released d" + std::to_string(d.id().raw())); }
+void grants_released(DomId id) { note("grants released d" + std::to_string(id.raw())); }
 Domain* lookup(DomId id) {
     for (Domain* d : fake_pv::record().domains)
         if (d->id() == id) return d;
