@@ -15,16 +15,23 @@
 //     reserved ones is in use (-EBUSY), keeping those; it always reports the version in force.
 //     get_status_frames lists the v2 status frames.
 //
-// The debugging dump_table and Arm's cache_flush are not offered (-ENOSYS). Nothing is
-// preempted: a batch runs to its end.
+//   - cache_flush (x86): cleaning the caches over part of a frame of the caller's or one it has
+//     mapped from a grant; invalidating alone is not supported (-EOPNOTSUPP), as on Xen x86. The
+//     continuation bits of cmd are where the search of the owner's grants starts.
+//
+// The debugging dump_table is not offered (-ENOSYS, as Xen 4.17). Nothing is preempted: a batch
+// runs to its end.
 #include <xen/errno.h>
 #include <xen/xen.h>
 
 #include "domain.hpp"
 #include "domain_control.hpp"
 #include "grant_table.hpp"
+#include "frame_table.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "pv_arch.hpp"
+#include "spinlock.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -134,6 +141,49 @@ long batch(Gva uop, uint32_t count, bool whole, F f) {
     return 0;
 }
 
+// Whether d has an entry of owner pinned at frame m, searching from ref `from` on.
+bool maps_frame(const Domain& d, const GrantTable& owner, Mfn m, uint32_t from) {
+    for (uint32_t ref = from; ref < owner.nr_entries(); ++ref) {
+        const ActiveGrant& a = owner.active(ref);
+        if (a.pin && a.domid == d.id().raw() && a.mfn == m.raw()) return true;
+    }
+    return false;
+}
+
+// One cache_flush (Xen's cache_flush, with x86's cache maintenance).
+long cache_flush(Vcpu& v, const gnttab_cache_flush& op, uint32_t first_ref) {
+    constexpr uint32_t OPS = GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_INVAL;
+    if (op.offset >= PAGE_SIZE || op.length > PAGE_SIZE || op.offset + op.length > PAGE_SIZE || (op.op & ~OPS))
+        return -XEN_EINVAL;
+    if (op.length == 0 || op.op == 0) return first_ref ? -XEN_EILSEQ : 0;
+    Domain& d = v.domain();
+    FrameTable* ft = d.machine().table();
+    const Mfn m = paddr_to_mfn(Paddr(op.a.dev_bus_addr));
+    if (!ft || !ft->valid(m)) return -XEN_EINVAL;
+    {
+        LockGuard guard(grant::ops_lock());
+        const uint16_t id = ft->info(m).owner;
+        Domain* owner = id == FrameTable::NO_OWNER ? nullptr : domain_control::lookup(DomId(id));
+        if (!owner) return -XEN_EPERM;
+        if (owner != &d && !maps_frame(d, *owner->grant_table(), m, first_ref)) return -XEN_EINVAL;
+    }
+    // x86 can write back and invalidate, not invalidate alone.
+    if (!(op.op & GNTTAB_CACHE_CLEAN)) return -XEN_EOPNOTSUPP;
+    pv_arch::flush_caches(false);
+    return 0;
+}
+
+long cache_flushes(Vcpu& v, Gva uop, uint32_t count, uint32_t first_ref) {
+    if (!guest::range_ok(uop, size_t(count) * sizeof(gnttab_cache_flush))) return -XEN_EFAULT;
+    for (uint32_t i = 0; i < count; ++i) {
+        gnttab_cache_flush op;
+        if (!guest::read(uop + uint64_t(i) * sizeof op, op)) return -XEN_EFAULT;
+        if (long rc = cache_flush(v, op, first_ref)) return rc;
+        first_ref = 0;
+    }
+    return 0;
+}
+
 }  // namespace
 
 long do_grant_table_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
@@ -171,6 +221,7 @@ long do_grant_table_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args
     case GNTTABOP_set_version: return set_version(v, uop);
     case GNTTABOP_get_version: return get_version(v, uop);
     case GNTTABOP_get_status_frames: return get_status_frames(v, uop, count);
+    case GNTTABOP_cache_flush: return cache_flushes(v, uop, count, opaque);
     default: return -XEN_ENOSYS;
     }
 }

@@ -590,6 +590,35 @@ TEST(version_two_layout)
     EXPECT_EQ(flags_of(30), 0u);
 }
 
+// x86 can write caches back over a frame of ours (or one we map from a grant), not only
+// invalidate them; the continuation bits of cmd say where the search of grants resumes.
+TEST(cache_flush_cleans_our_frames)
+{
+    gnttab_cache_flush_t cf{};
+    cf.a.dev_bus_addr = maddr(page_a);
+    cf.offset = 64;
+    cf.length = 128;
+    cf.op = GNTTAB_CACHE_CLEAN;
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), 0);
+    cf.op = GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_INVAL;
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), 0);
+    cf.op = GNTTAB_CACHE_INVAL;
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), -XEN_EOPNOTSUPP);
+    cf.op = GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_SOURCE_GREF;
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), -XEN_EINVAL);
+    cf.op = GNTTAB_CACHE_CLEAN;
+    cf.offset = 4000;  // past the end of the page
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), -XEN_EINVAL);
+    cf.offset = 0;
+    cf.length = 0;  // nothing to do
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), 0);
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush | (1u << 12), &cf), -XEN_EILSEQ);
+    cf.length = 8;
+    cf.a.dev_bus_addr = 0xfffffff000;  // no such frame
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf), -XEN_EINVAL);
+    EXPECT_EQ(gnttab(GNTTABOP_cache_flush, &cf, 0), 0);
+}
+
 TEST(cleanup)
 {
     EXPECT_TRUE(restore(table_view[0]));

@@ -715,6 +715,45 @@ TEST_F(Grants, TransferRefusals) {
     EXPECT_EQ(a->nr_pages(), pages - 2);
 }
 
+TEST_F(Grants, CacheFlushOfOwnAndMappedFrames) {
+    gnttab_cache_flush f{};
+    f.a.dev_bus_addr = mfn_to_paddr(b->mfn_of(Pfn(3))).raw();
+    f.length = 64;
+    f.op = GNTTAB_CACHE_CLEAN;
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), 0);
+    EXPECT_TRUE(fake_pv::happened("wbinvd"));
+    f.op = GNTTAB_CACHE_INVAL;  // x86 cannot invalidate alone
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), -XEN_EOPNOTSUPP);
+    f.op = GNTTAB_CACHE_CLEAN | GNTTAB_CACHE_SOURCE_GREF;
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), -XEN_EINVAL);
+    f.op = GNTTAB_CACHE_CLEAN;
+    f.offset = 4090;
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), -XEN_EINVAL);
+    f.offset = 0;
+    f.length = 0;
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), 0);
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush | (1u << 12), &f), -XEN_EILSEQ);
+    f.length = 64;
+    // Another domain's frame: only one b has mapped from a grant.
+    f.a.dev_bus_addr = mfn_to_paddr(a->mfn_of(Pfn(3))).raw();
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), -XEN_EINVAL);
+    grant(33, 3);
+    auto m = map_op(33, GNTMAP_device_map | GNTMAP_readonly);
+    EXPECT_EQ(op(b, GNTTABOP_map_grant_ref, &m), 0);
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), 0);
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush | (64u << 12), &f), -XEN_EINVAL);  // the search starts past it
+    EXPECT_EQ(unmap(b, m.handle, 0, m.dev_bus_addr), GNTST_okay);
+    // A frame nobody owns.
+    Mfn unowned(0);
+    for (uint64_t f2 = TestMachine::BASE / PAGE_SIZE; f2 < ft.nr_frames(); ++f2)
+        if (ft.info(Mfn(f2)).owner == FrameTable::NO_OWNER) {
+            unowned = Mfn(f2);
+            break;
+        }
+    f.a.dev_bus_addr = mfn_to_paddr(unowned).raw();
+    EXPECT_EQ(op(b, GNTTABOP_cache_flush, &f), -XEN_EPERM);
+}
+
 TEST_F(Grants, OwnGrantsMapByRealIdAndBatchThroughMulticall) {
     grant(32, 4, GTF_permit_access, a);
     multicall_entry mc[2]{};
