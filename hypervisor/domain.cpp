@@ -3,6 +3,7 @@
 #include <xen/xen.h>
 
 #include "event_channel_fifo.hpp"
+#include "grant_table.hpp"
 
 const char* shutdown_reason_name(ShutdownReason r) {
     switch (r) {
@@ -68,6 +69,9 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
                                           : c.privileged ? events::DOM0_MAX_PORT : events::DOMU_MAX_PORT;
     if (!events_.init(mm_, max_port)) return kstd::unexpected(DomainError::out_of_memory);
 
+    grants_ = GrantTable::create(*this);
+    if (!grants_) return kstd::unexpected(DomainError::out_of_memory);
+
     auto si = mm_.alloc_zeroed();
     if (!si) return kstd::unexpected(DomainError::out_of_memory);
     shared_info_mfn_ = *si;
@@ -115,6 +119,8 @@ void Domain::release() {
     }
     shared_ = nullptr;
     events_.release(mm_);
+    if (grants_) GrantTable::destroy(grants_);
+    grants_ = nullptr;
     if (p2m_) mm_.free(mm_.mfn_of(p2m_), p2m_order_);
     p2m_ = nullptr;
     frames_held_ = 0;
@@ -211,6 +217,31 @@ kstd::Expected<bool, DomainError> Domain::remove_page(Mfn m) {
     return true;
 }
 
+kstd::Expected<bool, DomainError> Domain::take_page(Mfn m) {
+    uint64_t i = page_index(m);
+    if (i == nr_pages_) return kstd::unexpected(DomainError::not_owned);
+    // A frame of a larger block cannot leave alone: the block returns to the allocator whole.
+    if (entry_order(pages_[i]) != 0) return kstd::unexpected(DomainError::in_use);
+    FrameTable* t = mm_.table();
+    if (t && (t->info(m).refs || t->info(m).type_count || (t->info(m).flags & PAGE_FREE_PENDING)))
+        return kstd::unexpected(DomainError::in_use);
+    unmap_from_p2m(m);
+    if (t) t->release(m);
+    --nr_pages_;
+    if (i != nr_pages_) set_entry(i, pages_[nr_pages_]);
+    --frames_held_;
+    return true;
+}
+
+kstd::Expected<bool, DomainError> Domain::accept_page(Mfn m, uint64_t pfn) {
+    if (nr_pages_ + 1 > max_pages_ || nr_pages_ + 1 > p2m_size_) return kstd::unexpected(DomainError::over_limit);
+    if (FrameTable* t = mm_.table()) t->assign(m, id_, pfn);
+    if (pfn < p2m_size_) p2m_[pfn] = m;
+    set_entry(nr_pages_++, entry(m, 0));
+    ++frames_held_;
+    return true;
+}
+
 void Domain::free_if_pending(Mfn m) {
     FrameTable* t = mm_.table();
     if (!t || !(t->info(m).flags & PAGE_FREE_PENDING) || t->info(m).refs != 0) return;
@@ -218,6 +249,10 @@ void Domain::free_if_pending(Mfn m) {
     if (i == nr_pages_) return;
     t->release(m);
     drop_entry(i);
+}
+
+uint64_t Domain::frames_held() const {
+    return frames_held_ + events_.frames() + (grants_ ? grants_->frames_held() : 0);
 }
 
 void Domain::destroy(Domain* d) {

@@ -24,6 +24,7 @@
 #include "vcpu.hpp"
 
 struct shared_info;
+class GrantTable;
 
 enum class DomainState : uint8_t { running, shutdown, dying };
 
@@ -75,8 +76,8 @@ public:
     uint64_t p2m_size() const { return p2m_size_; }
     static constexpr uint64_t P2M_LIMIT = (PAGE_SIZE << FrameAllocator::MAX_ORDER) / (2 * sizeof(Mfn));
     // Frames the domain holds in all: its memory, p2m table, shared_info page, vCPU objects,
-    // event channel storage.
-    uint64_t frames_held() const { return frames_held_ + events_.frames(); }
+    // event channel storage, grant table.
+    uint64_t frames_held() const;
     // Whether a guest frame has memory, and its machine frame (only for a valid one).
     bool pfn_valid(Pfn p) const { return p.raw() < p2m_size_ && p2m_[p.raw()] != NO_MFN; }
     Mfn mfn_of(Pfn p) const { return p2m_[p.raw()]; }
@@ -103,6 +104,14 @@ public:
     void for_each_page(F f) const {
         for (uint64_t i = 0; i < nr_pages_; ++i) f(entry_frame(pages_[i]));
     }
+    // GNTTABOP_transfer moves a frame between domains. take_page gives up a memory frame that
+    // nothing references and that came alone (order 0) without returning it to the allocator:
+    // it leaves the page list, the p2m and the frame table (not_owned, or in_use for a frame
+    // referenced, pending its free, or part of a larger block). accept_page takes such a frame
+    // as the domain's at guest frame pfn (its M2P entry; the p2m too where pfn is below
+    // p2m_size()); over_limit at max_pages. Callers hold page_lock().
+    kstd::Expected<bool, DomainError> take_page(Mfn m);
+    kstd::Expected<bool, DomainError> accept_page(Mfn m, uint64_t pfn);
     // A frame removed while still referenced goes back to the allocator here, once its
     // last reference is dropped (pv_mm::put_page calls this).
     void free_if_pending(Mfn m);
@@ -159,6 +168,9 @@ public:
     Channel* channel(uint32_t port) const { return events_.get(port); }
     EventChannels& events() { return events_; }
     const EventChannels& events() const { return events_; }
+
+    // The domain's grant table (grant_table.hpp).
+    GrantTable* grant_table() const { return grants_; }
 
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
@@ -221,4 +233,5 @@ private:
     uint64_t foreign_refs_ = 0;
     bool torn_down_ = false;
     EventChannels events_;
+    GrantTable* grants_ = nullptr;
 };

@@ -14,10 +14,13 @@ namespace domain_control {
 void shutdown(Domain& d, ShutdownReason reason);
 // The hypervisor stops a misbehaving domain. Logs "domain N vcpu M crashed: <why>".
 void crash(Vcpu& v, const char* why);
-// A domain by id, or null.
+// A domain by id, or null. A dying domain whose frames other domains still map through grants
+// is found too, until reap() finishes it.
 Domain* lookup(DomId id);
-// The last reference another domain held on a frame of domain `id` has gone: if that domain is
-// dying and was kept only for such references, it is destroyed now.
+// Something that held domain `id` alive after its death has let go (the last reference another
+// domain's page tables held on its frames, or the last grant of its mapped by another domain):
+// if the domain is dying and nothing else holds it, it is destroyed now. Called without the MMU
+// lock or the grant lock (pv_mm::reap_later defers it until the MMU lock is dropped).
 void reap(DomId id);
 
 template <typename... Args>

@@ -38,6 +38,7 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_update_descriptor: return do_update_descriptor;
     case __HYPERVISOR_get_debugreg: return do_get_debugreg;
     case __HYPERVISOR_memory_op: return do_memory_op;
+    case __HYPERVISOR_grant_table_op: return do_grant_table_op;
     case __HYPERVISOR_multicall: return do_multicall;
     default: return nullptr;
     }

@@ -52,4 +52,5 @@ long do_update_va_mapping_otherdomain(Vcpu& v, arch::ExceptionFrame& regs, const
 long do_set_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_get_debugreg(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_memory_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_grant_table_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_multicall(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

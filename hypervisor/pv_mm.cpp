@@ -208,9 +208,41 @@ MmGuard::MmGuard() {
     }
 }
 
-MmGuard::~MmGuard() { mm_lock.unlock(); }
+namespace {
+
+// Domains to reap once the MMU lock is free (reaping destroys, which takes the lock): a bit per
+// domain id.
+constexpr unsigned REAP_WORDS = DOMID_FIRST_RESERVED / 64;
+uint64_t reap_pending[REAP_WORDS];
+
+// Whoever unlocks, or finds the lock free, reaps. Each id is taken by one caller only.
+void reap_pending_domains() {
+    for (unsigned w = 0; w < REAP_WORDS; ++w) {
+        uint64_t bits = __atomic_exchange_n(&reap_pending[w], 0, __ATOMIC_SEQ_CST);
+        while (bits) {
+            unsigned b = unsigned(__builtin_ctzll(bits));
+            bits &= bits - 1;
+            domain_control::reap(DomId(uint16_t(w * 64 + b)));
+        }
+    }
+}
+
+}  // namespace
+
+MmGuard::~MmGuard() {
+    mm_lock.unlock();
+    reap_pending_domains();
+}
 
 bool mm_locked() { return mm_lock.is_locked(); }
+
+void reap_later(DomId id) {
+    if (id.raw() >= DOMID_FIRST_RESERVED) return;
+    __atomic_fetch_or(&reap_pending[id.raw() / 64], uint64_t{1} << (id.raw() % 64), __ATOMIC_SEQ_CST);
+    // If the lock is held (here or elsewhere), its holder reaps when it lets go; the SEQ_CST
+    // order of the bit and of the unlock means one of the two sees the other.
+    if (!mm_locked()) reap_pending_domains();
+}
 
 long get_page_type(Domain& d, Mfn m, PageType type) {
     FrameTable& ft = table(d);
@@ -313,7 +345,7 @@ void put_l1e(Domain& d, uint64_t pte) {
     if (pte & PTE_RW) put_page_type(*o, m);
     put_page(*o, m);
     // Last: the owner may be a dying domain waiting for exactly this.
-    if (o != &d && o->put_foreign_ref()) domain_control::reap(o->id());
+    if (o != &d && o->put_foreign_ref()) reap_later(o->id());
 }
 
 namespace {
@@ -377,6 +409,7 @@ void release_foreign_mappings(Domain& d) {
         }
     });
 }
+uint64_t* l1e_slot(Domain& d, Mfn root, uint64_t va, Mfn& l1) { return find_l1e(d, root, va, l1); }
 
 bool adopt_initial_tables(Domain& d, Mfn l4) {
     if (get_page_and_type(d, l4, PageType::l4)) return false;

@@ -39,6 +39,9 @@ public:
     MmGuard& operator=(const MmGuard&) = delete;
 };
 bool mm_locked();
+// Asks for domain_control::reap(id) once no CPU holds the MMU lock (at once if none does):
+// reaping destroys, and destruction takes the lock.
+void reap_later(DomId id);
 
 // Page-table entry bits.
 constexpr uint64_t PTE_P = 1u << 0, PTE_RW = 1u << 1, PTE_US = 1u << 2, PTE_PWT = 1u << 3, PTE_PCD = 1u << 4,
@@ -77,7 +80,8 @@ uint64_t adjust_guest_l1e(uint64_t pte);
 // A null pg_owner stands for DOMID_IO or DOMID_XEN, which own no RAM frame in Kestrel.
 long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner);
 long get_l1e(Domain& d, uint64_t pte);
-// Drops the references an L1 entry of d's tables held, on whichever domain owns the frame.
+// Drops the references an L1 entry of d's tables held, on whichever domain owns the frame (a
+// foreign one through a control domain's foreign mapping or a grant host mapping).
 void put_l1e(Domain& d, uint64_t pte);
 
 // Replaces entry `index` of the table at m (a validated table of d) with `value`, validated
@@ -95,6 +99,9 @@ uint64_t* entries_of(Domain& d, Mfn m);
 
 // The frame a guest virtual address maps to in the validated tables rooted at root.
 bool translate(Domain& d, Mfn root, uint64_t va, Mfn& frame);
+// The L1 entry that maps va in the validated tables of d rooted at root (null if a table on the
+// way is missing, a superpage or not a validated table of d); the L1's frame goes to l1.
+uint64_t* l1e_slot(Domain& d, Mfn root, uint64_t va, Mfn& l1);
 
 // Before a domain's frames go back (destroy): the references its L1 tables hold on other
 // domains' frames (a control domain's foreign mappings) are dropped, so that those frames

@@ -15,6 +15,10 @@ set(KESTREL_CORE_SOURCES
     hypervisor/event_channel_op.cpp
     hypervisor/frame_allocator.cpp
     hypervisor/frame_table.cpp
+    hypervisor/grant_table.cpp
+    hypervisor/grant_table_map.cpp
+    hypervisor/grant_table_op.cpp
+    hypervisor/grant_table_transfer.cpp
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp

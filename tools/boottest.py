@@ -38,7 +38,7 @@ XEN_CMDLINE = ("console=com1 com1=115200,8n1 noreboot dom0_mem=64M dom0_max_vcpu
 # How a Xen run ends. Xen answers dom0's SCHEDOP_shutdown with one of these lines and then, with
 # noreboot, halts its CPUs without powering off (an ACPI S5 poweroff is something dom0 asks for
 # separately with XENPF_enter_acpi_sleep), so QEMU would only stop at the timeout.
-XEN_STOP_ON = r"\(XEN\) Hardware Dom0 (halted|shutdown|crashed)|'noreboot' set - not rebooting|rebooting machine"
+XEN_STOP_ON = r"(\(XEN\) Hardware Dom0 (halted|shutdown|crashed)|'noreboot' set - not rebooting|rebooting machine)[^\n]*\n"
 
 
 def parse_args():

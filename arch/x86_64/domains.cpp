@@ -5,6 +5,7 @@
 #include "boot_domains.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
+#include "grant_table.hpp"
 #include "log.hpp"
 #include "paging.hpp"
 #include "platform.hpp"
@@ -41,6 +42,8 @@ private:
     arch::InterruptGuard irq_;
 };
 Domain* table[MAX_DOMAINS];
+// Dying domains whose destruction waits for other domains to let go of their frames.
+bool held_for_others[MAX_DOMAINS];
 MachineMemory* machine;
 Options options;
 
@@ -49,11 +52,6 @@ bool add(Domain* d) {
     if (d->id().raw() >= MAX_DOMAINS || table[d->id().raw()]) return false;
     table[d->id().raw()] = d;
     return true;
-}
-
-void remove(Domain* d) {
-    TableGuard g;
-    if (d->id().raw() < MAX_DOMAINS && table[d->id().raw()] == d) table[d->id().raw()] = nullptr;
 }
 
 uint64_t dom0_default_bytes(uint64_t free_bytes) {
@@ -80,6 +78,34 @@ uint64_t dom0_default_bytes(uint64_t free_bytes) {
     }
 }
 
+// Whether other domains still hold frames of d: references from their page tables (a control
+// domain's foreign mappings, grant host mappings) or pins of its grants. Taken under the MMU
+// lock, the grant lock and the table lock, so that no such hold can begin meanwhile (both look
+// d up by id under them). If nothing holds d, it leaves the domain list; if something does and
+// record is set, it is kept (dying, still found by id) until domain_control::reap finishes it.
+bool held_by_others(Domain* d, bool record) {
+    pv_mm::MmGuard mm;
+    LockGuard grants(grant::ops_lock());
+    TableGuard g;
+    uint16_t id = d->id().raw();
+    if (d->foreign_refs() != 0 || d->grant_table()->mapped_by_others()) {
+        if (record) held_for_others[id] = true;
+        return true;
+    }
+    if (id < MAX_DOMAINS && table[id] == d) table[id] = nullptr;
+    return false;
+}
+
+void finish_destroy(Domain* d) {
+    uint64_t held = d->frames_held();
+    DomId id = d->id();
+    {
+        pv_mm::MmGuard mm;  // its frames leave the frame table
+        Domain::destroy(d);
+    }
+    log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
+}
+
 void destroy(Domain* d) {
     // Its vCPUs' timers must not fire into freed memory.
     for (unsigned i = 0; i < d->nr_vcpus(); ++i) {
@@ -89,15 +115,17 @@ void destroy(Domain* d) {
         v->periodic_ns = 0;
         TimerQueue::disarm(v->periodic);
     }
-    uint64_t held = d->frames_held();
-    DomId id = d->id();
-    remove(d);
+    // Frames of its own that other domains hold keep it until they let go (Xen keeps a domain
+    // until its pages are free); what it holds of other domains goes in any case. Decided (and
+    // said) before its own holds go, and again after, when it can be recorded.
+    bool held = held_by_others(d, false);
+    if (held) log::info("domain {} dying: frames still mapped by other domains", d->id());
     {
-        pv_mm::MmGuard g;  // its frames leave the frame table
-        pv_mm::release_foreign_mappings(*d);
-        Domain::destroy(d);
+        pv_mm::MmGuard mm;
+        grant::release_mappings(*d);  // its grant pins and every foreign entry of its tables
     }
-    log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
+    if (held && held_by_others(d, true)) return;
+    finish_destroy(d);
 }
 
 }  // namespace
@@ -123,12 +151,7 @@ void vcpu_left_cpu(Vcpu& v) {
         for (unsigned i = 0; i < d.nr_vcpus(); ++i)
             if (d.vcpu(VcpuId(i))->on_cpu) return;
         d.set_dying();
-        // Frames another domain still maps keep it (dying) until reap(), as on Xen.
-        if (d.foreign_refs() != 0) {
-            log::info("domain {} dying: {} mappings by other domains left", d.id(), d.foreign_refs());
-            return;
-        }
-        if (!d.claim_teardown()) return;
+        if (!d.claim_teardown()) return;  // another CPU's vCPU left at the same moment
     }
     destroy(&d);
 }
@@ -200,13 +223,18 @@ Domain* lookup(DomId id) {
 }
 
 void reap(DomId id) {
-    Domain* d = nullptr;
+    Domain* d;
     {
+        pv_mm::MmGuard mm;
+        LockGuard grants(grant::ops_lock());
         domains::TableGuard g;
-        d = id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
-        if (!d || d->state() != DomainState::dying || d->foreign_refs() != 0 || !d->claim_teardown()) return;
+        if (id.raw() >= domains::MAX_DOMAINS || !domains::held_for_others[id.raw()]) return;
+        d = domains::table[id.raw()];
+        if (d->foreign_refs() != 0 || d->grant_table()->mapped_by_others()) return;
+        domains::table[id.raw()] = nullptr;  // only one caller gets past this
+        domains::held_for_others[id.raw()] = false;
     }
-    domains::destroy(d);
+    domains::finish_destroy(d);
 }
 
 }  // namespace domain_control

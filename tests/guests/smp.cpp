@@ -189,6 +189,18 @@ TEST(secondaries_start_with_their_context)
     EXPECT_EQ(kt::vcpu_op(VCPUOP_up, 1, nullptr), 0);  // already up: nothing to do
 }
 
+bool vcpu1_blocked()
+{
+    vcpu_runstate_info_t now{};
+    return kt::vcpu_op(VCPUOP_get_runstate_info, 1, &now) == 0 && now.state == RUNSTATE_blocked;
+}
+
+bool vcpu1_blocks_within_ms(std::uint64_t ms)
+{
+    kt::yield_for_ms(ms, vcpu1_blocked);
+    return vcpu1_blocked();
+}
+
 TEST(runstate_follows_a_running_vcpu)
 {
     vcpu_runstate_info_t info{};
@@ -209,7 +221,9 @@ TEST(runstate_follows_a_running_vcpu)
     std::uint64_t before = box[1].done;
     box[1].arg = ipi.port;
     box[1].command = poll_port;
-    kt::yield_for_ms(20);
+    // Sent only once vCPU 1 blocks: sent earlier, the port would be pending when it polls and
+    // the poll would return without blocking (a slow host CPU can delay vCPU 1 that long).
+    EXPECT_TRUE(vcpu1_blocks_within_ms(5000));
     evtchn_send_t send{ipi.port};
     ASSERT_EQ(evtchn(EVTCHNOP_send, &send), 0);
     EXPECT_TRUE(kt::wait_for(&box[1].done, before + 1, 5000));

@@ -7,6 +7,7 @@
 #include <xen/sched.h>
 #include <xen/xen.h>
 
+#include "grant_table.hpp"
 #include "pv_test_support.hpp"
 
 namespace {
@@ -49,9 +50,11 @@ TEST_F(DomainTest, FramesHeldCountsEveryPart) {
     unsigned dom = 1u << MachineMemory::order_for(sizeof(Domain));
     unsigned vcpu = 1u << MachineMemory::order_for(sizeof(Vcpu));
     unsigned channels = 2;  // the port directory and the first block of ports
+    // The grant table: its object, one shared frame and that frame's two frames of active records.
+    unsigned grants = (1u << MachineMemory::order_for(sizeof(GrantTable))) + 1 + 2;
     // Domain object, one-frame p2m table (10 entries), event channels, shared_info, two
-    // vCPUs, ten pages.
-    EXPECT_EQ((*r)->frames_held(), dom + 1 + channels + 1 + 2 * vcpu + 10);
+    // vCPUs, ten pages, grant table.
+    EXPECT_EQ((*r)->frames_held(), dom + 1 + channels + 1 + 2 * vcpu + 10 + grants);
     EXPECT_EQ(before - machine.mm.free_frames(), (*r)->frames_held());
     Domain::destroy(*r);
 }
