@@ -1,5 +1,9 @@
 #include "frame_table.hpp"
 
+#include <xen/xen.h>
+
+static_assert(FrameTable::IO_OWNER == DOMID_IO);
+
 void FrameTable::init(PageInfo* info, uint64_t* m2p, uint64_t nr_frames) {
     info_ = info;
     m2p_ = m2p;
@@ -8,6 +12,10 @@ void FrameTable::init(PageInfo* info, uint64_t* m2p, uint64_t nr_frames) {
         info_[i] = PageInfo{NO_OWNER, PageType::none, 0, 0, 0, 0, 0, 0};
         m2p_[i] = M2P_INVALID;
     }
+}
+
+void FrameTable::mark_io(Mfn first, uint64_t count, bool io) {
+    for (uint64_t f = first.raw(); f < nr_ && f - first.raw() < count; ++f) info_[f].owner = io ? IO_OWNER : NO_OWNER;
 }
 
 void FrameTable::assign(Mfn m, DomId d, uint64_t pfn) {

@@ -39,6 +39,9 @@ constexpr uint8_t PAGE_EXCHANGING = 8;  // an input of the XENMEM_exchange chunk
 class FrameTable {
 public:
     static constexpr uint16_t NO_OWNER = 0xffff;
+    // Frames that are not RAM (or the first MiB): Xen's dom_io. No domain owns them; mapping
+    // one is a question of I/O memory rights (iomem_policy), and takes no reference.
+    static constexpr uint16_t IO_OWNER = 0x7ff1;  // DOMID_IO
     static constexpr uint64_t M2P_INVALID = ~uint64_t{0};
 
     // info[] and m2p[] have nr_frames entries each; all frames start unowned.
@@ -50,6 +53,11 @@ public:
     PageInfo& info(Mfn m) { return info_[m.raw()]; }
     const PageInfo& info(Mfn m) const { return info_[m.raw()]; }
     bool owned_by(Mfn m, DomId d) const { return valid(m) && info_[m.raw()].owner == d.raw(); }
+    // I/O memory: a frame beyond the table, or one given to DOMID_IO.
+    bool is_io(Mfn m) const { return !valid(m) || info_[m.raw()].owner == IO_OWNER; }
+    // At boot, before any frame is allocated: [first, first + count) is I/O memory, or (io
+    // false) is not (clipped to the table).
+    void mark_io(Mfn first, uint64_t count, bool io = true);
 
     // A free frame becomes the domain's (guest frame pfn, or M2P_INVALID for a frame that is
     // not part of its pseudo-physical memory, like shared_info).

@@ -31,6 +31,8 @@
 #include "domain_control.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "iomem_policy.hpp"
+#include "memory_map.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -452,10 +454,126 @@ long memory_map(Gva arg) {
     return -XEN_ENOSYS;
 }
 
+// XENMEM_machine_memory_map, as Xen builds it for the control domain: the machine's E820 map
+// (Kestrel's own uses of RAM shown as RAM), and between its entries (and past the last, up to
+// the address width) a reserved entry for each run of frames the caller may not map (the
+// APICs, the MSI window), so that dom0 never places a device there. A run reaching the top of
+// the address space is left out, as on Xen.
+class MachineMapWriter {
+public:
+    MachineMapWriter(Gva buffer, uint32_t room, uint32_t nr_map) : buffer_(buffer), room_(room), nr_map_(nr_map) {}
+
+    // The reserved run from the cursor to `next` (where the caller may map again), if any.
+    long gap_to(uint64_t next) {
+        if (next > cursor_ && next < iomem_policy::frame_limit()) {
+            if (storing()) {
+                if (n_ + 1 >= room_) return -XEN_EINVAL;
+                if (long rc = put(cursor_ << PAGE_SHIFT, (next - cursor_) << PAGE_SHIFT, XEN_E820_RESERVED)) return rc;
+            }
+            ++n_;
+        }
+        return 0;
+    }
+    // Reports the denied runs in [cursor, end) and moves the cursor past each.
+    long gaps_before(uint64_t end) {
+        uint64_t s, e;
+        while (cursor_ < end) {
+            if (!iomem_policy::first_denied_run(cursor_, end, s, e)) {
+                cursor_ = end;  // permitted to the end: nothing to report
+                break;
+            }
+            cursor_ = s;               // permitted up to s: nothing to report
+            if (e >= end) break;       // runs into the next entry: reported with it
+            if (long rc = gap_to(e)) return rc;
+            cursor_ = e;
+        }
+        return 0;
+    }
+    long entry(uint32_t index, const xen_e820_entry& e) {
+        uint64_t first = e.addr >> PAGE_SHIFT;
+        if (first > cursor_) {
+            if (long rc = gaps_before(first)) return rc;
+            if (long rc = gap_to(first)) return rc;
+        }
+        if (storing()) {
+            if (room_ <= n_ + (nr_map_ - index)) return -XEN_EINVAL;
+            if (long rc = put(e.addr, e.size, e.type)) return rc;
+        }
+        ++n_;
+        cursor_ = (e.addr + e.size + PAGE_SIZE - 1) >> PAGE_SHIFT;
+        return 0;
+    }
+    long finish() {
+        if (!cursor_) return 0;
+        if (long rc = gaps_before(iomem_policy::frame_limit())) return rc;
+        return 0;
+    }
+    uint32_t count() const { return n_; }
+    bool storing() const { return buffer_.raw() != 0; }
+
+private:
+    long put(uint64_t addr, uint64_t size, uint32_t type) {
+        xen_e820_entry out{addr, size, type};
+        return guest::write(buffer_ + uint64_t(n_) * sizeof out, out) ? 0 : -XEN_EFAULT;
+    }
+
+    Gva buffer_;
+    uint32_t room_, nr_map_, n_ = 0;
+    uint64_t cursor_ = 0;
+};
+
+// The machine map's regions as E820 entries: Kestrel's own uses of RAM are RAM.
+uint32_t e820_type(RegionType t) {
+    switch (t) {
+    case RegionType::reserved: return XEN_E820_RESERVED;
+    case RegionType::acpi_reclaimable: return XEN_E820_ACPI;
+    case RegionType::nvs: return XEN_E820_NVS;
+    case RegionType::bad: return XEN_E820_UNUSABLE;
+    default: return XEN_E820_RAM;
+    }
+}
+
+// Neighbouring regions that are one E820 type become one entry. Returns the count.
+uint32_t host_e820(xen_e820_entry* out, uint32_t room) {
+    const MemoryMap& map = memory_arch::host_memory_map();
+    uint32_t n = 0;
+    for (size_t i = 0; i < map.count(); ++i) {
+        const Region& r = map[i];
+        const uint32_t type = e820_type(r.type);
+        if (n && out[n - 1].type == type && out[n - 1].addr + out[n - 1].size == r.base.raw()) {
+            out[n - 1].size += r.size;
+            continue;
+        }
+        if (n == room) break;
+        out[n++] = xen_e820_entry{r.base.raw(), r.size, type};
+    }
+    return n;
+}
+
+long machine_memory_map(Vcpu& v, Gva arg) {
+    if (!v.domain().privileged()) return -XEN_EPERM;
+    xen_memory_map m;
+    if (!guest::read(arg, m)) return -XEN_EFAULT;
+    static xen_e820_entry e820[MemoryMap::CAPACITY];  // under the MMU lock (memory_op)
+    const uint32_t nr = host_e820(e820, MemoryMap::CAPACITY);
+    const Gva buffer(reinterpret_cast<uint64_t>(m.buffer.p));
+    if (buffer.raw()) {
+        if (m.nr_entries < nr + 1) return -XEN_EINVAL;
+        if (!guest::range_ok(buffer, size_t(m.nr_entries) * sizeof(xen_e820_entry))) return -XEN_EFAULT;
+    }
+    MachineMapWriter w(buffer, m.nr_entries, nr);
+    for (uint32_t i = 0; i < nr; ++i)
+        if (long rc = w.entry(i, e820[i])) return rc;
+    if (long rc = w.finish()) return rc;
+    m.nr_entries = w.count();
+    return guest::write(arg, m) ? 0 : -XEN_EFAULT;
+}
+
 // Xen's arch_memory_op: these compare the whole cmd, start bits included.
 long arch_memory_op(Vcpu& v, uint64_t cmd, Gva arg) {
     switch (cmd) {
     case XENMEM_memory_map: return memory_map(arg);
+    case XENMEM_machine_memory_map: return machine_memory_map(v, arg);
     case XENMEM_machphys_mapping: return machphys_mapping(v, arg);
     case XENMEM_machphys_mfn_list: return machphys_mfn_list(arg);
     default: return -XEN_ENOSYS;

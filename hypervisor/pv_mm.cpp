@@ -7,6 +7,7 @@
 #include "domain_control.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "iomem_policy.hpp"
 #include "pv_arch.hpp"
 #include "pv_descriptors.hpp"
 #include "vcpu.hpp"
@@ -133,6 +134,10 @@ long validate_table(Domain& d, Mfn m, unsigned level) {
         if (hypervisor_slot(level, i)) continue;
         e[i] = adjust_entry(level, e[i]);
         long rc = get_entry(d, level, e[i], m);
+        if (rc > 0) {
+            e[i] ^= uint64_t(rc);  // an I/O mapping's attributes, as the hypervisor wants them
+            rc = 0;
+        }
         if (rc) {
             while (i-- > 0)
                 if (!hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
@@ -311,19 +316,45 @@ Domain* owner_of(Domain& d, Mfn m) {
 
 }  // namespace
 
-long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner) {
+namespace {
+
+// Xen's largest machine frame number, which it reads as "no frame" rather than as MMIO.
+constexpr uint64_t INVALID_MFN_NUMBER = PTE_ADDR >> PAGE_SHIFT;
+
+// An L1 entry of pt_owner's tables showing I/O memory (Xen's get_page_from_l1e for non-RAM
+// frames): the domain whose frame it is (pg_owner; the table's owner for DOMID_IO) needs the
+// right to map it, and so does the table's owner. No reference is taken: I/O memory never
+// goes away. Returns the attribute bits to flip: MMIO asked for as write-back becomes
+// uncacheable, write-through or write-protect becomes uncacheable too (Xen's default without
+// mmio-relax), since caching device registers would corrupt them.
+long get_io_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner, Mfn m) {
+    Domain& rights = pg_owner ? *pg_owner : pt_owner;
+    if (!iomem_policy::permitted(rights, m) || (&rights != &pt_owner && !iomem_policy::permitted(pt_owner, m)))
+        return m.raw() == INVALID_MFN_NUMBER ? -XEN_EINVAL : -XEN_EPERM;
+    switch (pte & (PTE_PWT | PTE_PCD | PTE_PAT)) {
+    case 0: return PTE_PWT | PTE_PCD;                        // WB -> UC
+    case PTE_PWT: return PTE_PCD;                            // WT -> UC
+    case PTE_PWT | PTE_PAT: return PTE_PCD | PTE_PAT;        // WP -> UC
+    default: return 0;                                       // already uncached or WC
+    }
+}
+
+}  // namespace
+
+long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner, bool pg_io) {
     if (!(pte & PTE_P)) return 0;
     FrameTable* ft = pt_owner.machine().table();
     if (!ft) return -XEN_EINVAL;
     uint64_t allowed = L1_ALLOWED | (pt_owner.privileged() ? CACHE_ATTRS : 0);
     if (pte & ~(allowed | PTE_ADDR)) return -XEN_EINVAL;
     Mfn m = mfn_in(pte);
-    // Beyond RAM is I/O memory: Xen lets a domain with I/O rights (dom0) map it; Kestrel has no
-    // I/O memory rights yet and answers as Xen does to a domain without them.
-    if (!ft->valid(m)) return -XEN_EPERM;
-    // A frame of anyone but pg_owner (free, the hypervisor's, another domain's) is Xen's
-    // "could not pin": -EBUSY. A dying domain's frames take no new mappings.
-    if (!pg_owner || !ft->owned_by(m, pg_owner->id()) || pg_owner->state() == DomainState::dying) return -XEN_EBUSY;
+    // Beyond RAM, in a hole of the memory map or in the first MiB: I/O memory.
+    if (ft->is_io(m)) return get_io_l1e(pt_owner, pte, pg_io ? nullptr : pg_owner, m);
+    // A frame of anyone but pg_owner (free, the hypervisor's, another domain's; any RAM frame
+    // for DOMID_IO or DOMID_XEN) is Xen's "could not pin": -EBUSY. A dying domain's frames take
+    // no new mappings.
+    if (!pg_owner || pg_io || !ft->owned_by(m, pg_owner->id()) || pg_owner->state() == DomainState::dying)
+        return -XEN_EBUSY;
     if (get_page(*pg_owner, m)) return -XEN_EBUSY;  // the count would overflow
     // A frame that is a page table (or a descriptor page) cannot be mapped writable: Xen
     // reports this conflict as -EBUSY.
@@ -340,6 +371,7 @@ long get_l1e(Domain& d, uint64_t pte) { return get_l1e(d, pte, &d); }
 void put_l1e(Domain& d, uint64_t pte) {
     if (!(pte & PTE_P) || !d.machine().table()) return;
     Mfn m = mfn_in(pte);
+    if (table(d).is_io(m)) return;  // I/O mappings hold no reference
     Domain* o = owner_of(d, m);
     if (!o) return;
     if (pte & PTE_RW) put_page_type(*o, m);
@@ -367,7 +399,7 @@ long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserv
     return update_entry(d, t, index, value, preserve_ad, &d);
 }
 
-long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner) {
+long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner, bool pg_io) {
     unsigned level = level_of(table(d).info(t).type);
     if (!level || index >= 512) return -XEN_EINVAL;
     if (hypervisor_slot(level, index)) return -XEN_EINVAL;
@@ -380,8 +412,9 @@ long update_entry(Domain& d, Mfn t, unsigned index, uint64_t value, bool preserv
         __atomic_store_n(slot, value, __ATOMIC_SEQ_CST);
         return 0;
     }
-    long rc = level == 1 ? get_l1e(d, value, pg_owner) : get_entry(d, level, value, t);
-    if (rc) return rc;
+    long rc = level == 1 ? get_l1e(d, value, pg_owner, pg_io) : get_entry(d, level, value, t);
+    if (rc < 0) return rc;
+    value ^= uint64_t(rc);  // an I/O mapping's attributes (0 for RAM)
     old = __atomic_exchange_n(slot, value, __ATOMIC_SEQ_CST);
     put_entry(d, level, old, t);
     return 0;

@@ -55,7 +55,8 @@ constexpr uint64_t PTE_GUEST_KERNEL = uint64_t{1} << 52;  // Xen's software bit:
 constexpr uint64_t BASE_ALLOWED = PTE_P | PTE_RW | PTE_US | PTE_A | PTE_D | (uint64_t{7} << 9) |
                                   (uint64_t{0x7ff} << 52) | PTE_NX;
 constexpr uint64_t L1_ALLOWED = BASE_ALLOWED | PTE_G;
-constexpr uint64_t CACHE_ATTRS = PTE_PWT | PTE_PCD | PTE_PS;  // PS is the PAT bit in an L1 entry
+constexpr uint64_t PTE_PAT = PTE_PS;  // bit 7 of an L1 entry selects the PAT entry
+constexpr uint64_t CACHE_ATTRS = PTE_PWT | PTE_PCD | PTE_PAT;
 
 constexpr unsigned HYPERVISOR_SLOT_FIRST = 256, HYPERVISOR_SLOT_LAST = 271;
 
@@ -74,11 +75,13 @@ void put_page_and_type(Domain& d, Mfn m);
 uint64_t adjust_guest_l1e(uint64_t pte);
 // Validates a new L1 entry for the tables of pt_owner, mapping a frame of pg_owner (Xen's
 // pg_owner: pt_owner itself, or the domain a privileged caller named as foreign), and takes the
-// references it needs. 0 or a -XEN_E* error: -EBUSY for a frame of anyone else (or a page
-// table asked for writable), -EPERM for a frame that is no RAM (Kestrel lets nobody map I/O
-// memory yet), -EINVAL for bad flags.
-// A null pg_owner stands for DOMID_IO or DOMID_XEN, which own no RAM frame in Kestrel.
-long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner);
+// references it needs. 0 or a -XEN_E* error: -EBUSY for a RAM frame of anyone else (or a page
+// table asked for writable), -EPERM for I/O memory the domains may not map, -EINVAL for bad
+// flags. A null pg_owner stands for DOMID_IO or DOMID_XEN, which own no RAM frame in Kestrel.
+// pg_io: pg_owner is DOMID_IO (then pg_owner is null), which owns I/O memory only. An entry
+// showing I/O memory needs the rights to it (iomem_policy: -EPERM) and takes no reference; a
+// positive result is the attribute bits to flip in the entry (MMIO is never mapped cached).
+long get_l1e(Domain& pt_owner, uint64_t pte, Domain* pg_owner, bool pg_io = false);
 long get_l1e(Domain& d, uint64_t pte);
 // Drops the references an L1 entry of d's tables held, on whichever domain owns the frame (a
 // foreign one through a control domain's foreign mapping or a grant host mapping).
@@ -90,7 +93,8 @@ void put_l1e(Domain& d, uint64_t pte);
 // The second form names pg_owner, whose frames an L1 entry may map (as get_l1e); upper levels
 // only take d's own tables, so any other pg_owner there is -EINVAL, as on Xen.
 long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad);
-long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner);
+long update_entry(Domain& d, Mfn table, unsigned index, uint64_t value, bool preserve_ad, Domain* pg_owner,
+                  bool pg_io = false);
 
 // The L1 entry that maps va in the validated tables of d rooted at root (its table's frame in
 // l1), or null if a table on the way is missing, a superpage or not a validated table of d.

@@ -5,8 +5,8 @@
 //             domain in the upper half of foreigndom, plus one;
 //   pg_owner  the domain whose frames new L1 entries may map: the caller (DOMID_SELF), or a
 //             foreign domain named in the lower half of foreigndom or in domid. Naming oneself
-//             by number is refused (-ESRCH), as are unknown domains; DOMID_IO and DOMID_XEN
-//             own no RAM frames here, so their only use is clearing entries.
+//             by number is refused (-ESRCH), as are unknown domains; DOMID_IO owns the I/O
+//             memory (mapped with the caller's own rights), DOMID_XEN owns no frame here.
 //
 // Acting on another domain needs the caller to be the control domain (Xen's XSM_TARGET
 // default without a device-model target): -EPERM otherwise, except for DOMID_IO, where the
@@ -74,20 +74,20 @@ long flush_after_update(Vcpu& v, uint64_t va, uint64_t flags) {
     return rc;
 }
 
-long update_va(Vcpu& v, uint64_t va, uint64_t pte, uint64_t flags, Domain* pg_owner) {
+long update_va(Vcpu& v, uint64_t va, uint64_t pte, uint64_t flags, const PgOwner& pg) {
     Domain& d = v.domain();
     if (!d.machine().table() || !guest::range_ok(Gva(va), 1)) return -XEN_EINVAL;
     Mfn l1;
     uint64_t* slot = find_l1e(d, v.kernel_mode ? v.cr3_kernel : v.cr3_user, va, l1);
     if (!slot) return -XEN_EINVAL;
-    long rc = update_entry(d, l1, unsigned(slot - entries_of(d, l1)), pte, false, pg_owner);
+    long rc = update_entry(d, l1, unsigned(slot - entries_of(d, l1)), pte, false, pg.domain, pg.io);
     if (rc) return rc;
     return flush_after_update(v, va, flags);
 }
 
 // One MMU_NORMAL_PT_UPDATE into a frame of pt: a validated table is changed by the rules of
 // its level; any other frame of pt is written plainly, if it may be written.
-long normal_update(Domain& pt, Domain* pg, uint64_t ptr, uint64_t val, bool preserve_ad) {
+long normal_update(Domain& pt, const PgOwner& pg, uint64_t ptr, uint64_t val, bool preserve_ad) {
     FrameTable& ft = *pt.machine().table();
     Mfn m(ptr >> PAGE_SHIFT);
     if (!ft.owned_by(m, pt.id())) return -XEN_EINVAL;
@@ -95,7 +95,7 @@ long normal_update(Domain& pt, Domain* pg, uint64_t ptr, uint64_t val, bool pres
     const PageInfo& pi = ft.info(m);
     bool is_table = pi.type_count && (pi.type == PageType::l1 || pi.type == PageType::l2 ||
                                       pi.type == PageType::l3 || pi.type == PageType::l4);
-    if (is_table) return update_entry(pt, m, index, val, preserve_ad, pg);
+    if (is_table) return update_entry(pt, m, index, val, preserve_ad, pg.domain, pg.io);
     if (get_page_type(pt, m, PageType::writable)) return -XEN_EINVAL;
     __atomic_store_n(&entries_of(pt, m)[index], val, __ATOMIC_RELAXED);
     put_page_type(pt, m);
@@ -119,7 +119,7 @@ long one_update(Domain& caller, Domain& pt, const PgOwner& pg, const mmu_update&
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
         if (!may_use(caller, pg) || !may_use(caller, &pt)) return -XEN_EPERM;
-        return normal_update(pt, pg.domain, req.ptr - cmd, req.val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
+        return normal_update(pt, pg, req.ptr - cmd, req.val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
     case MMU_MACHPHYS_UPDATE:
         if (&pt == &caller && !may_use(caller, pg)) return -XEN_EPERM;
         return machphys_update(caller, pt, pg.domain, req.ptr, req.val);
@@ -141,14 +141,14 @@ long pt_owner_of(Vcpu& v, uint32_t foreigndom, Domain*& pt) {
 }  // namespace
 
 long do_update_va_mapping(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
-    return update_va(v, args.a0, args.a1, args.a2, &v.domain());
+    return update_va(v, args.a0, args.a1, args.a2, PgOwner{&v.domain(), true, false});
 }
 
 long do_update_va_mapping_otherdomain(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     PgOwner pg = pg_owner_of(v, uint16_t(args.a3));
     if (!pg.found) return -XEN_ESRCH;
     if (!may_use(v.domain(), pg)) return -XEN_EPERM;
-    return update_va(v, args.a0, args.a1, args.a2, pg.domain);
+    return update_va(v, args.a0, args.a1, args.a2, pg);
 }
 
 long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {

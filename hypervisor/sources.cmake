@@ -23,6 +23,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
     hypervisor/ioport_policy.cpp
+    hypervisor/iomem_policy.cpp
     hypervisor/machine_memory.cpp
     hypervisor/memory_op.cpp
     hypervisor/memory_map.cpp

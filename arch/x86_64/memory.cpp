@@ -5,6 +5,7 @@
 #include "kstd/string.hpp"
 #include "log.hpp"
 #include "memory_map.hpp"
+#include "memory_op.hpp"
 #include "paging.hpp"
 #include "panic.hpp"
 #include "percpu.hpp"
@@ -15,8 +16,11 @@ namespace {
 
 FrameAllocator allocator;
 MemoryMap* early_map;
+const MemoryMap* host_map;
 
 constexpr Paddr BELOW_4G(4 * kstd::GiB);
+constexpr Paddr LOW_MEMORY_END(1 * kstd::MiB);
+Paddr low_page_pa;
 
 Paddr early_table_frame() {
     Paddr pa;
@@ -50,14 +54,40 @@ void init_allocator(MemoryMap& map) {
     Paddr meta;
     if (!map.take_pages(meta_pages, Paddr(~uint64_t{0}), meta)) panic("no room for frame allocator metadata");
     allocator.init(layout::DIRECTMAP_BASE, max, static_cast<uint8_t*>(paging::phys_to_virt(meta)));
-    for (size_t i = 0; i < map.count(); ++i)
-        if (map[i].type == RegionType::available) allocator.add_free_range(map[i].base, map[i].end());
+    // The first MiB is I/O memory, as on Xen (the BIOS areas dom0 reads): never allocated.
+    for (size_t i = 0; i < map.count(); ++i) {
+        if (map[i].type != RegionType::available || map[i].end() <= LOW_MEMORY_END) continue;
+        Paddr base = map[i].base < LOW_MEMORY_END ? LOW_MEMORY_END : map[i].base;
+        allocator.add_free_range(base, map[i].end());
+    }
+}
+
+// RAM as Xen's arch_init_memory sees it: whole frames of RAM and unusable regions. Everything
+// else below the last RAM frame (holes, firmware and ACPI ranges) is I/O memory.
+bool is_ram(RegionType t) {
+    return t == RegionType::available || t == RegionType::hypervisor || t == RegionType::module ||
+           t == RegionType::boot_data || t == RegionType::bad;
+}
+
+void mark_io_frames(FrameTable& table, const MemoryMap& map) {
+    table.mark_io(Mfn(0), table.nr_frames());
+    for (size_t i = 0; i < map.count(); ++i) {
+        if (!is_ram(map[i].type)) continue;
+        Mfn first = paddr_to_mfn_up(map[i].base);
+        Mfn end = paddr_to_mfn(map[i].end());
+        if (end.raw() > first.raw()) table.mark_io(first, end.raw() - first.raw(), false);
+    }
+    table.mark_io(Mfn(0), LOW_MEMORY_END.raw() / PAGE_SIZE);
 }
 
 }  // namespace
 
 void init(MemoryMap& map) {
     early_map = &map;
+    host_map = &map;
+    // The one page below 1 MiB the hypervisor needs (the APs' real-mode trampoline), taken
+    // before the allocator, which never hands out the first MiB.
+    if (!map.take_pages(1, LOW_MEMORY_END, low_page_pa)) panic("no free page below 1 MiB for the AP trampoline");
     paging::set_table_allocator(early_table_frame);
     paging::init(map);
     init_allocator(map);
@@ -66,6 +96,7 @@ void init(MemoryMap& map) {
 }
 
 FrameAllocator& frames() { return allocator; }
+Paddr low_page() { return low_page_pa; }
 PageSource& page_source() { return buddy_pages; }
 
 Paddr alloc_frame_below(Paddr limit) {
@@ -79,12 +110,13 @@ MachineMemory& machine() {
     return m;
 }
 
-void init_frame_table() {
+void init_frame_table(const MemoryMap& map) {
     static FrameTable table;
     uint64_t nr = allocator.max_mfn().raw();
     auto* info = static_cast<PageInfo*>(alloc_zeroed(nr * sizeof(PageInfo)));
     auto* m2p = static_cast<uint64_t*>(alloc_zeroed(nr * sizeof(uint64_t)));
     table.init(info, m2p, nr);
+    mark_io_frames(table, map);
     size_t m2p_pages = (nr * sizeof(uint64_t) + PAGE_SIZE - 1) / PAGE_SIZE;
     if (layout::M2P_BASE + m2p_pages * PAGE_SIZE > layout::M2P_END) panic("machine-to-phys table too large");
     paging::map_guest_readonly(layout::M2P_BASE, paging::virt_to_phys(m2p), m2p_pages);
@@ -116,3 +148,5 @@ void setup_stacks(arch::PerCpu& p) {
 }
 
 }  // namespace memory
+
+const MemoryMap& memory_arch::host_memory_map() { return *memory::host_map; }

@@ -23,7 +23,11 @@ FrameAllocator& frames();
 // Frames with their direct-map access, for domains and other whole-page objects.
 MachineMemory& machine();
 // The frame table and the guest-visible machine-to-phys table (after init).
-void init_frame_table();
+// The frame table over all RAM; frames outside the map's RAM and in the first MiB are I/O
+// memory (DOMID_IO).
+void init_frame_table(const MemoryMap& map);
+// A page below 1 MiB kept for the AP trampoline.
+Paddr low_page();
 // A page-source for object caches, backed by the frame allocator through the direct map.
 PageSource& page_source();
 

@@ -11,6 +11,7 @@
 #include "domains.hpp"
 #include "guest_entry.hpp"
 #include "ioapic.hpp"
+#include "iomem_policy.hpp"
 #include "ioport_policy.hpp"
 #include "lapic.hpp"
 #include "log.hpp"
@@ -146,6 +147,24 @@ public:
     }
 };
 
+// The I/O memory the hypervisor drives, which no domain may map (as Xen's
+// dom0_setup_permissions): the local APIC, the I/O APICs, the MSI window and unusable RAM
+// above 1 MiB.
+void keep_hypervisor_iomem() {
+    constexpr uint64_t MSI_WINDOW = 0xfee00000, MSI_WINDOW_SIZE = 0x100000;
+    if (arch::cpuid(0x80000000).eax >= 0x80000008) iomem_policy::set_address_bits(arch::cpuid(0x80000008).eax & 0xff);
+    iomem_policy::deny(paddr_to_mfn(platform_info.lapic_address), 1);
+    for (size_t i = 0; i < platform_info.ioapic_count; ++i)
+        iomem_policy::deny(paddr_to_mfn(platform_info.ioapics[i].address), 1);
+    iomem_policy::deny(paddr_to_mfn(Paddr(MSI_WINDOW)), MSI_WINDOW_SIZE / PAGE_SIZE);
+    for (size_t i = 0; i < memory_map.count(); ++i) {
+        const Region& r = memory_map[i];
+        if (r.type != RegionType::bad || r.end() <= Paddr(kstd::MiB)) continue;
+        Mfn first = paddr_to_mfn(r.base < Paddr(kstd::MiB) ? Paddr(kstd::MiB) : r.base);
+        iomem_policy::deny(first, paddr_to_mfn_up(r.end()).raw() - first.raw());
+    }
+}
+
 void discover_platform() {
     IoWindowReader reader;
     if (!boot_info.rsdp) panic("no ACPI RSDP from the boot loader: cannot find CPUs and interrupt controllers");
@@ -154,6 +173,7 @@ void discover_platform() {
     if (!parsed) panic("ACPI tables unusable: {} (at {:#x})", parsed.error().what, parsed.error().where);
     platform_info = *parsed;
     platform::set_acpi(platform_info);
+    keep_hypervisor_iomem();
     log::info("ACPI {}: {} CPUs, {} I/O APICs, {} overrides, S5 {}", platform_info.oem_id, platform_info.cpu_count,
               platform_info.ioapic_count, platform_info.override_count, platform_info.has_s5 ? "yes" : "no");
 }
@@ -207,7 +227,7 @@ extern "C" [[noreturn]] void kestrel_main(uint32_t magic, uint32_t info_pa) {
     parse_boot_info(magic, info_pa);
     build_memory_map();
     memory::init(memory_map);
-    memory::init_frame_table();
+    memory::init_frame_table(memory_map);
     move_to_guarded_stacks(bsp);
     run_on_stack(bsp.stack_top, boot_continue);
 }

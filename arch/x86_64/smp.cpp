@@ -166,7 +166,7 @@ void init() {
 
 unsigned boot_aps(const acpi::Platform& plat, unsigned max_cpus) {
     uint32_t self_apic = lapic::id();
-    Paddr page = memory::alloc_frame_below(Paddr(1 * kstd::MiB));
+    Paddr page = memory::low_page();
     patch_trampoline(page, make_trampoline_root());
     unsigned next_id = 1;
     for (size_t i = 0; i < plat.cpu_count; ++i) {

@@ -9,6 +9,9 @@
 //   - the M2P queries, the memory map (-ENOSYS for PV), the physmap family (-EACCES for PV),
 //     and every error path in Xen's order.
 #include "memory_op_fixture.hpp"
+// After the fixture (and the C library headers it brings): Kestrel's own string declarations.
+#include "iomem_policy.hpp"
+#include "memory_map.hpp"
 
 namespace {
 
@@ -174,7 +177,7 @@ TEST_F(MemoryOp, PhysmapBatchAndRemoveAreRefusedForPv) {
 }
 
 TEST_F(MemoryOp, UnimplementedSubOpsAreENOSYS) {
-    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_machine_memory_map, XENMEM_set_memory_map,
+    for (uint64_t cmd : std::vector<uint64_t>{XENMEM_set_memory_map,
                          XENMEM_machphys_compat_mfn_list, 8, 63})
         EXPECT_EQ(op(cmd), -XEN_ENOSYS) << cmd;
 }
@@ -585,6 +588,84 @@ TEST_F(MemoryOp, DestroyReturnsEveryFrameAfterReservations) {
     Domain::destroy(e);
     EXPECT_EQ(machine.mm.free_frames(), before);
     EXPECT_TRUE(machine.frames().check_consistency());
+}
+
+}  // namespace
+
+namespace {
+
+// XENMEM_machine_memory_map: the machine's E820 map for the control domain, with the ranges it
+// may not map (an I/O APIC, the MSI window) between the entries shown as reserved, and
+// Xen's rules for the room the caller gives.
+class MachineMemoryMap : public MemoryOp {
+protected:
+    void SetUp() override {
+        MemoryOp::SetUp();
+        iomem_policy::reset();
+        MemoryMap& map = fake_memory::host_map();
+        map = MemoryMap{};
+        kstd::Diagnostics diag;
+        map.add(Paddr(0), 0x9fc00, RegionType::available, diag);
+        map.add(Paddr(0x9fc00), 0x400, RegionType::reserved, diag);
+        map.add(Paddr(0xf0000), 0x10000, RegionType::reserved, diag);
+        map.add(Paddr(0x100000), 0x7f00000, RegionType::available, diag);
+        map.add(Paddr(0xfffc0000), 0x40000, RegionType::reserved, diag);
+        map.sanitize(diag);
+        map.reserve(Paddr(0x200000), 0x100000, RegionType::hypervisor);  // still RAM to dom0
+        iomem_policy::deny(Mfn(0xfec00), 1);
+        iomem_policy::deny(Mfn(0xfee00), 0x100);
+        dom0 = make_domain(DomainConfig{DomId(0), 4, 8, 1, true, false});
+    }
+    void TearDown() override {
+        iomem_policy::reset();
+        fake_memory::host_map() = MemoryMap{};
+        MemoryOp::TearDown();
+    }
+    long query(Vcpu& who, uint32_t room, uint64_t buffer = LIST) {
+        auto& m = arg->at<xen_memory_map>(ARG);
+        m.nr_entries = room;
+        m.buffer.p = reinterpret_cast<void*>(buffer);
+        return op(who, XENMEM_machine_memory_map);
+    }
+    xen_e820_entry at(unsigned i) { return list->at<xen_e820_entry>(LIST + i * sizeof(xen_e820_entry)); }
+    Domain* dom0 = nullptr;
+};
+
+TEST_F(MachineMemoryMap, ShowsTheMachineMapAndWhatDom0MayNotMap) {
+    Vcpu& v0 = *dom0->vcpu(VcpuId(0));
+    ASSERT_EQ(query(v0, 8), 0);
+    EXPECT_EQ(arg->at<xen_memory_map>(ARG).nr_entries, 7u);
+    const xen_e820_entry want[] = {
+        {0, 0x9f000, XEN_E820_RAM},  // Kestrel's map keeps whole pages of RAM (Xen: the firmware's 0x9fc00)
+        {0x9fc00, 0x400, XEN_E820_RESERVED},
+        {0xf0000, 0x10000, XEN_E820_RESERVED},
+        {0x100000, 0x7f00000, XEN_E820_RAM},  // the hypervisor's part included
+        {0xfec00000, 0x1000, XEN_E820_RESERVED},
+        {0xfee00000, 0x100000, XEN_E820_RESERVED},
+        {0xfffc0000, 0x40000, XEN_E820_RESERVED},
+    };
+    for (unsigned i = 0; i < 7; ++i) {
+        xen_e820_entry e = at(i);
+        EXPECT_EQ(e.addr, want[i].addr) << i;
+        EXPECT_EQ(e.size, want[i].size) << i;
+        EXPECT_EQ(e.type, want[i].type) << i;
+    }
+}
+
+TEST_F(MachineMemoryMap, CountsWithoutABufferAndNeedsASpareEntry) {
+    Vcpu& v0 = *dom0->vcpu(VcpuId(0));
+    ASSERT_EQ(query(v0, 0, 0), 0);
+    EXPECT_EQ(arg->at<xen_memory_map>(ARG).nr_entries, 7u);
+    EXPECT_EQ(query(v0, 5), -XEN_EINVAL);  // fewer than the firmware entries plus one
+    EXPECT_EQ(query(v0, 7), -XEN_EINVAL);  // Xen keeps one entry spare
+    EXPECT_EQ(arg->at<xen_memory_map>(ARG).nr_entries, 7u);  // left as given
+    EXPECT_EQ(query(v0, 8, UNMAPPED), -XEN_EFAULT);
+    EXPECT_EQ(op(v0, XENMEM_machine_memory_map, UNMAPPED), -XEN_EFAULT);
+}
+
+TEST_F(MachineMemoryMap, IsForTheControlDomain) {
+    EXPECT_EQ(query(*v, 8), -XEN_EPERM);
+    EXPECT_EQ(at(0).size, 0u);
 }
 
 }  // namespace

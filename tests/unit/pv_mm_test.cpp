@@ -9,6 +9,7 @@
 #include <xen/xen.h>
 
 #include "hypercall.hpp"
+#include "iomem_policy.hpp"
 #include "pv_mm.hpp"
 #include "pv_test_support.hpp"
 
@@ -540,6 +541,48 @@ TEST_F(PvMmForeign, TheControlDomainMapsAnotherDomainsFramesAndTheOwnerIsCharged
     EXPECT_EQ(pio(1).type_count, 0u);
     EXPECT_EQ(other->foreign_refs(), 0u);
     EXPECT_TRUE(fake_pv::happened("reap d2"));  // the owner may have been waiting for it
+}
+
+// I/O memory (frames beyond RAM, or the frame table's DOMID_IO frames): the control domain maps
+// it, uncached unless it asked for another uncacheable kind, and no reference is taken; what the
+// hypervisor drives is refused (-EPERM), as is any of it for a domain without I/O rights.
+TEST_F(PvMmForeign, TheControlDomainMapsIoMemoryUncachedWithoutReferences) {
+    iomem_policy::reset();
+    const uint64_t beyond = ft.nr_frames() + 100;
+    ft.mark_io(Mfn(2), 2);  // below the machine's RAM: I/O, as a hole of the memory map
+    EXPECT_EQ(update_one(dom0, l1_slot(0), (beyond << PAGE_SHIFT) | PTE_P | PTE_RW, DOMID_SELF), 0);
+    EXPECT_EQ(e0(4)[0] & (pv_mm::PTE_PWT | pv_mm::PTE_PCD), pv_mm::PTE_PWT | pv_mm::PTE_PCD);  // WB -> UC
+    EXPECT_EQ(update_one(dom0, l1_slot(1), (uint64_t{2} << PAGE_SHIFT) | PTE_P | pv_mm::PTE_PWT, DOMID_SELF), 0);
+    EXPECT_EQ(e0(4)[1] & (pv_mm::PTE_PWT | pv_mm::PTE_PCD), pv_mm::PTE_PWT | pv_mm::PTE_PCD);  // WT -> UC
+    const uint64_t wc = pv_mm::PTE_PAT;  // PAT entry 4: left alone
+    EXPECT_EQ(update_one(dom0, l1_slot(2), (uint64_t{3} << PAGE_SHIFT) | PTE_P | wc, DOMID_IO), 0);
+    EXPECT_EQ(e0(4)[2] & pv_mm::CACHE_ATTRS, wc);
+    EXPECT_EQ(ft.info(Mfn(2)).refs, 0u);
+    EXPECT_EQ(ft.info(Mfn(3)).refs, 0u);
+    EXPECT_EQ(ft.info(Mfn(2)).owner, FrameTable::IO_OWNER);
+    // A table holding I/O entries validates the same way (the attributes fixed on the way).
+    EXPECT_EQ(update_one(dom0, l1_slot(3), (beyond << PAGE_SHIFT) | PTE_P, DOMID_SELF), 0);
+    // What the hypervisor keeps, and frames past the address width, are refused.
+    iomem_policy::deny(Mfn(beyond + 1), 1);
+    EXPECT_EQ(update_one(dom0, l1_slot(4), ((beyond + 1) << PAGE_SHIFT) | PTE_P, DOMID_SELF), -XEN_EPERM);
+    iomem_policy::set_address_bits(40);
+    EXPECT_EQ(update_one(dom0, l1_slot(4), (uint64_t{1} << 40) | PTE_P, DOMID_SELF), -XEN_EPERM);
+    EXPECT_EQ(update_one(dom0, l1_slot(4), pv_mm::PTE_ADDR | PTE_P, DOMID_SELF), -XEN_EINVAL);  // Xen's "no frame"
+    EXPECT_EQ(e0(4)[4], 0u);
+    // A domain without I/O rights gets none of it.
+    entries(5)[0] = 0;
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(5), PageType::l1), 0);
+    uint64_t d_l1 = (mfn(5).raw() << PAGE_SHIFT);
+    EXPECT_EQ(update_one(d, d_l1, (beyond << PAGE_SHIFT) | PTE_P, DOMID_SELF), -XEN_EPERM);
+    EXPECT_EQ(update_one(d, d_l1, (uint64_t{2} << PAGE_SHIFT) | PTE_P, DOMID_IO), -XEN_EPERM);
+    // The control domain may not put I/O memory into another domain's tables that may not map it.
+    EXPECT_EQ(update_one(dom0, d_l1, (beyond << PAGE_SHIFT) | PTE_P, DOMID_SELF | ((1u + 1) << 16)), -XEN_EPERM);
+    EXPECT_EQ(entries(5)[0], 0u);
+    pv_mm::put_page_and_type(*d, mfn(5));
+    // Unmapping drops nothing.
+    for (unsigned i = 0; i < 4; ++i) EXPECT_EQ(update_one(dom0, l1_slot(i), 0, DOMID_SELF), 0);
+    EXPECT_EQ(ft.info(Mfn(2)).refs, 0u);
+    iomem_policy::reset();
 }
 
 TEST_F(PvMmForeign, ForeignDomainErrors) {

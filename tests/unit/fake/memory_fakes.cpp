@@ -1,5 +1,6 @@
 #include "memory_fakes.hpp"
 
+#include "memory_map.hpp"
 #include "memory_op.hpp"
 
 namespace {
@@ -7,6 +8,7 @@ namespace {
 uint64_t max_page_ = 0;
 Mfn m2p_first_{0};
 unsigned bad_queries_ = 0;
+MemoryMap host_map_;
 
 uint64_t m2p_pages() { return (max_page_ * sizeof(uint64_t) + PAGE_SIZE - 1) / PAGE_SIZE; }
 
@@ -22,11 +24,15 @@ void set(uint64_t max_page, Mfn m2p_first) {
 
 unsigned bad_m2p_queries() { return bad_queries_; }
 
+MemoryMap& host_map() { return host_map_; }
+
 }  // namespace fake_memory
 
 namespace memory_arch {
 
 uint64_t max_page() { return max_page_; }
+
+const MemoryMap& host_memory_map() { return host_map_; }
 
 Mfn m2p_frame(uint64_t index) {
     if (index >= m2p_pages()) ++bad_queries_;

@@ -4,11 +4,15 @@
 
 #include "types.hpp"
 
+class MemoryMap;
+
 namespace fake_memory {
 
 // max_page() answers max_page; the M2P table is m2p_pages frames from m2p_first on.
 void set(uint64_t max_page, Mfn m2p_first);
 // How many times m2p_frame was asked for a page beyond the table (must stay 0).
 unsigned bad_m2p_queries();
+// The machine map host_memory_map() answers (empty until a test fills it).
+MemoryMap& host_map();
 
 }  // namespace fake_memory
