@@ -61,6 +61,9 @@ def parse_args():
     p.add_argument("--type-after", nargs=2, action="append", default=[], metavar=("REGEX", "TEXT"),
                    help="once REGEX appears in the log, type TEXT on the serial line (QEMU only; "
                         "backslash escapes such as \\n are understood); repeatable, in order")
+    p.add_argument("--interval", nargs=4, action="append", default=[], metavar=("START", "END", "MIN", "MAX"),
+                   help="host seconds from the first line matching START to the first matching END after "
+                        "it must lie in [MIN, MAX] (lines are stamped as they arrive); repeatable")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--log", help="also write the serial log here")
     p.add_argument("--report-boot-time", action="store_true",
@@ -161,6 +164,7 @@ def run(args, work):
         chunk = output.read()
         if chunk:
             log += chunk
+            ARRIVALS.append((len(log), time.monotonic()))
             while typing and re.search(typing[0][0], log.decode(errors="replace"), re.M):
                 text = typing.pop(0)[1].encode().decode("unicode_escape").encode("latin-1")
                 proc.stdin.write(text)
@@ -182,8 +186,37 @@ def run(args, work):
     return proc.returncode, log.decode(errors="replace"), first_line_at, stopped
 
 
-def check(args, status, log, stopped):
+# (bytes of log received so far, host time) after each read from the emulator, for --interval.
+ARRIVALS = []
+
+
+def arrival_time(offset):
+    """Host time at which the log's first `offset` bytes had all arrived."""
+    for size, at in ARRIVALS:
+        if size >= offset:
+            return at
+    return None
+
+
+def check_intervals(args, log):
     problems = []
+    raw = log.encode(errors="replace")
+    for start, end, low, high in args.interval:
+        m1 = re.compile(start.encode(), re.M).search(raw)
+        m2 = re.compile(end.encode(), re.M).search(raw, m1.end()) if m1 else None
+        if not m2:
+            problems.append(f"interval /{start}/ to /{end}/: lines not found")
+            continue
+        t1, t2 = arrival_time(m1.end()), arrival_time(m2.end())
+        took = t2 - t1
+        print(f"interval /{start}/ to /{end}/: {took:.3f} s by the host clock")
+        if not float(low) <= took <= float(high):
+            problems.append(f"interval /{start}/ to /{end}/ took {took:.3f} s, not within [{low}, {high}]")
+    return problems
+
+
+def check(args, status, log, stopped):
+    problems = check_intervals(args, log)
     if status is None:
         problems.append(f"timed out after {args.timeout:.0f} s")
     elif not stopped and status != args.exit:
