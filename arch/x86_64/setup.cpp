@@ -6,6 +6,7 @@
 
 #include "acpi.hpp"
 #include "cmdline.hpp"
+#include "cmos_rtc.hpp"
 #include "console.hpp"
 #include "crashtest.hpp"
 #include "domains.hpp"
@@ -173,6 +174,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     timer::init_cpu();
     guest_entry::init_cpu();
     sched::init_cpu();
+    cmos_rtc::set_wallclock(platform_info);
     arch::interrupts_on();
 }
 
