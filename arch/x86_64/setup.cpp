@@ -165,7 +165,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     lapic::init_global(platform_info.lapic_address);
     lapic::init_cpu();
     bsp.apic_id = lapic::id();
-    tsc::calibrate();
+    tsc::calibrate(platform_info);
     log::set_clock(tsc::now_ns);
     lapic::calibrate_timer();
     smp::init();
