@@ -60,6 +60,7 @@ constexpr size_t PM1B_CNT_BLK = 68;     // u32, I/O port
 constexpr size_t PM_TMR_BLK = 76;       // u32, I/O port
 constexpr size_t PM1_CNT_LEN = 89;      // u8, bytes
 constexpr size_t PM_TMR_LEN = 91;       // u8, bytes
+constexpr size_t CENTURY = 108;         // u8, CMOS RTC index of the century, 0: none
 constexpr size_t IAPC_BOOT_ARCH = 109;  // u16
 constexpr size_t FLAGS = 112;           // u32
 constexpr size_t RESET_REG = 116;       // GAS, ACPI 2.0+
@@ -301,6 +302,7 @@ void parse_fadt(Bytes t, Platform& p, PhysReader& mem, kstd::Diagnostics& diag) 
     p.pm1b_cnt = pick_register(t, fadt::X_PM1B_CNT_BLK, fadt::PM1B_CNT_BLK, fadt::PM1_CNT_LEN);
     p.pm_timer = pick_register(t, fadt::X_PM_TMR_BLK, fadt::PM_TMR_BLK, fadt::PM_TMR_LEN);
     p.iapc_boot_arch = t.get<uint16_t>(fadt::IAPC_BOOT_ARCH);
+    p.rtc_century_index = t[fadt::CENTURY];
     const uint32_t flags = t.get<uint32_t>(fadt::FLAGS);
     p.pm_timer_32bit = flags & fadt::TMR_VAL_EXT;
     p.hw_reduced = flags & fadt::HW_REDUCED_ACPI;

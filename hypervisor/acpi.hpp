@@ -57,6 +57,9 @@ struct IrqOverride {
     uint16_t flags;
 };
 
+// IAPC_BOOT_ARCH bit 5 (ACPI 5.0): no CMOS RTC at the legacy ports.
+constexpr uint16_t BOOT_ARCH_NO_CMOS_RTC = 1u << 5;
+
 constexpr size_t MAX_CPUS = 256;
 constexpr size_t MAX_IOAPICS = 16;
 constexpr size_t MAX_OVERRIDES = 32;
@@ -86,6 +89,7 @@ struct Platform {
     GenericAddress reset_reg;
     uint8_t reset_value;
     uint16_t iapc_boot_arch;
+    uint8_t rtc_century_index;  // CMOS RTC register holding the century; 0 if none
 
     bool has_s5;
     uint8_t slp_typa;

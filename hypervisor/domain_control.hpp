@@ -17,6 +17,9 @@ void crash(Vcpu& v, const char* why);
 // A domain by id, or null. A dying domain whose frames other domains still map through grants
 // is found too, until reap() finishes it.
 Domain* lookup(DomId id);
+// Calls fn for every domain in the list, dying ones included, under the list's lock (taken with
+// interrupts off): fn must be short and must not look domains up.
+void for_each(void (*fn)(Domain&));
 // Something that held domain `id` alive after its death has let go (the last reference another
 // domain's page tables held on its frames, or the last grant of its mapped by another domain):
 // if the domain is dying and nothing else holds it, it is destroyed now. Called without the MMU

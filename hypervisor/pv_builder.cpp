@@ -275,6 +275,13 @@ Status write_start_info(GuestMemory& mem, const Prepared& p, const BuildInput& i
     return Ok{};
 }
 
+uint64_t initial_vm_assist(const Prepared& p) {
+    const xen_notes::PaeMode pae = p.notes.pae_mode;
+    const bool extended_cr3 = pae == xen_notes::PaeMode::yes ||
+                              (!p.params.initial_domain && pae == xen_notes::PaeMode::bimodal);
+    return extended_cr3 ? uint64_t{1} << VMASST_TYPE_pae_extended_cr3 : 0;
+}
+
 InitialRegs initial_regs(const Prepared& p) {
     InitialRegs r{};
     r.rip = p.plan.entry.raw();
@@ -351,6 +358,7 @@ kstd::Expected<BuildResult, kstd::ParseError> build(const Prepared& p, const Bui
     r.start_info_pfn = l.start_info.pfn;
     r.store_mfn = p.params.console_and_store_pages ? mem.mfn_of(l.xenstore.pfn) : p.params.store_mfn;
     r.console_mfn = p.params.console_and_store_pages ? mem.mfn_of(l.console.pfn) : p.params.console_mfn;
+    r.vm_assist = initial_vm_assist(p);
     if (auto s = write_start_info(mem, p, in, r); !s) return kstd::unexpected(s.error());
 
     if (l.p2m_in_bootstrap) {

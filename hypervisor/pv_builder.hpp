@@ -115,6 +115,10 @@ struct BuildResult {
     Pfn start_info_pfn;
     Mfn store_mfn;           // as written into start_info (domU)
     Mfn console_mfn;
+    // VMASST_TYPE_* bits the domain starts with: pae_extended_cr3 for a kernel whose PAE_MODE
+    // note is exactly "yes" (libelf's extended-cr3 mode; Linux's note), as Xen's dom0 builder
+    // sets it, and for a domU also for "bimodal", as libxenguest does.
+    uint64_t vm_assist;
 };
 
 struct BuildInput {

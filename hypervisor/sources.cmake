@@ -42,12 +42,14 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_descriptors.cpp
     hypervisor/pv_time.cpp
     hypervisor/pv_traps.cpp
+    hypervisor/rtc.cpp
     hypervisor/runstate.cpp
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
     hypervisor/xen_elfnotes.cpp
     hypervisor/vcpu_op.cpp
+    hypervisor/wallclock.cpp
     hypervisor/xen_version.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

@@ -27,11 +27,18 @@ void fill(char (&dst)[N], const char* s) {
     for (; i < N; ++i) dst[i] = 0;
 }
 
+constexpr uint32_t bit_of(unsigned feature) { return uint32_t{1} << feature; }
+
 }  // namespace
 
-uint32_t features(bool privileged) {
-    uint32_t bits = 1u << XENFEAT_direct_mapped;  // a PV guest sees machine frames
-    if (privileged) bits |= 1u << XENFEAT_dom0;
+uint32_t features(const Domain& d) {
+    uint32_t bits = bit_of(XENFEAT_memory_op_vnode_supported)  // accepted, no domain has vNUMA
+                    | bit_of(XENFEAT_mmu_pt_update_preserve_ad)   // mmu_update's command 2
+                    | bit_of(XENFEAT_highmem_assist)              // MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE
+                    | bit_of(XENFEAT_gnttab_map_avail_bits)       // GNTMAP_guest_avail bits in the PTE
+                    | bit_of(XENFEAT_direct_mapped);              // a PV guest sees machine frames
+    if (d.vm_assist & (uint64_t{1} << VMASST_TYPE_pae_extended_cr3)) bits |= bit_of(XENFEAT_pae_pgdir_above_4gb);
+    if (d.privileged()) bits |= bit_of(XENFEAT_dom0);
     return bits;
 }
 
@@ -80,7 +87,7 @@ long do_xen_version(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         xen_feature_info_t fi;
         if (!guest::read(arg, fi)) return -XEN_EFAULT;
         if (fi.submap_idx != 0) return -XEN_EINVAL;
-        fi.submap = features(v.domain().privileged());
+        fi.submap = features(v.domain());
         return guest::write(arg, fi) ? 0 : -XEN_EFAULT;
     }
     case XENVER_pagesize: return arg.raw() ? -XEN_EINVAL : long(PAGE_SIZE);

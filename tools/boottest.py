@@ -17,10 +17,22 @@ first module is the dom0 kernel and ARGS its command line.
 Passes when every --expect pattern matched (in order), no --forbid pattern matched, and QEMU
 ended with the --exit status (0: ACPI poweroff; (v << 1) | 1: isa-debug-exit with value v)
 or, with --stop-on, as soon as that pattern appears. On failure it prints why and the whole log.
-KVM is never used: it hangs guests on our machines."""
+KVM is never used: it hangs guests on our machines.
+
+Time checks compare what the guest prints with the host's clocks, each line stamped when its
+newline arrives (QEMU's serial output is read as soon as it is written):
+  --clock-marks REGEX: lines whose first group is the guest's system time in ns, printed in
+    bursts (one at the start of a long wait, one at its end). The offset host - guest of a line is
+    the serial latency plus the clocks' difference; the smallest offset of each burst is the line
+    that came through fastest, so the change between the first and the last burst's smallest
+    offsets, over the guest time between those lines, is the guest clock's drift against the
+    host's monotonic clock. It must stay within --max-drift-ppm.
+  --wallclock REGEX: a line whose first group is the guest's wall-clock time in seconds since
+    1970 (a fraction allowed) must be within --max-wallclock-error seconds of the host's time."""
 import argparse
 import os
 import re
+import select
 import shutil
 import subprocess
 import sys
@@ -68,6 +80,14 @@ def parse_args():
     p.add_argument("--log", help="also write the serial log here")
     p.add_argument("--report-boot-time", action="store_true",
                    help="print seconds from QEMU start to the first Kestrel line")
+    p.add_argument("--clock-marks", metavar="REGEX",
+                   help="lines whose first group is the guest's system time in ns, in bursts: check the drift")
+    p.add_argument("--max-drift-ppm", type=float, default=100.0,
+                   help="largest |drift| of the guest clock against the host's, with --clock-marks")
+    p.add_argument("--wallclock", metavar="REGEX",
+                   help="a line whose first group is the guest's wall-clock time in seconds since 1970")
+    p.add_argument("--max-wallclock-error", type=float, default=3.0,
+                   help="largest |guest - host| wall-clock difference in seconds, with --wallclock")
     args = p.parse_args()
     if args.image is None:
         if args.hypervisor != "xen":
@@ -160,11 +180,18 @@ def run(args, work):
         os.set_blocking(output.fileno(), False)
     log, first_line_at, stopped = b"", None, False
     typing = list(args.type_after)
+    stamps = LineStamps()
+    unscanned, last_scan = False, 0.0
     while True:
         chunk = output.read()
         if chunk:
+            stamps.add(chunk)
             log += chunk
-            ARRIVALS.append((len(log), time.monotonic()))
+            unscanned = True
+        # The whole log is searched at most every 20 ms: QEMU writes a byte at a time, and each
+        # write wakes the loop so that lines are stamped when they arrive.
+        if unscanned and time.monotonic() - last_scan >= 0.02:
+            unscanned, last_scan = False, time.monotonic()
             while typing and re.search(typing[0][0], log.decode(errors="replace"), re.M):
                 text = typing.pop(0)[1].encode().decode("unicode_escape").encode("latin-1")
                 proc.stdin.write(text)
@@ -175,40 +202,93 @@ def run(args, work):
                 stopped = True
                 kill(proc)
         if proc.poll() is not None:
-            rest = output.read()
-            log += rest or b""
+            rest = output.read() or b""
+            stamps.add(rest)
+            log += rest
             break
         if time.monotonic() - start > args.timeout:
             kill(proc)
             proc.wait()
-            return None, log.decode(errors="replace"), first_line_at, False
-        time.sleep(0.02)
-    return proc.returncode, log.decode(errors="replace"), first_line_at, stopped
+            return None, log.decode(errors="replace"), first_line_at, False, stamps
+        if args.emulator == "qemu":
+            select.select([output], [], [], 0.02)  # wakes as soon as QEMU writes
+        else:
+            time.sleep(0.02)
+    return proc.returncode, log.decode(errors="replace"), first_line_at, stopped, stamps
 
 
-# (bytes of log received so far, host time) after each read from the emulator, for --interval.
-ARRIVALS = []
+class LineStamps:
+    """Each complete line of the serial log with the host's monotonic (ns) and wall (s) clocks
+    when its newline was read."""
+
+    def __init__(self):
+        self.partial = b""
+        self.lines = []  # (monotonic_ns, wall_seconds, text)
+
+    def add(self, chunk):
+        mono, wall = time.monotonic_ns(), time.time()
+        *complete, self.partial = (self.partial + chunk).split(b"\n")
+        for line in complete:
+            self.lines.append((mono, wall, line.decode(errors="replace").rstrip("\r")))
+
+    def matching(self, pattern):
+        regex = re.compile(pattern)
+        for mono, wall, text in self.lines:
+            m = regex.search(text)
+            if m:
+                yield mono, wall, m.group(1)
 
 
-def arrival_time(offset):
-    """Host time at which the log's first `offset` bytes had all arrived."""
-    for size, at in ARRIVALS:
-        if size >= offset:
-            return at
-    return None
+def drift_problems(args, stamps):
+    """Splits the marks into bursts at gaps of over a second of guest time and compares the
+    first burst with the last (see --clock-marks)."""
+    marks = [(mono, int(guest)) for mono, _, guest in stamps.matching(args.clock_marks)]
+    bursts = []
+    for mark in marks:
+        if not bursts or mark[1] - bursts[-1][-1][1] > 1_000_000_000:
+            bursts.append([])
+        bursts[-1].append(mark)
+    if len(bursts) < 2:
+        return [f"clock marks: {len(marks)} marks in {len(bursts)} burst(s), need two bursts"]
+    first = min(bursts[0], key=lambda m: m[0] - m[1])
+    last = min(bursts[-1], key=lambda m: m[0] - m[1])
+    host_ns, guest_ns = last[0] - first[0], last[1] - first[1]
+    if guest_ns <= 0 or host_ns <= 0:
+        return [f"clock marks: guest {guest_ns} ns and host {host_ns} ns between bursts"]
+    ppm = (guest_ns - host_ns) / host_ns * 1e6
+    spread = [max(m[0] - m[1] for m in b) - min(m[0] - m[1] for m in b) for b in (bursts[0], bursts[-1])]
+    print(f"clock drift: {ppm:+.1f} ppm (guest {guest_ns / 1e9:.6f} s over host {host_ns / 1e9:.6f} s; "
+          f"{len(bursts[0])} and {len(bursts[-1])} marks, offsets spread {spread[0] / 1e6:.3f} and "
+          f"{spread[1] / 1e6:.3f} ms)")
+    if abs(ppm) > args.max_drift_ppm:
+        return [f"clock drift {ppm:+.1f} ppm exceeds {args.max_drift_ppm:g} ppm"]
+    return []
 
 
-def check_intervals(args, log):
+def wallclock_problems(args, stamps):
+    seen = list(stamps.matching(args.wallclock))
+    if not seen:
+        return [f"wall clock: no line matches /{args.wallclock}/"]
     problems = []
-    raw = log.encode(errors="replace")
+    for _, host, guest in seen:
+        error = float(guest) - host
+        print(f"wall clock: guest {float(guest):.3f}, host {host:.3f}: {error:+.3f} s")
+        if abs(error) > args.max_wallclock_error:
+            problems.append(f"wall clock off by {error:+.3f} s (limit {args.max_wallclock_error:g} s)")
+    return problems
+
+
+def interval_problems(args, stamps):
+    problems = []
     for start, end, low, high in args.interval:
-        m1 = re.compile(start.encode(), re.M).search(raw)
-        m2 = re.compile(end.encode(), re.M).search(raw, m1.end()) if m1 else None
-        if not m2:
+        begin = next((i for i, (_, _, text) in enumerate(stamps.lines) if re.search(start, text)), None)
+        finish = None
+        if begin is not None:
+            finish = next((i for i in range(begin + 1, len(stamps.lines)) if re.search(end, stamps.lines[i][2])), None)
+        if finish is None:
             problems.append(f"interval /{start}/ to /{end}/: lines not found")
             continue
-        t1, t2 = arrival_time(m1.end()), arrival_time(m2.end())
-        took = t2 - t1
+        took = (stamps.lines[finish][0] - stamps.lines[begin][0]) / 1e9
         print(f"interval /{start}/ to /{end}/: {took:.3f} s by the host clock")
         if not float(low) <= took <= float(high):
             problems.append(f"interval /{start}/ to /{end}/ took {took:.3f} s, not within [{low}, {high}]")
@@ -216,7 +296,7 @@ def check_intervals(args, log):
 
 
 def check(args, status, log, stopped):
-    problems = check_intervals(args, log)
+    problems = []
     if status is None:
         problems.append(f"timed out after {args.timeout:.0f} s")
     elif not stopped and status != args.exit:
@@ -238,11 +318,16 @@ def check(args, status, log, stopped):
 def main():
     args = parse_args()
     with tempfile.TemporaryDirectory(prefix="kestrel-boot-") as work:
-        status, log, first_line_at, stopped = run(args, work)
+        status, log, first_line_at, stopped, stamps = run(args, work)
     if args.log:
         with open(args.log, "w") as f:
             f.write(log)
     problems = check(args, status, log, stopped)
+    if args.clock_marks:
+        problems += drift_problems(args, stamps)
+    if args.wallclock:
+        problems += wallclock_problems(args, stamps)
+    problems += interval_problems(args, stamps)
     if args.report_boot_time and first_line_at is not None:
         print(f"boot-time: {first_line_at:.3f} s from QEMU start to the first hypervisor line")
     if problems:

@@ -16,6 +16,7 @@
 #include "spinlock.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
+#include "wallclock.hpp"
 
 namespace domains {
 
@@ -192,6 +193,9 @@ unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
             continue;
         }
         add(*d);
+        // In the list first: a wall clock set from now on reaches it through for_each, one set
+        // before is published here (each publication reads the clock under its lock).
+        wallclock::publish(**d);
         // Every vCPU is offline from now until it is started or brought up.
         for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
         (*d)->vcpu(VcpuId(0))->initialised = true;
@@ -220,6 +224,12 @@ void crash(Vcpu& v, const char* why) {
 Domain* lookup(DomId id) {
     domains::TableGuard g;
     return id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
+}
+
+void for_each(void (*fn)(Domain&)) {
+    domains::TableGuard g;
+    for (Domain* d : domains::table)
+        if (d) fn(*d);
 }
 
 void reap(DomId id) {

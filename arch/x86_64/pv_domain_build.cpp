@@ -62,7 +62,7 @@ bool build(Domain& d, const mb2::Module& kernel, const mb2::Module* initrd, kstd
     params.domid = d.id();
     params.nr_pages = d.nr_pages();
     params.initial_domain = d.privileged();
-    params.hypervisor_features = xen_version::features(d.privileged());
+    params.hypervisor_features = xen_version::features(d);
     params.shared_info_mfn = d.shared_info_mfn();
     auto prepared = pv::prepare(bytes_of(kernel), initrd_bytes.size(), params);
     if (!prepared) {
@@ -93,6 +93,7 @@ bool build(Domain& d, const mb2::Module& kernel, const mb2::Module* initrd, kstd
         return false;
     }
     set_up_first_vcpu(*d.vcpu(VcpuId(0)), *built);
+    d.vm_assist |= built->vm_assist;
     const pv::Layout& l = prepared->layout;
     log::info("domain {}: {} MiB, {} vCPUs, kernel [{:#x}, {:#x}) entry {:#x}, bootstrap [{:#x}, {:#x}), "
               "start_info {:#x}", d.id(), d.nr_pages() * PAGE_SIZE >> 20, d.nr_vcpus(), l.kernel.start.raw(),

@@ -6,6 +6,7 @@
 
 #include "acpi.hpp"
 #include "cmdline.hpp"
+#include "cmos_rtc.hpp"
 #include "console.hpp"
 #include "crashtest.hpp"
 #include "domains.hpp"
@@ -184,7 +185,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     lapic::init_global(platform_info.lapic_address);
     lapic::init_cpu();
     bsp.apic_id = lapic::id();
-    tsc::calibrate();
+    tsc::calibrate(platform_info);
     log::set_clock(tsc::now_ns);
     lapic::calibrate_timer();
     smp::init();
@@ -193,6 +194,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     timer::init_cpu();
     guest_entry::init_cpu();
     sched::init_cpu();
+    cmos_rtc::set_wallclock(platform_info);
     arch::interrupts_on();
 }
 

@@ -2,6 +2,9 @@
 // the TSC value it was taken at and the scale from TSC ticks to ns, updating under an
 // odd/even version; the guest extrapolates with the TSC. Checked: a consistent snapshot,
 // system time that moves forward, and 200 ms of TSC time reading as 200 ms of system time.
+// And the wall clock in shared_info (the time of day at system time 0, read under wc_version):
+// published, even, the same on two reads; the kernel prints wall clock + system time and the
+// harness (boottest.py --wallclock) holds it to the host's time of day.
 #include <xen/event_channel.h>
 #include <xen/sched.h>
 #include <xen/vcpu.h>
@@ -16,22 +19,27 @@
 
 namespace {
 
-// System time now, read under the version protocol.
-std::uint64_t system_time()
+std::uint64_t system_time() { return kt::system_time_ns(); }
+
+struct WallClock {
+    std::uint32_t version;
+    std::uint64_t sec;  // wc_sec_hi:wc_sec
+    std::uint32_t nsec;
+};
+
+// shared_info's wall clock (the time of day at system time 0), read under wc_version.
+WallClock wall_clock_base()
 {
-    const volatile vcpu_time_info_t& t = kt::vcpu0()->time;
+    const volatile shared_info_t& s = *kt::shared_info();
     for (;;) {
-        const std::uint32_t v = t.version;
+        WallClock w{};
+        w.version = s.wc_version;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
-        const std::uint32_t mul = t.tsc_to_system_mul;
-        const std::int8_t shift = t.tsc_shift;
+        w.sec = (static_cast<std::uint64_t>(s.wc_sec_hi) << 32) | s.wc_sec;
+        w.nsec = s.wc_nsec;
         __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((v & 1) || v != t.version)
-            continue;
-        std::uint64_t delta = kt::rdtsc() - stamp;
-        delta = shift >= 0 ? delta << shift : delta >> -shift;
-        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
+        if (!(w.version & 1) && w.version == s.wc_version)
+            return w;
     }
 }
 
@@ -140,4 +148,30 @@ TEST(vcpu_timers)
     poll_timer(500'000'000);
     EXPECT_TRUE(timer_pending());
     EXPECT_EQ(vcpu_op(VCPUOP_set_singleshot_timer, 0, reinterpret_cast<void*>(0x10)), -XEN_EFAULT);
+}
+
+TEST(wall_clock_is_published_and_stable)
+{
+    const WallClock a = wall_clock_base();
+    kt::print("time: wc_version {}, wc_sec {}, wc_nsec {}\n", a.version, a.sec, a.nsec);
+    EXPECT_NE(a.version, 0u);  // written when the domain was built
+    EXPECT_EQ(a.version % 2, 0u);
+    EXPECT_LT(a.nsec, 1'000'000'000u);
+    EXPECT_GT(a.sec, 1'600'000'000u);  // the RTC says some time after September 2020
+    kt::yield_for_ms(20);
+    const WallClock b = wall_clock_base();
+    EXPECT_EQ(b.version, a.version);
+    EXPECT_EQ(b.sec, a.sec);
+    EXPECT_EQ(b.nsec, a.nsec);
+}
+
+TEST(wall_time_is_the_clock_plus_system_time)
+{
+    const WallClock w = wall_clock_base();
+    const std::uint64_t now = system_time();
+    const std::uint64_t ns = w.nsec + now % 1'000'000'000u;
+    const std::uint64_t sec = w.sec + now / 1'000'000'000u + ns / 1'000'000'000u;
+    const std::uint64_t ms = ns % 1'000'000'000u / 1'000'000u;
+    kt::print("time: wall clock {}.{}{}{} s since 1970\n", sec, ms / 100, ms / 10 % 10, ms % 10);
+    EXPECT_GT(sec, w.sec);
 }

@@ -1,5 +1,6 @@
 // xen_version: every sub-op, checked for shape rather than for Xen's own strings, so that any
-// hypervisor speaking the ABI passes; bad sub-ops and bad buffers give Xen's error numbers.
+// hypervisor speaking the ABI passes; bad sub-ops and bad buffers give Xen's error numbers. The
+// feature submap is the exception: exactly the bits Xen 4.17 gives a 64-bit PV dom0.
 #include <xen/errno.h>
 #include <xen/features.h>
 #include <xen/version.h>
@@ -84,19 +85,45 @@ TEST(platform_parameters_give_hypervisor_start)
     EXPECT_EQ(p.virt_start, HYPERVISOR_VIRT_START);
 }
 
-TEST(get_features_submap0)
+namespace {
+
+std::uint32_t features_submap0()
 {
     xen_feature_info_t fi{};
     fi.submap_idx = 0;
     fi.submap = 0xdeadbeef;
-    ASSERT_EQ(kt::xen_version(XENVER_get_features, &fi), 0);
-    kt::print("features[0] = {x}\n", fi.submap);
-    EXPECT_TRUE(has_bit(fi.submap, XENFEAT_dom0));  // we are the hardware domain
-    // A PV guest: no translation, no HVM-only features.
-    EXPECT_FALSE(has_bit(fi.submap, XENFEAT_auto_translated_physmap));
-    EXPECT_FALSE(has_bit(fi.submap, XENFEAT_hvm_callback_vector));
-    EXPECT_FALSE(has_bit(fi.submap, XENFEAT_hvm_safe_pvclock));
-    EXPECT_FALSE(has_bit(fi.submap, XENFEAT_supervisor_mode_kernel));
+    if (kt::xen_version(XENVER_get_features, &fi) != 0)
+        return 0xdeadbeef;
+    return fi.submap;
+}
+
+// What Xen 4.17 reports to a 64-bit PV dom0 (common/kernel.c): vnode memory ops,
+// MMU_PT_UPDATE_PRESERVE_AD, MMUEXT_CLEAR_PAGE/COPY_PAGE, grant-map available PTE bits, dom0
+// and direct-mapped; nothing translated, nothing HVM, no ring-0 kernel. pae_pgdir_above_4gb
+// follows VMASST_TYPE_pae_extended_cr3, which this kernel (no PAE_MODE note) starts without.
+constexpr std::uint32_t dom0_features = (1u << XENFEAT_memory_op_vnode_supported) | (1u << XENFEAT_dom0)
+                                        | (1u << XENFEAT_mmu_pt_update_preserve_ad) | (1u << XENFEAT_highmem_assist)
+                                        | (1u << XENFEAT_gnttab_map_avail_bits) | (1u << XENFEAT_direct_mapped);
+static_assert(dom0_features == 0x228e0);
+
+} // namespace
+
+TEST(get_features_submap0)
+{
+    const std::uint32_t f = features_submap0();
+    kt::print("features[0] = {x}\n", f);
+    EXPECT_EQ(f, dom0_features);
+    EXPECT_TRUE(has_bit(f, XENFEAT_dom0));  // we are the hardware domain
+    EXPECT_FALSE(has_bit(f, XENFEAT_auto_translated_physmap));
+    EXPECT_FALSE(has_bit(f, XENFEAT_supervisor_mode_kernel));
+}
+
+TEST(pae_extended_cr3_assist_gives_pae_pgdir_above_4gb)
+{
+    ASSERT_EQ(kt::vm_assist(VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3), 0);
+    EXPECT_EQ(features_submap0(), dom0_features | (1u << XENFEAT_pae_pgdir_above_4gb));
+    ASSERT_EQ(kt::vm_assist(VMASST_CMD_disable, VMASST_TYPE_pae_extended_cr3), 0);
+    EXPECT_EQ(features_submap0(), dom0_features);
 }
 
 TEST(get_features_other_submaps_invalid)

@@ -116,6 +116,7 @@ Bytes fadt_v1(uint32_t dsdt) {
     put(b, 76 - 36, 0x608, 4);    // PM_TMR_BLK
     b[89 - 36] = 2;               // PM1_CNT_LEN
     b[91 - 36] = 4;               // PM_TMR_LEN
+    b[108 - 36] = 0x32;           // CENTURY, as on QEMU
     put(b, 109 - 36, 0x3, 2);     // IAPC_BOOT_ARCH
     put(b, 112 - 36, 1u << 8, 4); // TMR_VAL_EXT
     return table("FACP", b, 1);
@@ -214,6 +215,7 @@ TEST(Acpi, QemuLikeMachineWithRsdt) {
     EXPECT_TRUE(p.pm_timer_32bit);
     EXPECT_FALSE(p.reset_supported);  // ACPI 1.0 has no reset register
     EXPECT_EQ(p.iapc_boot_arch, 3);
+    EXPECT_EQ(p.rtc_century_index, 0x32);
     EXPECT_TRUE(p.has_s5);
     EXPECT_EQ(p.slp_typa, 0);
     EXPECT_EQ(diag.count(), 0u);
@@ -813,6 +815,7 @@ TEST(Acpi, QemuQ35LikeMachine) {
     EXPECT_EQ(r->reset_reg.address, 0xcf9u);
     EXPECT_EQ(r->reset_value, 0x0f);
     EXPECT_EQ(r->iapc_boot_arch, 0);
+    EXPECT_EQ(r->rtc_century_index, 0);  // none named
     EXPECT_TRUE(r->has_s5);
     EXPECT_EQ(r->slp_typa, 0);
     EXPECT_EQ(r->slp_typb, 0);

@@ -232,6 +232,7 @@ TEST(PvBuilder, StartInfoAndRegistersForDom0) {
     const pv::Layout& l = b.prepared.layout;
     const start_info si = read_start_info(mem, b.result.l4_mfn, b.result.start_info.raw());
     EXPECT_STREQ(si.magic, "xen-3.0-x86_64p");  // dom0 with a PAE_MODE "yes" note, as Xen writes it
+    EXPECT_EQ(b.result.vm_assist, uint64_t{1} << VMASST_TYPE_pae_extended_cr3);  // libelf: "yes" is extended-cr3
     EXPECT_EQ(si.nr_pages, 0x3000u);
     EXPECT_EQ(si.shared_info, 0x1234000u);
     EXPECT_EQ(si.flags, uint32_t(SIF_PRIVILEGED | SIF_INITDOMAIN | SIF_MOD_START_PFN));
@@ -494,9 +495,36 @@ TEST(PvBuilder, NoHypercallPageNoteLeavesTheKernelAlone) {
     Built b = build_ok(mem, dom0_params(0x3000), {}, "", notes);
     const start_info si = read_start_info(mem, b.result.l4_mfn, b.result.start_info.raw());
     EXPECT_STREQ(si.magic, "xen-3.0-x86_64");  // no PAE_MODE note: no "p"
+    EXPECT_EQ(b.result.vm_assist, 0u);
     const Bytes text = testelf::text_bytes(0x3000);
     const auto got = read_va(mem, b.result.l4_mfn, testelf::KERNEL_TEXT, 0x3000);
     EXPECT_TRUE(std::equal(text.begin(), text.end(), got.begin()));
+}
+
+// The PAE_MODE note decides VMASST_TYPE_pae_extended_cr3: exactly "yes" for every domain (Xen's
+// dom0 builder, libxenguest), "bimodal" for a domU only (libxenguest), anything else never.
+TEST(PvBuilder, PaeModeNoteGivesTheExtendedCr3Assist) {
+    struct Case {
+        const char* pae;
+        bool dom0;
+        bool assist;
+    };
+    const Case cases[] = {{"yes", true, true},      {"yes", false, true},     {"bimodal", true, false},
+                          {"bimodal", false, true}, {"yes,bimodal", false, true}, {"no", true, false},
+                          {"no", false, false},     {"yes[extended-cr3]", true, false}};
+    for (const Case& c : cases) {
+        std::vector<Bytes> notes;
+        for (const Bytes& n : testelf::linux_notes()) {
+            uint32_t t;
+            memcpy(&t, n.data() + 8, 4);
+            if (t != XEN_ELFNOTE_PAE_MODE) notes.push_back(n);
+        }
+        notes.push_back(testelf::xen_note(XEN_ELFNOTE_PAE_MODE, testelf::str(c.pae)));
+        FakeMemory mem(0x3000);
+        Built b = build_ok(mem, c.dom0 ? dom0_params(0x3000) : domu_params(0x3000), {}, "", notes);
+        EXPECT_EQ(b.result.vm_assist, c.assist ? uint64_t{1} << VMASST_TYPE_pae_extended_cr3 : 0u)
+            << c.pae << (c.dom0 ? " dom0" : " domU");
+    }
 }
 
 // Damaged kernels: random byte changes in headers and notes end in an error or in a layout

@@ -113,26 +113,36 @@ TEST_F(XenVersion, CapabilitiesFaultWhenTheLastByteIsUnmapped) {
     EXPECT_EQ(xv(*v0, XENVER_capabilities, 0xffffffff87000000), -XEN_EFAULT);
 }
 
+// Xen 4.17 (common/kernel.c) for a 64-bit PV domain: memory_op_vnode_supported,
+// mmu_pt_update_preserve_ad, highmem_assist, gnttab_map_avail_bits and direct_mapped, dom0
+// for the hardware domain, pae_pgdir_above_4gb while VMASST_TYPE_pae_extended_cr3 is on.
+constexpr uint32_t PV_FEATURES = (1u << XENFEAT_memory_op_vnode_supported) | (1u << XENFEAT_mmu_pt_update_preserve_ad) |
+                                 (1u << XENFEAT_highmem_assist) | (1u << XENFEAT_gnttab_map_avail_bits) |
+                                 (1u << XENFEAT_direct_mapped);
+
 TEST_F(XenVersion, FeaturesOfAnOrdinaryPvDomain) {
     buf->at<xen_feature_info_t>(BUF) = xen_feature_info_t{0, 0xffffffff};
     EXPECT_EQ(xv(*v0, XENVER_get_features), 0);
-    uint32_t f = buf->at<xen_feature_info_t>(BUF).submap;
-    EXPECT_NE(f & (1u << XENFEAT_direct_mapped), 0u);
-    EXPECT_EQ(f & (1u << XENFEAT_dom0), 0u);
-    // A PV guest manages its own page tables with machine frames.
-    EXPECT_EQ(f & (1u << XENFEAT_auto_translated_physmap), 0u);
-    EXPECT_EQ(f & (1u << XENFEAT_writable_page_tables), 0u);
-    EXPECT_EQ(f & (1u << XENFEAT_not_direct_mapped), 0u);
-    EXPECT_EQ(f & (1u << XENFEAT_hvm_callback_vector), 0u);
+    EXPECT_EQ(buf->at<xen_feature_info_t>(BUF).submap, PV_FEATURES);  // 0x200e0
     EXPECT_EQ(buf->at<xen_feature_info_t>(BUF).submap_idx, 0u);
 }
 
 TEST_F(XenVersion, ControlDomainGetsTheDom0Feature) {
     buf->at<xen_feature_info_t>(BUF) = xen_feature_info_t{0, 0};
     EXPECT_EQ(xv(*c0, XENVER_get_features), 0);
-    uint32_t f = buf->at<xen_feature_info_t>(BUF).submap;
-    EXPECT_NE(f & (1u << XENFEAT_dom0), 0u);
-    EXPECT_NE(f & (1u << XENFEAT_direct_mapped), 0u);
+    EXPECT_EQ(buf->at<xen_feature_info_t>(BUF).submap, PV_FEATURES | (1u << XENFEAT_dom0));  // 0x208e0
+}
+
+TEST_F(XenVersion, PaeExtendedCr3AssistAddsPaePgdirAbove4gb) {
+    v0->domain().vm_assist |= uint64_t{1} << VMASST_TYPE_pae_extended_cr3;
+    buf->at<xen_feature_info_t>(BUF) = xen_feature_info_t{0, 0};
+    EXPECT_EQ(xv(*v0, XENVER_get_features), 0);
+    EXPECT_EQ(buf->at<xen_feature_info_t>(BUF).submap, PV_FEATURES | (1u << XENFEAT_pae_pgdir_above_4gb));
+    // Other assists change nothing.
+    v0->domain().vm_assist = (uint64_t{1} << VMASST_TYPE_writable_pagetables) |
+                             (uint64_t{1} << VMASST_TYPE_runstate_update_flag);
+    EXPECT_EQ(xv(*v0, XENVER_get_features), 0);
+    EXPECT_EQ(buf->at<xen_feature_info_t>(BUF).submap, PV_FEATURES);
 }
 
 TEST_F(XenVersion, FeatureSubmapsOtherThanZeroAreEinval) {

@@ -5,6 +5,7 @@
 #include <xen/xen.h>
 
 #include "hypercall.hpp"
+#include "runtime.hpp"
 
 namespace kt {
 
@@ -32,5 +33,24 @@ unsigned yield_for_ms(std::uint64_t ms, bool (*done)())
     }
     return yields;
 }
+
+std::uint64_t system_time_ns(const volatile vcpu_time_info_t& t)
+{
+    for (;;) {
+        const std::uint32_t version = t.version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
+        const std::uint32_t mul = t.tsc_to_system_mul;
+        const std::int8_t shift = t.tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((version & 1) || version != t.version)
+            continue;  // caught in an update: read again
+        std::uint64_t delta = rdtsc() - stamp;
+        delta = shift >= 0 ? delta << shift : delta >> -shift;
+        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
+    }
+}
+
+std::uint64_t system_time_ns() { return system_time_ns(vcpu0()->time); }
 
 } // namespace kt

@@ -1,9 +1,11 @@
 // Time as a test kernel can measure it before the PV clock exists: the TSC, whose rate the
 // hypervisor's CPUID leaf 0x40000003 gives (subleaf 2: the physical rate in kHz, which Xen
-// and Kestrel both fill in).
+// and Kestrel both fill in); and system time from the PV clock in vcpu_info.
 #pragma once
 
 #include <cstdint>
+
+#include <xen/xen.h>
 
 namespace kt {
 
@@ -12,5 +14,10 @@ std::uint32_t tsc_khz();
 // Yields the CPU (SCHEDOP_yield) until `ms` milliseconds of TSC time have passed, or `done`
 // (if given) returns true; returns how many times it yielded.
 unsigned yield_for_ms(std::uint64_t ms, bool (*done)() = nullptr);
+
+// System time in ns (since the hypervisor started) from a vCPU's PV clock, read under its
+// version protocol and extrapolated with the TSC; the one-argument form reads vCPU 0's.
+std::uint64_t system_time_ns(const volatile vcpu_time_info_t& t);
+std::uint64_t system_time_ns();
 
 } // namespace kt

@@ -143,6 +143,9 @@ void crash(Vcpu& v, const char* why) {
     v.domain().shut_down(shutdown::crash);
     note(std::string("crash: ") + why);
 }
+void for_each(void (*fn)(Domain&)) {
+    for (Domain* d : fake_pv::record().domains) fn(*d);
+}
 Domain* lookup(DomId id) {
     for (Domain* d : fake_pv::record().domains)
         if (d->id() == id) return d;
