@@ -41,7 +41,7 @@ kt_event_entry:
 
 namespace {
 
-long evtchn(int cmd, void* arg) { return kt::hypercall(__HYPERVISOR_event_channel_op, cmd, kt::arg(arg)); }
+long evtchn(int cmd, void* arg) { return kt::evtchn_op(cmd, arg); }
 
 bool pending(evtchn_port_t p) { return (kt::shared_info()->evtchn_pending[p / 64] >> (p % 64)) & 1; }
 void clear_pending(evtchn_port_t p) { kt::shared_info()->evtchn_pending[p / 64] &= ~(1ull << (p % 64)); }
@@ -59,47 +59,7 @@ void quiet()
     kt::vcpu0()->evtchn_pending_sel = 0;
 }
 
-// Lets a due upcall in: events unmasked across one hypercall, as Linux forces a callback.
-void deliver()
-{
-    kt::vcpu0()->evtchn_upcall_mask = 0;
-    kt::xen_version(0, nullptr);
-    kt::vcpu0()->evtchn_upcall_mask = 1;
-}
-
 evtchn_port_t loop_a, loop_b;
-
-// System time now, read under the version protocol of the vCPU's time info.
-std::uint64_t system_time()
-{
-    const volatile vcpu_time_info_t& t = kt::vcpu0()->time;
-    for (;;) {
-        const std::uint32_t v = t.version;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
-        const std::uint32_t mul = t.tsc_to_system_mul;
-        const std::int8_t shift = t.tsc_shift;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((v & 1) || v != t.version)
-            continue;
-        std::uint64_t delta = kt::rdtsc() - stamp;
-        delta = shift >= 0 ? delta << shift : delta >> -shift;
-        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
-    }
-}
-
-// Polls `port` alone with a timeout 5 s ahead; returns the system time it took.
-std::uint64_t poll_one(evtchn_port_t port)
-{
-    evtchn_port_t ports[1] = {port};
-    sched_poll_t p{};
-    set_xen_guest_handle(p.ports, ports);
-    p.nr_ports = 1;
-    const std::uint64_t start = system_time();
-    p.timeout = start + 5'000'000'000ull;
-    kt::sched_op(SCHEDOP_poll, &p);
-    return system_time() - start;
-}
 
 } // namespace
 
@@ -140,7 +100,7 @@ TEST(a_port_connected_to_ourselves_notifies_the_callback)
     EXPECT_TRUE(pending(loop_a));
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
     EXPECT_EQ(kt_event_count, 0u);  // events are masked
-    deliver();
+    kt::deliver_events();
     EXPECT_EQ(kt_event_count, 1u);
     EXPECT_NE(kt::vcpu0()->evtchn_pending_sel & (1ull << (loop_a / 64)), 0u);
 }
@@ -158,7 +118,7 @@ TEST(a_masked_port_waits_for_unmask)
     evtchn_unmask_t u{loop_a};
     ASSERT_EQ(evtchn(EVTCHNOP_unmask, &u), 0);
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
-    deliver();
+    kt::deliver_events();
     EXPECT_EQ(kt_event_count, 1u);
 }
 
@@ -247,8 +207,8 @@ TEST(a_masked_port_ends_a_poll)
     set_mask(v.port, true);
     clear_pending(v.port);
     quiet();
-    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, system_time() + 10'000'000), 0);
-    const std::uint64_t took = poll_one(v.port);
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, kt::system_time_ns() + 10'000'000), 0);
+    const std::uint64_t took = kt::poll_port_for(v.port, 5'000'000'000ull);
     kt::print("events: poll on a masked port ended after {} ns\n", took);
     EXPECT_TRUE(pending(v.port));
     EXPECT_LT(took, 2'000'000'000u);

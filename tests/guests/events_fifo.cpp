@@ -61,7 +61,7 @@ alignas(4096) std::uint8_t control_page[4096];
 alignas(4096) std::uint32_t array_pages[2][1024];
 alignas(4096) std::uint32_t spare_page[1024];
 
-long evtchn(int cmd, void* arg) { return kt::hypercall(__HYPERVISOR_event_channel_op, cmd, kt::arg(arg)); }
+long evtchn(int cmd, void* arg) { return kt::evtchn_op(cmd, arg); }
 
 evtchn_fifo_control_block_t* control() { return reinterpret_cast<evtchn_fifo_control_block_t*>(control_page); }
 volatile std::uint32_t& word(evtchn_port_t p) { return array_pages[p / 1024][p % 1024]; }
@@ -150,46 +150,6 @@ unsigned consume(evtchn_port_t* order = nullptr, unsigned max = 0)
     return n;
 }
 
-// Lets a due upcall in: events unmasked across one hypercall.
-void deliver()
-{
-    kt::vcpu0()->evtchn_upcall_mask = 0;
-    kt::xen_version(0, nullptr);
-    kt::vcpu0()->evtchn_upcall_mask = 1;
-}
-
-// System time now, read under the version protocol of the vCPU's time info.
-std::uint64_t system_time()
-{
-    const volatile vcpu_time_info_t& t = kt::vcpu0()->time;
-    for (;;) {
-        const std::uint32_t v = t.version;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
-        const std::uint32_t mul = t.tsc_to_system_mul;
-        const std::int8_t shift = t.tsc_shift;
-        __atomic_thread_fence(__ATOMIC_ACQUIRE);
-        if ((v & 1) || v != t.version)
-            continue;
-        std::uint64_t delta = kt::rdtsc() - stamp;
-        delta = shift >= 0 ? delta << shift : delta >> -shift;
-        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(delta) * mul) >> 32);
-    }
-}
-
-// Polls `port` alone with a timeout 5 s ahead; returns the system time it took.
-std::uint64_t poll_one(evtchn_port_t port)
-{
-    evtchn_port_t ports[1] = {port};
-    sched_poll_t p{};
-    set_xen_guest_handle(p.ports, ports);
-    p.nr_ports = 1;
-    const std::uint64_t start = system_time();
-    p.timeout = start + 5'000'000'000ull;
-    kt::sched_op(SCHEDOP_poll, &p);
-    return system_time() - start;
-}
-
 evtchn_port_t old_a, old_b;  // bound while still 2-level
 evtchn_port_t a, b;          // a second pair, bound under FIFO
 
@@ -257,7 +217,7 @@ TEST(events_go_to_the_tail_of_their_queue)
     EXPECT_EQ(ready(), 1u << DEFAULT_Q);
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
     kt_fifo_event_count = 0;
-    deliver();  // the upcall is the same event callback as with 2-level
+    kt::deliver_events();  // the upcall is the same event callback as with 2-level
     EXPECT_EQ(kt_fifo_event_count, 1u);
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);  // the callback cleared it
     ASSERT_EQ(send(b), 0);    // a after b: the queue was not empty, no new upcall
@@ -342,8 +302,8 @@ TEST(a_masked_port_ends_a_poll)
     ASSERT_LT(v.port, 1024u);
     mask(v.port);
     kt::vcpu0()->evtchn_upcall_pending = 0;
-    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, system_time() + 10'000'000), 0);
-    const std::uint64_t took = poll_one(v.port);
+    ASSERT_EQ(kt::hypercall(__HYPERVISOR_set_timer_op, kt::system_time_ns() + 10'000'000), 0);
+    const std::uint64_t took = kt::poll_port_for(v.port, 5'000'000'000ull);
     kt::print("events_fifo: poll on a masked port ended after {} ns\n", took);
     EXPECT_EQ(word(v.port) & (PENDING | LINKED), PENDING);
     EXPECT_LT(took, 2'000'000'000u);

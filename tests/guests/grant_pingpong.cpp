@@ -47,7 +47,7 @@ Shared& shared() { return *reinterpret_cast<Shared*>(page_p); }
 grant_entry_v1_t* entries() { return reinterpret_cast<grant_entry_v1_t*>(table_view); }
 
 long gnttab(unsigned cmd, void* op) { return kt::hypercall(__HYPERVISOR_grant_table_op, cmd, kt::arg(op), 1); }
-long evtchn(int cmd, void* op) { return kt::hypercall(__HYPERVISOR_event_channel_op, cmd, kt::arg(op)); }
+long evtchn(int cmd, void* op) { return kt::evtchn_op(cmd, op); }
 
 // Maps our first grant frame at table_view.
 bool map_table()

@@ -81,18 +81,6 @@ domid_t own_id()
     return rc == 0 && s.status == EVTCHNSTAT_unbound ? s.u.unbound.dom : DOMID_INVALID;
 }
 
-// Machine address of the L1 entry that maps p (tables read through the bootstrap area).
-std::uint64_t l1e_maddr(const void* p)
-{
-    const std::uint64_t v = va(p);
-    std::uint64_t frame = kt::virt_to_mfn(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    for (int level = 3; level >= 1; --level) {
-        const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(frame));
-        frame = (t[(v >> (12 + 9 * level)) & 511] & kt::pte_addr_mask) >> 12;
-    }
-    return (frame << 12) | (((v >> 12) & 511) * 8);
-}
-
 std::uint64_t pte_of(const void* p)
 {
     std::uint64_t pte = 0;
@@ -291,7 +279,7 @@ TEST(host_maps_by_pte_machine_address)
 {
     page_b[0] = 0x77;
     grant(19, page_b, GTF_permit_access, self_id);
-    const std::uint64_t slot = l1e_maddr(window);
+    const std::uint64_t slot = kt::l1e_maddr(window);
     auto m = map(19, GNTMAP_host_map | GNTMAP_contains_pte, slot, self_id);
     ASSERT_EQ(m.status, GNTST_okay);
     auto flush = [] {

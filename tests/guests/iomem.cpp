@@ -24,24 +24,6 @@ xen_e820_entry entries[MAX_ENTRIES];
 
 std::uint64_t va(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
 
-// Machine address of the L1 entry that maps p (tables read through the bootstrap area).
-std::uint64_t l1e_maddr(const void* p)
-{
-    const std::uint64_t v = va(p);
-    std::uint64_t frame = kt::virt_to_mfn(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    for (int level = 3; level >= 1; --level) {
-        const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(frame));
-        frame = (t[(v >> (12 + 9 * level)) & 511] & kt::pte_addr_mask) >> 12;
-    }
-    return (frame << 12) | (((v >> 12) & 511) * 8);
-}
-
-std::uint64_t read_entry(std::uint64_t maddr)
-{
-    const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(maddr >> 12));
-    return t[(maddr & 4095) / 8];
-}
-
 // Shows machine frame mfn at `window` (flags as given); the window's own frame comes back
 // with restore().
 long show(std::uint64_t mfn, std::uint64_t flags)
@@ -103,8 +85,8 @@ TEST(the_bios_area_is_io_memory_dom0_maps_uncached)
         ASSERT_EQ(show(mfn, present), 0);
         if (mfn == 0xe0) {
             // Asked for write-back, shown uncached: device memory is never cached.
-            EXPECT_EQ(read_entry(l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
-            EXPECT_EQ((read_entry(l1e_maddr(window)) & kt::pte_addr_mask) >> 12, 0xe0u);
+            EXPECT_EQ(kt::read_entry(kt::l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
+            EXPECT_EQ((kt::read_entry(kt::l1e_maddr(window)) & kt::pte_addr_mask) >> 12, 0xe0u);
         }
         for (unsigned off = 0; off < 4096 && !found; off += 16)
             found = memcmp(window + off, "RSD PTR ", 8) == 0;
@@ -113,7 +95,7 @@ TEST(the_bios_area_is_io_memory_dom0_maps_uncached)
     ASSERT_EQ(restore(), 0);
     // Asked for uncached, left uncached.
     ASSERT_EQ(show(0xf0, present | pcd | pwt), 0);
-    EXPECT_EQ(read_entry(l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
+    EXPECT_EQ(kt::read_entry(kt::l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
     ASSERT_EQ(restore(), 0);
 }
 
@@ -122,7 +104,7 @@ TEST(the_local_apic_is_the_hypervisors)
     EXPECT_EQ(show(0xfee00, present | rw), -XEN_EPERM);
     EXPECT_EQ(show(0xfee00, present), -XEN_EPERM);
     EXPECT_EQ(show(0xffffffffffull, present), -XEN_EINVAL);  // the all-ones frame: "none", as Xen
-    EXPECT_EQ((read_entry(l1e_maddr(window)) & kt::pte_addr_mask) >> 12, kt::virt_to_mfn(window));
+    EXPECT_EQ((kt::read_entry(kt::l1e_maddr(window)) & kt::pte_addr_mask) >> 12, kt::virt_to_mfn(window));
 }
 
 TEST(a_hole_below_4g_maps_and_unmaps_without_a_trace)
@@ -135,7 +117,7 @@ TEST(a_hole_below_4g_maps_and_unmaps_without_a_trace)
         if (!covering(n, addr)) hole = addr >> 12;
     ASSERT_NE(hole, 0u);
     ASSERT_EQ(show(hole, present | rw), 0);
-    EXPECT_EQ(read_entry(l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
+    EXPECT_EQ(kt::read_entry(kt::l1e_maddr(window)) & (pwt | pcd), pwt | pcd);
     ASSERT_EQ(restore(), 0);
     window[0] = 0x5a;  // our own frame again
     EXPECT_EQ(window[0], 0x5a);

@@ -28,36 +28,6 @@ std::uint64_t vcpu_mask = 1;  // vCPU 0: the only one
 std::uint64_t va(const void* p) { return reinterpret_cast<std::uint64_t>(p); }
 std::uint64_t maddr(const void* p) { return kt::virt_to_mfn(p) << 12; }
 
-// Machine address of the L1 entry that maps p (tables read through the bootstrap area).
-std::uint64_t l1e_maddr(const void* p)
-{
-    const std::uint64_t v = va(p);
-    std::uint64_t frame = kt::virt_to_mfn(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    for (int level = 3; level >= 1; --level) {
-        const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(frame));
-        frame = (t[(v >> (12 + 9 * level)) & 511] & kt::pte_addr_mask) >> 12;
-    }
-    return (frame << 12) | (((v >> 12) & 511) * 8);
-}
-
-// Machine address of the entry at `level` (1-4) on the way to p.
-std::uint64_t entry_maddr(const void* p, int level)
-{
-    const std::uint64_t v = va(p);
-    std::uint64_t frame = kt::virt_to_mfn(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    for (int l = 4; l > level; --l) {
-        const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(frame));
-        frame = (t[(v >> (12 + 9 * (l - 1))) & 511] & kt::pte_addr_mask) >> 12;
-    }
-    return (frame << 12) | (((v >> (12 + 9 * (level - 1))) & 511) * 8);
-}
-
-std::uint64_t read_entry(std::uint64_t maddr)
-{
-    const auto* t = static_cast<const std::uint64_t*>(kt::mfn_to_virt(maddr >> 12));
-    return t[(maddr & 4095) / 8];
-}
-
 long update_pte_as(std::uint64_t ptr, std::uint64_t val, std::uint32_t foreigndom)
 {
     mmu_update_t req{ptr, val};
@@ -113,7 +83,7 @@ TEST(mmu_update_rewrites_an_l1_entry)
 {
     page_a[0] = 0xaaaa;
     page_b[0] = 0xbbbb;
-    const std::uint64_t slot = l1e_maddr(page_a);
+    const std::uint64_t slot = kt::l1e_maddr(page_a);
     ASSERT_EQ(update_pte(slot, maddr(page_b) | present | rw), 0);
     ASSERT_EQ(flush(page_a), 0);
     EXPECT_EQ(page_a[0], 0xbbbbu);  // page_a's address now shows page_b's frame
@@ -125,7 +95,7 @@ TEST(mmu_update_rewrites_an_l1_entry)
 TEST(page_tables_cannot_be_mapped_writable)
 {
     const std::uint64_t l4 = maddr(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    const std::uint64_t slot = l1e_maddr(page_a);
+    const std::uint64_t slot = kt::l1e_maddr(page_a);
     EXPECT_EQ(update_pte(slot, l4 | present | rw), -XEN_EBUSY);  // Xen's answer to the type conflict
     EXPECT_EQ(update_pte(slot, l4 | present), 0);  // read-only is fine
     ASSERT_EQ(update_pte(slot, maddr(page_a) | present | rw), 0);
@@ -221,7 +191,7 @@ TEST(a_table_that_maps_itself_writable_is_refused)
 TEST(tables_at_the_wrong_level_are_refused)
 {
     const std::uint64_t l4 = maddr(reinterpret_cast<void*>(kt::start_info()->pt_base));
-    const std::uint64_t l2 = read_entry(entry_maddr(page_a, 3)) & kt::pte_addr_mask;
+    const std::uint64_t l2 = kt::read_entry(kt::entry_maddr(page_a, 3)) & kt::pte_addr_mask;
     for (auto& e : table)
         e = 0;
     const std::uint64_t variants[] = {present, present | rw};
@@ -238,8 +208,8 @@ TEST(tables_at_the_wrong_level_are_refused)
     }
     table[1] = 0;
     // In the live tables: page_a's L2 entry pointed at the L4.
-    EXPECT_EQ(update_pte(entry_maddr(page_a, 2), l4 | present), -XEN_EINVAL);
-    EXPECT_EQ(update_pte(entry_maddr(page_a, 3), l4 | present | rw), -XEN_EINVAL);
+    EXPECT_EQ(update_pte(kt::entry_maddr(page_a, 2), l4 | present), -XEN_EINVAL);
+    EXPECT_EQ(update_pte(kt::entry_maddr(page_a, 3), l4 | present | rw), -XEN_EINVAL);
 }
 
 // PS makes an L2 or L3 entry a superpage, which a PV guest may not have; in an L4 it is a
@@ -256,10 +226,10 @@ TEST(superpage_bits_are_refused_where_not_allowed)
     table[2] = 0;
     const int levels[] = {2, 3, 4};
     for (int level : levels) {
-        const std::uint64_t slot = entry_maddr(page_a, level);
-        EXPECT_EQ(update_pte(slot, read_entry(slot) | kt::pte_large), -XEN_EINVAL);
+        const std::uint64_t slot = kt::entry_maddr(page_a, level);
+        EXPECT_EQ(update_pte(slot, kt::read_entry(slot) | kt::pte_large), -XEN_EINVAL);
     }
-    const std::uint64_t l1 = l1e_maddr(page_a);
+    const std::uint64_t l1 = kt::l1e_maddr(page_a);
     EXPECT_EQ(update_pte(l1, maddr(page_a) | present | rw | kt::pte_large), 0);
     EXPECT_EQ(update_pte(l1, maddr(page_a) | present | rw), 0);
     ASSERT_EQ(flush(page_a), 0);
@@ -327,7 +297,7 @@ TEST(update_va_mapping_flush_flags)
 // mmu_update do not exist.
 TEST(foreign_domain_forms)
 {
-    const std::uint64_t slot = l1e_maddr(page_a);
+    const std::uint64_t slot = kt::l1e_maddr(page_a);
     const std::uint64_t own = maddr(page_a) | present | rw;
     EXPECT_EQ(update_pte_as(slot, own, 0), -XEN_ESRCH);  // dom0 by number
     EXPECT_EQ(update_pte_as(slot, own, 0x1234), -XEN_ESRCH);
@@ -361,7 +331,7 @@ TEST(linear_page_tables_are_read_only_and_of_the_same_level)
 {
     const std::uint64_t l4 = maddr(reinterpret_cast<void*>(kt::start_info()->pt_base));
     const std::uint64_t slot = l4 + 300 * 8;
-    ASSERT_EQ(read_entry(slot), 0u);
+    ASSERT_EQ(kt::read_entry(slot), 0u);
     EXPECT_EQ(update_pte(slot, l4 | present | rw), -XEN_EINVAL);
     ASSERT_EQ(update_pte(slot, l4 | present), 0);
     constexpr std::uint64_t base = 0xffff000000000000ull | (300ull << 39);

@@ -50,7 +50,7 @@ vcpu_runstate_info_t runstate_area;
 
 unsigned nr_vcpus;
 
-long evtchn(int cmd, void* arg) { return kt::hypercall(__HYPERVISOR_event_channel_op, cmd, kt::arg(arg)); }
+long evtchn(int cmd, void* arg) { return kt::evtchn_op(cmd, arg); }
 std::uint64_t va(const volatile void* p) { return reinterpret_cast<std::uint64_t>(p); }
 std::uint64_t pte_of(const void* page, bool writable)
 {

@@ -53,4 +53,23 @@ std::uint64_t system_time_ns(const volatile vcpu_time_info_t& t)
 
 std::uint64_t system_time_ns() { return system_time_ns(vcpu0()->time); }
 
+std::uint64_t poll_port_for(std::uint32_t port, std::uint64_t timeout_ns)
+{
+    evtchn_port_t ports[1] = {port};
+    sched_poll_t p{};
+    set_xen_guest_handle(p.ports, ports);
+    p.nr_ports = 1;
+    const std::uint64_t start = system_time_ns();
+    p.timeout = start + timeout_ns;
+    sched_op(SCHEDOP_poll, &p);
+    return system_time_ns() - start;
+}
+
+void deliver_events()
+{
+    vcpu0()->evtchn_upcall_mask = 0;
+    xen_version(0, nullptr);
+    vcpu0()->evtchn_upcall_mask = 1;
+}
+
 } // namespace kt

@@ -19,5 +19,11 @@ unsigned yield_for_ms(std::uint64_t ms, bool (*done)() = nullptr);
 // version protocol and extrapolated with the TSC; the one-argument form reads vCPU 0's.
 std::uint64_t system_time_ns(const volatile vcpu_time_info_t& t);
 std::uint64_t system_time_ns();
+// SCHEDOP_poll on `port` alone with a timeout `timeout_ns` of system time ahead; returns the
+// system time the poll took.
+std::uint64_t poll_port_for(std::uint32_t port, std::uint64_t timeout_ns);
+// Lets a due upcall in on vCPU 0: events unmasked across one hypercall, as Linux forces a
+// callback, then masked again.
+void deliver_events();
 
 } // namespace kt

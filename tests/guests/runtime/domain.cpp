@@ -56,6 +56,25 @@ bool lookup_pte(std::uint64_t va, std::uint64_t* pte)
     return false;
 }
 
+std::uint64_t entry_maddr(const void* p, int level)
+{
+    const std::uint64_t v = reinterpret_cast<std::uint64_t>(p);
+    std::uint64_t frame = virt_to_mfn(reinterpret_cast<void*>(the_start_info->pt_base));
+    for (int l = 4; l > level; --l) {
+        const auto* t = static_cast<const std::uint64_t*>(mfn_to_virt(frame));
+        frame = (t[(v >> (12 + 9 * (l - 1))) & 511] & pte_addr_mask) >> 12;
+    }
+    return (frame << 12) | (((v >> (12 + 9 * (level - 1))) & 511) * 8);
+}
+
+std::uint64_t l1e_maddr(const void* p) { return entry_maddr(p, 1); }
+
+std::uint64_t read_entry(std::uint64_t maddr)
+{
+    const auto* t = static_cast<const std::uint64_t*>(mfn_to_virt(maddr >> 12));
+    return t[(maddr & 4095) / 8];
+}
+
 bool map_machine_page(void* page_va, std::uint64_t maddr, bool writable)
 {
     const std::uint64_t pte = (maddr & pte_addr_mask) | pte_present | pte_accessed | pte_dirty

@@ -59,6 +59,7 @@ inline long update_va_mapping(std::uint64_t va, std::uint64_t pte, std::uint64_t
 {
     return hypercall(__HYPERVISOR_update_va_mapping, va, pte, flags);
 }
+inline long evtchn_op(int cmd, void* a) { return hypercall(__HYPERVISOR_event_channel_op, cmd, arg(a)); }
 inline long mmuext_op(mmuext_op_t* ops, unsigned count, unsigned* done, domid_t dom)
 {
     return hypercall(__HYPERVISOR_mmuext_op, arg(ops), count, arg(done), dom);

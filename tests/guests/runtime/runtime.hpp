@@ -59,6 +59,12 @@ void* mfn_to_virt(std::uint64_t mfn);
 // Walks the current page tables (from pt_base). Returns false with *pte = 0 if any level is
 // not present; reads tables through the bootstrap area, so tables outside it are not walked.
 bool lookup_pte(std::uint64_t va, std::uint64_t* pte);
+// Machine address of the entry at `level` (1-4) on the way to p (tables read through the
+// bootstrap area), for mmu_update requests; l1e_maddr: the L1 entry that maps p. read_entry
+// reads the entry at such an address.
+std::uint64_t entry_maddr(const void* p, int level);
+std::uint64_t l1e_maddr(const void* p);
+std::uint64_t read_entry(std::uint64_t maddr);
 
 // A page of our own image re-mapped onto a machine frame (e.g. the shared_info page).
 bool map_machine_page(void* page_va, std::uint64_t maddr, bool writable);
