@@ -3,11 +3,13 @@ set(KESTREL_CORE_SOURCES
     hypervisor/kstd/format.cpp
     hypervisor/kstd/string.cpp
     hypervisor/acpi.cpp
+    hypervisor/bcj_x86.cpp
     hypervisor/boot_domains.cpp
     hypervisor/cmdline.cpp
     hypervisor/console_input.cpp
     hypervisor/console_io.cpp
     hypervisor/cpuid_policy.cpp
+    hypervisor/crc.cpp
     hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
@@ -23,6 +25,8 @@ set(KESTREL_CORE_SOURCES
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
     hypervisor/ioport_policy.cpp
+    hypervisor/lzma2.cpp
+    hypervisor/lzma_decoder.cpp
     hypervisor/machine_memory.cpp
     hypervisor/memory_op.cpp
     hypervisor/memory_map.cpp
@@ -48,5 +52,6 @@ set(KESTREL_CORE_SOURCES
     hypervisor/xen_elfnotes.cpp
     hypervisor/vcpu_op.cpp
     hypervisor/xen_version.cpp
+    hypervisor/xz.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)
