@@ -5,6 +5,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/acpi.cpp
     hypervisor/bcj_x86.cpp
     hypervisor/boot_domains.cpp
+    hypervisor/bzimage.cpp
     hypervisor/cmdline.cpp
     hypervisor/console_input.cpp
     hypervisor/console_io.cpp
@@ -25,6 +26,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
     hypervisor/ioport_policy.cpp
+    hypervisor/kernel_image.cpp
     hypervisor/lzma2.cpp
     hypervisor/lzma_decoder.cpp
     hypervisor/machine_memory.cpp
