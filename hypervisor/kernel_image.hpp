@@ -1,10 +1,10 @@
 // What a domain's kernel module holds, and the ELF image inside it: a plain ELF is used in
 // place; a bzImage's payload is used in place when it is an uncompressed ELF, and decoded
-// into frames of the hypervisor's when it is XZ-compressed (as Debian's kernels are). Other
-// compressed payloads are recognised and refused by name.
+// into frames of the hypervisor's when it is XZ-compressed (as Debian's kernels are) or
+// gzip-compressed. Payloads compressed otherwise are recognised and refused by name.
 //
 // Memory: load() takes one block of frames big enough for the uncompressed size the payload
-// ends with (bzimage.hpp), and a few frames for the XZ decoder, freed before it returns; the
+// ends with (bzimage.hpp), and a few frames for the decoders, freed before it returns; the
 // caller gives the block back with release() once the domain is built. A failure frees
 // everything it took.
 #pragma once
@@ -12,6 +12,7 @@
 #include <span>
 
 #include "bzimage.hpp"
+#include "inflate.hpp"
 #include "kstd/expected.hpp"
 #include "machine_memory.hpp"
 #include "xz.hpp"
@@ -21,11 +22,12 @@ namespace kernel_image {
 enum class Error : uint8_t {
     ok,
     bzimage,             // the setup header is unusable: see Failure::bzimage
-    unsupported_format,  // a payload compressed otherwise than with XZ (Failure::format)
+    unsupported_format,  // a payload compressed otherwise than with XZ or gzip (Failure::format)
     unknown_format,      // a payload with no known magic
     bad_size,            // the uncompressed size the payload ends with is 0 or over MAX_UNPACKED
     out_of_memory,       // no block of frames that large
     xz,                  // the XZ data is malformed: see Failure::xz
+    gzip,                // the gzip data is malformed: see Failure::gzip
     size_mismatch,       // the payload decodes to another size than it announces
 };
 
@@ -39,10 +41,11 @@ struct Failure {
     uint64_t where;  // offset in the module of the structure at fault
     bzimage::Error bzimage;
     xz::Error xz;
+    inflate::Error gzip;
     bzimage::Format format;
 };
 
-// The most specific description of a failure: the bzImage or XZ reason if there is one.
+// The most specific description of a failure: the bzImage, XZ or gzip reason if there is one.
 const char* reason(const Failure& f);
 
 struct Contents {
@@ -58,9 +61,15 @@ struct Contents {
 // an ELF file (the ELF loader judges it).
 kstd::Expected<Contents, Failure> inspect(std::span<const uint8_t> module);
 
+// The decoders' state (about 36 KiB: too big for a hypervisor stack).
+struct Decoders {
+    xz::Decoder xz;
+    inflate::Decoder gzip;
+};
+
 // Decodes a compressed payload into out, which must hold c.unpacked_size bytes; returns the
 // ELF image's bytes (a prefix of out).
-kstd::Expected<std::span<const uint8_t>, Failure> unpack(const Contents& c, std::span<uint8_t> out, xz::Decoder& xz);
+kstd::Expected<std::span<const uint8_t>, Failure> unpack(const Contents& c, std::span<uint8_t> out, Decoders& d);
 
 struct Kernel {
     std::span<const uint8_t> elf;

@@ -25,6 +25,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
+    hypervisor/inflate.cpp
     hypervisor/ioport_policy.cpp
     hypervisor/kernel_image.cpp
     hypervisor/lzma2.cpp

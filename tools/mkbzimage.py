@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""mkbzimage.py [--damage] ELF OUT: wraps a PV kernel's ELF image the way Linux's x86 build wraps
+"""mkbzimage.py [--gzip] [--damage] ELF OUT: wraps a PV kernel's ELF image the way Linux's x86 build wraps
 vmlinux, so that the bzImage path of a hypervisor's loader can be tested with a small kernel.
 
 OUT is a bzImage in the Linux/x86 boot protocol 2.15 layout (Documentation/x86/boot.rst):
@@ -10,8 +10,9 @@ in a PV domain) followed by the payload, the ELF compressed as Linux compresses 
 size appended as a 32-bit little-endian number. The header's payload_offset/payload_length
 locate the payload; init_size covers the decompressed image.
 
---damage flips one bit in the middle of the compressed data, for tests of how a loader
-reports a corrupt kernel."""
+--gzip compresses as Linux's build does with CONFIG_KERNEL_GZIP instead (`gzip -n -9`, whose
+own trailer already ends with the size). --damage flips one bit in the middle of the
+compressed data, for tests of how a loader reports a corrupt kernel."""
 import struct
 import subprocess
 import sys
@@ -31,20 +32,21 @@ def put(buf, offset, fmt, value):
 def main():
     args = sys.argv[1:]
     damage = "--damage" in args
-    args = [a for a in args if a != "--damage"]
+    gzip = "--gzip" in args
+    args = [a for a in args if a not in ("--damage", "--gzip")]
     if len(args) != 2:
-        sys.exit("usage: mkbzimage.py [--damage] ELF OUT")
+        sys.exit("usage: mkbzimage.py [--gzip] [--damage] ELF OUT")
     elf_path, out_path = args
     elf = open(elf_path, "rb").read()
     if elf[:4] != b"\x7fELF":
         sys.exit(f"mkbzimage: {elf_path} is not an ELF file")
-    compressed = subprocess.run(["xz", "--check=crc32", "--x86", "--lzma2=dict=32MiB", "-c"],
-                                input=elf, stdout=subprocess.PIPE, check=True).stdout
+    command = ["gzip", "-n", "-9", "-c"] if gzip else ["xz", "--check=crc32", "--x86", "--lzma2=dict=32MiB", "-c"]
+    compressed = subprocess.run(command, input=elf, stdout=subprocess.PIPE, check=True).stdout
     if damage:
         compressed = bytearray(compressed)
         compressed[len(compressed) // 2] ^= 0x10
         compressed = bytes(compressed)
-    payload = compressed + struct.pack("<I", len(elf))
+    payload = compressed if gzip else compressed + struct.pack("<I", len(elf))
     protected = b"\xf4" * DECOMPRESSOR_BYTES + payload
     protected += b"\x00" * (-len(protected) % 16)
 

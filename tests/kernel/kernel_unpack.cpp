@@ -95,12 +95,12 @@ int main(int argc, char** argv) {
     if (c->format != bzimage::Format::xz) return fail("payload is not XZ");
 
     std::vector<uint8_t> out(c->unpacked_size);
-    auto decoder = std::make_unique<xz::Decoder>();
+    auto decoders = std::make_unique<kernel_image::Decoders>();
     double best = 1e9;
     std::span<const uint8_t> elf_bytes;
     for (int i = 0; i < repeat; ++i) {
         double t0 = cpu_seconds();
-        auto r = kernel_image::unpack(*c, out, *decoder);
+        auto r = kernel_image::unpack(*c, out, *decoders);
         double t = cpu_seconds() - t0;
         if (!r) return fail(std::string("decoding failed: ") + kernel_image::reason(r.error()) + " at " + hex(r.error().where));
         elf_bytes = *r;

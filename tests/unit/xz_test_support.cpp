@@ -53,6 +53,17 @@ Bytes host_xz(const Bytes& data, const std::string& options) {
     return result;
 }
 
+Bytes host_gzip(const Bytes& data, const std::string& options) {
+    std::string dir = temp_dir();
+    std::string in = dir + "/data", out = dir + "/out.gz";
+    write_file(in, data);
+    int status = std::system(("gzip -c " + options + " " + in + " > " + out).c_str());
+    Bytes result = read_file(out);
+    std::system(("rm -rf " + dir).c_str());
+    EXPECT_EQ(status, 0) << "host gzip " << options << " failed";
+    return result;
+}
+
 Bytes host_unxz(const Bytes& packed, bool& ok) {
     std::string dir = temp_dir();
     std::string in = dir + "/in.xz", out = dir + "/out";

@@ -20,6 +20,9 @@ using Bytes = std::vector<uint8_t>;
 // test, naming the command, if xz is missing or refuses.
 Bytes host_xz(const Bytes& data, const std::string& options);
 
+// `gzip -c OPTIONS` of data, failing the test if gzip refuses.
+Bytes host_gzip(const Bytes& data, const std::string& options);
+
 // `xz -dc` of packed; ok says whether the host decoder accepted it.
 Bytes host_unxz(const Bytes& packed, bool& ok);
 
