@@ -1,8 +1,8 @@
 // kernel_unpack VMLINUZ [--out FILE] [--repeat N]
 //
 // Runs Kestrel's kernel-module path on a real kernel file on the host: recognises the module
-// (kernel_image::inspect), decodes its payload with Kestrel's decoder (kernel_image::unpack),
-// and checks that the result is an ELF64 that Kestrel's ELF and Xen-note readers accept, with
+// (kernel_image::inspect), decodes its XZ or gzip payload with Kestrel's decoders
+// (kernel_image::unpack), and checks that the result is an ELF64 that Kestrel's ELF and Xen-note readers accept, with
 // the notes a PV kernel must have, then applies Xen's rules for a dom0 kernel
 // (xen_notes::plan_pv_kernel). Prints what it found and the decoding speed (the best of
 // --repeat runs, in CPU time); --out writes the decoded image for comparison with another
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
     std::printf("bzImage, boot protocol %u.%02u, %s payload of %zu bytes at %s, %llu bytes unpacked\n",
                 c->protocol >> 8, c->protocol & 0xff, bzimage::format_name(c->format), c->payload.size(),
                 hex(c->payload_offset).c_str(), static_cast<unsigned long long>(c->unpacked_size));
-    if (c->format != bzimage::Format::xz) return fail("payload is not XZ");
+    if (c->format != bzimage::Format::xz && c->format != bzimage::Format::gzip) return fail("payload is neither XZ nor gzip");
 
     std::vector<uint8_t> out(c->unpacked_size);
     auto decoders = std::make_unique<kernel_image::Decoders>();
