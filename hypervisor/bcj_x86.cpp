@@ -28,7 +28,9 @@ unsigned bytes_back(uint32_t mask) { return mask >= 4 ? 3 : mask >= 2 ? 2 : 1; }
 
 bool single_bit(uint32_t mask) { return (mask & (mask - 1)) == 0; }
 
-uint32_t load_le32(const uint8_t* p) { return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24; }
+uint32_t load_le32(const uint8_t* p) {
+    return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
+}
 
 void store_le32(uint8_t* p, uint32_t v) {
     for (int i = 0; i < 4; ++i) p[i] = uint8_t(v >> (8 * i));

@@ -11,12 +11,17 @@ namespace inflate {
 
 namespace {
 
+// Length symbols 257..285 and distance symbols 0..29: the first value of each, and how many
+// extra bits follow the symbol.
 constexpr uint16_t LENGTH_BASE[29] = {3,  4,  5,  6,  7,  8,  9,  10, 11,  13,  15,  17,  19,  23, 27,
                                       31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258};
-constexpr uint8_t LENGTH_EXTRA[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
-constexpr uint16_t DIST_BASE[30] = {1,   2,   3,   4,   5,   7,    9,    13,   17,   25,   33,   49,   65,    97,    129,
-                                    193, 257, 385, 513, 769, 1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
-constexpr uint8_t DIST_EXTRA[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6, 6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
+constexpr uint8_t LENGTH_EXTRA[29] = {0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2,
+                                      2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0};
+constexpr uint16_t DIST_BASE[30] = {1,    2,    3,    4,    5,    7,     9,     13,    17,  25,
+                                    33,   49,   65,   97,   129,  193,   257,   385,   513, 769,
+                                    1025, 1537, 2049, 3073, 4097, 6145, 8193, 12289, 16385, 24577};
+constexpr uint8_t DIST_EXTRA[30] = {0, 0, 0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5, 6,
+                                    6, 7, 7, 8, 8, 9, 9, 10, 10, 11, 11, 12, 12, 13, 13};
 // The order in which a dynamic block gives the code-length code's lengths.
 constexpr uint8_t CODE_LENGTH_ORDER[19] = {16, 17, 18, 0, 8, 7, 9, 6, 10, 5, 11, 4, 12, 3, 13, 2, 14, 1, 15};
 
@@ -356,7 +361,8 @@ kstd::Expected<Result, Failure> Decoder::decode_gzip(std::span<const uint8_t> in
     if (in.size() - at < GZIP_TRAILER) return kstd::unexpected(Failure{Error::truncated, at});
     if (crc::crc32(out.first(b.pos)) != load_le32(in.data() + at))
         return kstd::unexpected(Failure{Error::crc_mismatch, at});
-    if (uint32_t(b.pos) != load_le32(in.data() + at + 4)) return kstd::unexpected(Failure{Error::size_mismatch, at + 4});
+    if (uint32_t(b.pos) != load_le32(in.data() + at + 4))
+        return kstd::unexpected(Failure{Error::size_mismatch, at + 4});
     return Result{at + GZIP_TRAILER, b.pos};
 }
 

@@ -13,10 +13,11 @@
 //   is_rep = 1, otherwise                a length with one of the four last distances, which
 //                                        moves to the front.
 // Lengths: 2..9 (3 bits per position state), 10..17 (3 bits), 18..273 (8 bits).
-// Distances: a 6-bit slot, in the context of the length (2, 3, 4, or more); slots 0..3 are the distance; above, the slot's
-// low bit under a leading 1 gives the top two bits of the distance and (slot / 2 - 1) more
-// bits follow: reverse bit trees for slots below 14, otherwise direct bits then four
-// reverse-coded "align" bits. Distances are stored minus one; all ones is the end marker.
+// Distances: a 6-bit slot, in the context of the length (2, 3, 4, or more); slots 0..3 are
+// the distance; above, the slot's low bit under a leading 1 gives the top two bits of the
+// distance and (slot / 2 - 1) more bits follow: reverse bit trees for slots below 14,
+// otherwise direct bits then four reverse-coded "align" bits. Distances are stored minus one;
+// all ones is the end marker.
 #include "lzma_decoder.hpp"
 
 namespace xz {

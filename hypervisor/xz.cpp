@@ -89,9 +89,11 @@ struct BlockFilters {
 // the chain's final filter.
 Error read_filter(std::span<const uint8_t> in, size_t& at, size_t limit, bool last, BlockFilters& f) {
     uint64_t id, props_size;
-    if (Error e = read_vli(in, at, limit, id); e != Error::ok) return e == Error::truncated ? Error::bad_block_header : e;
-    if (Error e = read_vli(in, at, limit, props_size); e != Error::ok)
-        return e == Error::truncated ? Error::bad_block_header : e;
+    // Running out of header bytes is a malformed header, not a truncated input.
+    for (uint64_t* v : {&id, &props_size}) {
+        Error e = read_vli(in, at, limit, *v);
+        if (e != Error::ok) return e == Error::truncated ? Error::bad_block_header : e;
+    }
     if (props_size > limit - at) return Error::bad_block_header;
     const uint8_t* props = in.data() + at;
     at += props_size;
@@ -243,7 +245,8 @@ struct Decoder::Stream {
         BlockFilters f;
         uint64_t declared_compressed, declared_uncompressed;
         size_t header_size;
-        if (Error e = block_header(f, declared_compressed, declared_uncompressed, header_size); e != Error::ok) return e;
+        Error e = block_header(f, declared_compressed, declared_uncompressed, header_size);
+        if (e != Error::ok) return e;
         size_t data_limit = left();
         if (declared_compressed != ~uint64_t{0}) {
             if (declared_compressed > data_limit) return fail(Error::truncated, at);
@@ -251,7 +254,7 @@ struct Decoder::Stream {
         }
         Window w{out.data(), out.size(), out_pos, out_pos, f.dict_size};
         size_t used = 0, bad_chunk = 0;
-        Error e = decode_lzma2(in.subspan(at, data_limit), w, lzma, used, bad_chunk);
+        e = decode_lzma2(in.subspan(at, data_limit), w, lzma, used, bad_chunk);
         if (e != Error::ok) return fail(e, at + bad_chunk);
         size_t produced = w.pos - out_pos;
         if (declared_compressed != ~uint64_t{0} && used != declared_compressed)

@@ -162,8 +162,9 @@ namespace {
 void log_unusable_kernel(size_t dom, size_t module, const kernel_image::Failure& f) {
     using kernel_image::Error;
     if (f.error == Error::unsupported_format)
-        log::error("domain {}: kernel (module {}): {}-compressed bzImage payload, which Kestrel does not decode (only XZ, "
-                   "gzip or an uncompressed ELF): domain not started", dom, module, bzimage::format_name(f.format));
+        log::error("domain {}: kernel (module {}): {}-compressed bzImage payload, which Kestrel does not decode "
+                   "(only XZ, gzip or an uncompressed ELF): domain not started",
+                   dom, module, bzimage::format_name(f.format));
     else
         log::error("domain {}: kernel (module {}): {}{} (at byte {:#x}): domain not started", dom, module,
                    f.error == Error::xz ? "XZ payload: " : f.error == Error::gzip ? "gzip payload: " : "",

@@ -2,9 +2,9 @@
 //
 // Runs Kestrel's kernel-module path on a real kernel file on the host: recognises the module
 // (kernel_image::inspect), decodes its XZ or gzip payload with Kestrel's decoders
-// (kernel_image::unpack), and checks that the result is an ELF64 that Kestrel's ELF and Xen-note readers accept, with
-// the notes a PV kernel must have, then applies Xen's rules for a dom0 kernel
-// (xen_notes::plan_pv_kernel). Prints what it found and the decoding speed (the best of
+// (kernel_image::unpack), and checks that the result is an ELF64 that Kestrel's ELF and
+// Xen-note readers accept, with the notes a PV kernel must have, then applies Xen's rules for
+// a dom0 kernel (xen_notes::plan_pv_kernel). Prints what it found and the decoding speed (the best of
 // --repeat runs, in CPU time); --out writes the decoded image for comparison with another
 // decoder. Exits non-zero, saying why, on any failure.
 #include <time.h>
@@ -41,12 +41,14 @@ std::string hex(uint64_t v) {
     return b;
 }
 
+int fail(const std::string& what, const char* why, uint64_t where) { return fail(what + why + " at " + hex(where)); }
+
 // The notes every 64-bit PV Linux kernel carries and Kestrel's builder relies on.
 int check_notes(std::span<const uint8_t> elf_bytes) {
     auto image = elf::parse(elf_bytes);
-    if (!image) return fail(std::string("decoded payload is not an acceptable ELF64: ") + image.error().what + " at " + hex(image.error().where));
+    if (!image) return fail("decoded payload is not an acceptable ELF64: ", image.error().what, image.error().where);
     auto notes = xen_notes::parse(*image);
-    if (!notes) return fail(std::string("Xen notes unreadable: ") + notes.error().what + " at " + hex(notes.error().where));
+    if (!notes) return fail("Xen notes unreadable: ", notes.error().what, notes.error().where);
     std::printf("ELF64 x86_64, entry %s, %zu loadable segments, %zu Xen notes\n", hex(image->entry.raw()).c_str(),
                 image->segment_count, notes->count);
     struct Required {
@@ -65,7 +67,7 @@ int check_notes(std::span<const uint8_t> elf_bytes) {
                 int(notes->guest_os.size()), notes->guest_os.data(), int(notes->xen_version.size()),
                 notes->xen_version.data());
     auto plan = xen_notes::plan_pv_kernel(*image, *notes, xen_notes::Policy{0, true});
-    if (!plan) return fail(std::string("refused as a dom0 kernel: ") + plan.error().what + " at " + hex(plan.error().where));
+    if (!plan) return fail("refused as a dom0 kernel: ", plan.error().what, plan.error().where);
     std::printf("dom0 kernel plan: [%s, %s), entry %s\n", hex(plan->kernel_start.raw()).c_str(),
                 hex(plan->kernel_end.raw()).c_str(), hex(plan->entry.raw()).c_str());
     return 0;
@@ -87,12 +89,13 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> module((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
 
     auto c = kernel_image::inspect(module);
-    if (!c) return fail(std::string("module refused: ") + kernel_image::reason(c.error()) + " at " + hex(c.error().where));
+    if (!c) return fail("module refused: ", kernel_image::reason(c.error()), c.error().where);
     if (!c->is_bzimage) return fail("not a bzImage");
     std::printf("bzImage, boot protocol %u.%02u, %s payload of %zu bytes at %s, %llu bytes unpacked\n",
                 c->protocol >> 8, c->protocol & 0xff, bzimage::format_name(c->format), c->payload.size(),
                 hex(c->payload_offset).c_str(), static_cast<unsigned long long>(c->unpacked_size));
-    if (c->format != bzimage::Format::xz && c->format != bzimage::Format::gzip) return fail("payload is neither XZ nor gzip");
+    if (c->format != bzimage::Format::xz && c->format != bzimage::Format::gzip)
+        return fail("payload is neither XZ nor gzip");
 
     std::vector<uint8_t> out(c->unpacked_size);
     auto decoders = std::make_unique<kernel_image::Decoders>();
@@ -102,7 +105,7 @@ int main(int argc, char** argv) {
         double t0 = cpu_seconds();
         auto r = kernel_image::unpack(*c, out, *decoders);
         double t = cpu_seconds() - t0;
-        if (!r) return fail(std::string("decoding failed: ") + kernel_image::reason(r.error()) + " at " + hex(r.error().where));
+        if (!r) return fail("decoding failed: ", kernel_image::reason(r.error()), r.error().where);
         elf_bytes = *r;
         best = t < best ? t : best;
     }
