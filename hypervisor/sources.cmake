@@ -3,11 +3,14 @@ set(KESTREL_CORE_SOURCES
     hypervisor/kstd/format.cpp
     hypervisor/kstd/string.cpp
     hypervisor/acpi.cpp
+    hypervisor/bcj_x86.cpp
     hypervisor/boot_domains.cpp
+    hypervisor/bzimage.cpp
     hypervisor/cmdline.cpp
     hypervisor/console_input.cpp
     hypervisor/console_io.cpp
     hypervisor/cpuid_policy.cpp
+    hypervisor/crc.cpp
     hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
@@ -22,8 +25,12 @@ set(KESTREL_CORE_SOURCES
     hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
+    hypervisor/inflate.cpp
     hypervisor/ioport_policy.cpp
     hypervisor/iomem_policy.cpp
+    hypervisor/kernel_image.cpp
+    hypervisor/lzma2.cpp
+    hypervisor/lzma_decoder.cpp
     hypervisor/machine_memory.cpp
     hypervisor/memory_op.cpp
     hypervisor/memory_map.cpp
@@ -51,5 +58,6 @@ set(KESTREL_CORE_SOURCES
     hypervisor/vcpu_op.cpp
     hypervisor/wallclock.cpp
     hypervisor/xen_version.cpp
+    hypervisor/xz.cpp
 )
 list(TRANSFORM KESTREL_CORE_SOURCES PREPEND ${CMAKE_SOURCE_DIR}/)

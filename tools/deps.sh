@@ -4,7 +4,7 @@
 kestrel_install_deps() {
     local pkgs="build-essential cmake g++ python3 googletest libgtest-dev qemu-system-x86
                 grub-pc-bin grub-common grub-efi-amd64-bin xorriso mtools ovmf
-                bochs bochsbios vgabios bochs-x xvfb xauth libxen-dev"
+                bochs bochsbios vgabios bochs-x xvfb xauth libxen-dev xz-utils"
     local missing=""
     for p in $pkgs; do
         dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

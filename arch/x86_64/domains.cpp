@@ -6,6 +6,7 @@
 #include "domain.hpp"
 #include "domain_control.hpp"
 #include "grant_table.hpp"
+#include "kernel_image.hpp"
 #include "log.hpp"
 #include "paging.hpp"
 #include "platform.hpp"
@@ -157,6 +158,81 @@ void vcpu_left_cpu(Vcpu& v) {
     destroy(&d);
 }
 
+namespace {
+
+void log_unusable_kernel(size_t dom, size_t module, const kernel_image::Failure& f) {
+    using kernel_image::Error;
+    if (f.error == Error::unsupported_format)
+        log::error("domain {}: kernel (module {}): {}-compressed bzImage payload, which Kestrel does not decode "
+                   "(only XZ, gzip or an uncompressed ELF): domain not started",
+                   dom, module, bzimage::format_name(f.format));
+    else
+        log::error("domain {}: kernel (module {}): {}{} (at byte {:#x}): domain not started", dom, module,
+                   f.error == Error::xz ? "XZ payload: " : f.error == Error::gzip ? "gzip payload: " : "",
+                   kernel_image::reason(f), f.where);
+}
+
+// The ELF image inside a kernel module, decompressed into frames of the hypervisor's if it
+// comes compressed in a bzImage.
+kstd::Expected<kernel_image::Kernel, kernel_image::Failure> unpack_kernel(size_t dom, size_t module,
+                                                                          const mb2::Module& m) {
+    uint64_t start_ns = tsc::now_ns();
+    auto k = kernel_image::load(*machine, pv_domain_build::bytes_of(m));
+    if (!k) {
+        log_unusable_kernel(dom, module, k.error());
+        return k;
+    }
+    if (k->owns_frames)
+        log::info("domain {}: kernel (module {}): {} bzImage payload (boot protocol {:#x}), {} KiB unpacked to {} KiB "
+                  "in {} ms", dom, module, bzimage::format_name(k->contents.format), k->contents.protocol,
+                  k->contents.payload.size() >> 10, k->elf.size() >> 10, (tsc::now_ns() - start_ns) / 1000000);
+    return k;
+}
+
+// Creates, builds and starts one boot-time domain; false (with the reason logged) if it
+// cannot be. dom0's default size is computed here, once its kernel is unpacked: the unpacked
+// image is held until the domain is built (as Xen holds its boot modules), so that memory is
+// not counted as dom0's.
+bool start_one(size_t i, BootDomainSpec& s, const mb2::Module* modules, uint64_t domu_bytes) {
+    auto kernel = unpack_kernel(i, s.kernel_module, modules[s.kernel_module]);
+    if (!kernel) return false;
+    if (s.control) {
+        uint64_t free_bytes = machine->free_frames() * PAGE_SIZE;
+        unsigned online = smp::online_count();
+        s.mem_bytes = options.dom0_mem ? options.dom0_mem
+                                       : dom0_default_bytes(free_bytes > domu_bytes ? free_bytes - domu_bytes : 0);
+        s.vcpus = options.dom0_max_vcpus ? options.dom0_max_vcpus : (online < 32 ? online : 32);
+    }
+    // dom0's limit: Xen's default without dom0_mem=max: is UINT_MAX pages (no limit).
+    const uint64_t max_pages = s.control ? DOM0_MAX_PAGES : 0;
+    DomainConfig c{DomId(uint16_t(i)), s.mem_bytes / PAGE_SIZE, max_pages, s.vcpus, s.control, true};
+    auto d = Domain::create(*machine, c);
+    if (!d) {
+        log::error("domain {}: cannot create ({}, {} MiB, {} vCPUs)", i, domain_error_name(d.error()),
+                   s.mem_bytes >> 20, s.vcpus);
+        kernel_image::release(*machine, *kernel);
+        return false;
+    }
+    const mb2::Module* initrd = s.has_initrd ? &modules[s.initrd_module] : nullptr;
+    bool built = pv_domain_build::build(**d, kernel->elf, initrd, s.cmdline);
+    kernel_image::release(*machine, *kernel);
+    if (!built) {
+        Domain::destroy(*d);
+        return false;
+    }
+    add(*d);
+    // In the list first: a wall clock set from now on reaches it through for_each, one set
+    // before is published here (each publication reads the clock under its lock).
+    wallclock::publish(**d);
+    // Every vCPU is offline from now until it is started or brought up.
+    for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
+    (*d)->vcpu(VcpuId(0))->initialised = true;
+    sched::start(*(*d)->vcpu(VcpuId(0)), CpuId(uint32_t(i % smp::online_count())));
+    return true;
+}
+
+}  // namespace
+
 unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
     BootDomainSpec specs[boot_domains::MAX_DOMAINS];
     auto planned = boot_domains::plan(modules, count, specs);
@@ -166,42 +242,8 @@ unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
     }
     uint64_t domu_bytes = 0;
     for (size_t i = 1; i < *planned; ++i) domu_bytes += specs[i].mem_bytes;
-    uint64_t free_bytes = machine->free_frames() * PAGE_SIZE;
-    unsigned online = smp::online_count();
-
     unsigned started = 0;
-    for (size_t i = 0; i < *planned; ++i) {
-        BootDomainSpec& s = specs[i];
-        if (s.control) {
-            s.mem_bytes = options.dom0_mem ? options.dom0_mem
-                                           : dom0_default_bytes(free_bytes > domu_bytes ? free_bytes - domu_bytes : 0);
-            s.vcpus = options.dom0_max_vcpus ? options.dom0_max_vcpus : (online < 32 ? online : 32);
-        }
-        // dom0's limit: Xen's default without dom0_mem=max: is UINT_MAX pages (no limit).
-        const uint64_t max_pages = s.control ? DOM0_MAX_PAGES : 0;
-        DomainConfig c{DomId(uint16_t(i)), s.mem_bytes / PAGE_SIZE, max_pages, s.vcpus, s.control, true};
-        auto d = Domain::create(*machine, c);
-        if (!d) {
-            log::error("domain {}: cannot create ({}, {} MiB, {} vCPUs)", i, domain_error_name(d.error()),
-                       s.mem_bytes >> 20, s.vcpus);
-            continue;
-        }
-        const mb2::Module& k = modules[s.kernel_module];
-        const mb2::Module* initrd = s.has_initrd ? &modules[s.initrd_module] : nullptr;
-        if (!pv_domain_build::build(**d, k, initrd, s.cmdline)) {
-            Domain::destroy(*d);
-            continue;
-        }
-        add(*d);
-        // In the list first: a wall clock set from now on reaches it through for_each, one set
-        // before is published here (each publication reads the clock under its lock).
-        wallclock::publish(**d);
-        // Every vCPU is offline from now until it is started or brought up.
-        for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
-        (*d)->vcpu(VcpuId(0))->initialised = true;
-        sched::start(*(*d)->vcpu(VcpuId(0)), CpuId(uint32_t(i % online)));
-        ++started;
-    }
+    for (size_t i = 0; i < *planned; ++i) started += start_one(i, specs[i], modules, domu_bytes);
     return started;
 }
 

@@ -33,10 +33,6 @@ private:
     Domain& d_;
 };
 
-std::span<const uint8_t> bytes_of(const mb2::Module& m) {
-    return {static_cast<const uint8_t*>(paging::phys_to_virt(m.start)), size_t(m.end - m.start)};
-}
-
 void set_up_first_vcpu(Vcpu& v, const pv::BuildResult& r) {
     v.cr3_kernel = r.l4_mfn;
     v.kernel_mode = true;
@@ -56,7 +52,11 @@ void set_up_first_vcpu(Vcpu& v, const pv::BuildResult& r) {
 
 }  // namespace
 
-bool build(Domain& d, const mb2::Module& kernel, const mb2::Module* initrd, kstd::StringView cmdline) {
+std::span<const uint8_t> bytes_of(const mb2::Module& m) {
+    return {static_cast<const uint8_t*>(paging::phys_to_virt(m.start)), size_t(m.end - m.start)};
+}
+
+bool build(Domain& d, std::span<const uint8_t> kernel_elf, const mb2::Module* initrd, kstd::StringView cmdline) {
     std::span<const uint8_t> initrd_bytes = initrd ? bytes_of(*initrd) : std::span<const uint8_t>{};
     pv::DomainParams params{};
     params.domid = d.id();
@@ -64,7 +64,7 @@ bool build(Domain& d, const mb2::Module& kernel, const mb2::Module* initrd, kstd
     params.initial_domain = d.privileged();
     params.hypervisor_features = xen_version::features(d);
     params.shared_info_mfn = d.shared_info_mfn();
-    auto prepared = pv::prepare(bytes_of(kernel), initrd_bytes.size(), params);
+    auto prepared = pv::prepare(kernel_elf, initrd_bytes.size(), params);
     if (!prepared) {
         log::error("domain {}: unusable kernel: {} (at {:#x})", d.id(), prepared.error().what, prepared.error().where);
         return false;
