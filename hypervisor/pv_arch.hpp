@@ -3,6 +3,7 @@
 // arch/x86_64/context.cpp in the image and by a recording fake in host tests.
 #pragma once
 
+#include "cpuid_policy.hpp"
 #include "types.hpp"
 
 class Domain;
@@ -54,6 +55,26 @@ void port_out(uint16_t port, unsigned bytes, uint32_t value);
 // The host's CR0, and the CR4 a PV guest is shown.
 uint64_t read_cr0();
 uint64_t guest_cr4();
+// The host CPU's vendor and family (what MSRs exist depends on both).
+enum class CpuVendor : uint8_t { intel, amd, hygon, centaur, shanghai, other };
+struct HostCpu {
+    CpuVendor vendor;
+    unsigned family;
+};
+HostCpu host_cpu();
+// CPUID as a PV guest sees it.
+CpuidRegs guest_cpuid(uint32_t leaf, uint32_t subleaf);
+// Reads a host MSR; false if the host does not have it (the read faulted).
+bool read_host_msr(uint32_t msr, uint64_t& value);
+// Writes a command MSR (PRED_CMD, FLUSH_CMD) the guest may use.
+void write_host_msr(uint32_t msr, uint64_t value);
+// The running guest's FS base and its kernel's GS base (v in kernel mode), EFER and TSC.
+uint64_t read_fs_base();
+uint64_t read_gs_base_kernel();
+uint64_t read_efer();
+uint64_t read_tsc();
+// Loads v's per-vCPU MSRs (v.msrs) into this CPU where the host has them, if v runs here.
+void load_guest_msrs(Vcpu& v);
 // A debug register of the running vCPU (DR0-3, DR6, DR7; values already validated).
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value);
 

@@ -6,6 +6,7 @@
 #include "guest_access.hpp"
 #include "ioport_policy.hpp"
 #include "pv_arch.hpp"
+#include "pv_msr.hpp"
 #include "pv_traps.hpp"
 #include "vcpu.hpp"
 
@@ -154,6 +155,18 @@ Xsetbv xsetbv(Vcpu& v, arch::ExceptionFrame& f) {
     return pv_arch::set_xcr0(v, (f.rdx << 32) | uint32_t(f.rax)) ? Xsetbv::done : Xsetbv::fault;
 }
 
+// rdmsr/wrmsr: ECX names the MSR, EDX:EAX the value (a read zero-extends both halves).
+bool msr_access(Vcpu& v, arch::ExceptionFrame& f, bool write) {
+    if (!v.kernel_mode) return false;
+    uint32_t msr = uint32_t(f.rcx);
+    if (write) return pv_msr::write(v, msr, (f.rdx << 32) | uint32_t(f.rax)) == pv_msr::Outcome::done;
+    uint64_t value;
+    if (pv_msr::read(v, msr, value) != pv_msr::Outcome::done) return false;
+    f.rax = uint32_t(value);
+    f.rdx = value >> 32;
+    return true;
+}
+
 }  // namespace
 
 bool emulate(Vcpu& v, arch::ExceptionFrame& f) {
@@ -178,6 +191,8 @@ bool emulate(Vcpu& v, arch::ExceptionFrame& f) {
             v.virtual_ts = false;
             pv_arch::set_fpu_trap(false);
             done = true;
+        } else if (op2 == 0x30 || op2 == 0x32) {  // wrmsr, rdmsr
+            done = msr_access(v, f, op2 == 0x30);
         } else if (op2 == 0x20) {
             done = read_cr(v, f, in);
         } else if (op2 == 0x22) {

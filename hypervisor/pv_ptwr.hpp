@@ -3,8 +3,10 @@
 // page-table entries with ordinary instructions although the hypervisor maps those frames
 // read-only to it. The write faults; the hypervisor decodes the instruction, validates the new
 // entry as mmu_update would, performs the write and moves on, as Xen's ptwr emulation does.
-// Emulated: mov (register or immediate), xchg and (lock) cmpxchg, 8 bytes (or 4, merged
-// with the other half of the entry). Anything else stays the guest's page fault.
+// Emulated: mov (register or immediate), xchg, (lock) cmpxchg, (lock) and/or/xor (register or
+// immediate) and (lock) bts/btr/btc, on 8 bytes (or 4 or 1, merged with the rest of the
+// entry), with the flags those instructions define. Anything else stays the guest's page
+// fault.
 #pragma once
 
 #include <arch/frame.hpp>

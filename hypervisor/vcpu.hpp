@@ -50,6 +50,21 @@ struct PendingBounce {
     uint16_t selectors[4]{};
 };
 
+// MSRs a PV guest owns per vCPU (pv_msr), loaded into the hardware while it runs where the
+// host has them.
+struct GuestMsrs {
+    uint64_t spec_ctrl = 0;
+    uint64_t tsc_aux = 0;
+    uint64_t virt_spec_ctrl = 0;
+    uint64_t dr_mask[4]{};  // AMD's DR0-3 address masks
+    // Virtual machine-check state (Xen's vMCE): two banks, none ever reporting an error.
+    static constexpr unsigned MC_BANKS = 2;
+    uint64_t mcg_status = 0;
+    struct {
+        uint64_t status = 0, addr = 0, misc = 0, ctl2 = 0;
+    } mc_bank[MC_BANKS];
+};
+
 class Vcpu {
 public:
     static constexpr unsigned CALLBACK_TYPES = 8;  // CALLBACKTYPE_event .. CALLBACKTYPE_nmi
@@ -113,6 +128,7 @@ public:
     uint64_t cr4_guest = 0;  // CR4 bits the guest controls (OSXSAVE)
 
     uint64_t debugreg[8]{};
+    GuestMsrs msrs;
 
     // set_gdt: the machine frames of the guest's GDT and its entry count.
     static constexpr unsigned GDT_FRAMES = 14;

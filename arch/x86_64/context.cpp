@@ -155,6 +155,7 @@ void load(Vcpu& v, arch::ExceptionFrame& frame) {
     xstate::restore(v.fpu_state, v.xcr0);
     if (v.virtual_ts) stts();
     load_debugregs(v);
+    load_msrs(v);
     publish_time(v);
     frame = v.regs;
 }

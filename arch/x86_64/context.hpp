@@ -14,6 +14,8 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame);
 void load(Vcpu& v, arch::ExceptionFrame& frame);
 // The frame of the vCPU running on this CPU.
 arch::ExceptionFrame& guest_frame();
+// v's per-vCPU MSRs (Vcpu::msrs) into this CPU's hardware, where the host has them.
+void load_msrs(const Vcpu& v);
 // Page tables of no guest, for a CPU with no vCPU (its last guest may be freed).
 void load_idle_page_tables();
 

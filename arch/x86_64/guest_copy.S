@@ -60,3 +60,24 @@ load_fs_fault_ip:
     mov     $1, %eax
     ret
     .section .note.GNU-stack, "", @progbits
+
+/*
+ * bool read_msr_safe(uint32_t msr, uint64_t* value): reads an MSR the host may not have,
+ * returning false instead of faulting (the #GP handler resumes at read_msr_fixup).
+ */
+    .section .text
+    .globl read_msr_safe
+    .globl read_msr_fault_ip
+    .globl read_msr_fixup
+read_msr_safe:
+    mov     %edi, %ecx
+read_msr_fault_ip:
+    rdmsr
+    shl     $32, %rdx
+    or      %rdx, %rax
+    mov     %rax, (%rsi)
+    mov     $1, %eax
+    ret
+read_msr_fixup:
+    xor     %eax, %eax
+    ret

@@ -32,7 +32,7 @@ constexpr uint64_t VECTOR_SEGMENT_NOT_PRESENT = 11;
 // Instructions that touch guest-controlled state and may fault by design; the handler resumes
 // at the fixup, which reports failure to the caller (guest_copy.S).
 extern "C" char guest_copy_fault_ip[], guest_copy_fixup[], load_gs_fault_ip[], load_gs_fixup[],
-    load_ds_fault_ip[], load_es_fault_ip[], load_fs_fault_ip[];
+    load_ds_fault_ip[], load_es_fault_ip[], load_fs_fault_ip[], read_msr_fault_ip[], read_msr_fixup[];
 
 bool is_selector_load(uint64_t rip) {
     return rip == reinterpret_cast<uint64_t>(load_gs_fault_ip) || rip == reinterpret_cast<uint64_t>(load_ds_fault_ip) ||
@@ -59,6 +59,10 @@ bool apply_fixup(ExceptionFrame& f) {
     if (rip == reinterpret_cast<uint64_t>(guest_copy_fault_ip) &&
         (f.vector == VECTOR_PAGE_FAULT || f.vector == VECTOR_GENERAL_PROTECTION)) {
         f.rip = reinterpret_cast<uint64_t>(guest_copy_fixup);
+        return true;
+    }
+    if (rip == reinterpret_cast<uint64_t>(read_msr_fault_ip) && f.vector == VECTOR_GENERAL_PROTECTION) {
+        f.rip = reinterpret_cast<uint64_t>(read_msr_fixup);
         return true;
     }
     if (is_selector_load(rip) &&

@@ -135,8 +135,23 @@ TEST(CpuidPolicy, ExtendedLeavesHideSvm) {
     CpuidRegs r = cpuid_policy::filter_host_leaf(0x80000001, 0, ALL);
     EXPECT_EQ(r.ecx & bit(2), 0u);
     EXPECT_NE(r.ecx & bit(0), 0u) << "LAHF/SAHF passes";
-    EXPECT_EQ(r.edx, 0xffffffffu);
+    EXPECT_EQ(r.edx, ~bit(26)) << "everything but 1 GiB pages passes";
     EXPECT_TRUE(zero(cpuid_policy::filter_host_leaf(0x8000000a, 0, ALL)));
+}
+
+TEST(CpuidPolicy, PagingFeaturesAreTheHypervisors) {
+    // Xen marks VME, PSE, MTRR, PGE and PSE36 for HVM guests only: a PV guest's page tables
+    // take no large or global pages (Linux builds its direct map from 4 KiB pages then).
+    CpuidRegs r = cpuid_policy::filter_host_leaf(1, 0, ALL);
+    for (unsigned b : {1u, 3u, 12u, 13u, 17u}) EXPECT_EQ(r.edx & bit(b), 0u) << b;
+    EXPECT_NE(r.edx & bit(16), 0u) << "PAT passes";
+}
+
+TEST(CpuidPolicy, AmdSpeculationControlsAreNotOffered) {
+    CpuidRegs r = cpuid_policy::filter_host_leaf(0x80000008, 0, ALL);
+    for (unsigned b : {14u, 15u, 24u, 25u, 28u}) EXPECT_EQ(r.ebx & bit(b), 0u) << b;
+    EXPECT_NE(r.ebx & bit(12), 0u) << "IBPB passes";
+    EXPECT_EQ(r.eax, 0xffffffffu);
 }
 
 TEST(CpuidPolicy, OtherLeavesPassThrough) {

@@ -408,11 +408,64 @@ TEST_F(Ptwr, FourByteWritesMergeWithTheOtherHalf) {
 
 TEST_F(Ptwr, UnsupportedInstructionsAreNotEmulated) {
     d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
-    code({0x48, 0x09, 0x07});  // or [rdi], rax
+    code({0x48, 0x01, 0x07});  // add [rdi], rax
     frame.rax = 1;
     EXPECT_FALSE(run(8));
     code({0x66, 0x89, 0x07});  // 16-bit store
     EXPECT_FALSE(run(8));
+    code({0x0f, 0xba, 0x27, 0x01});  // bt [rdi], 1: only reads
+    EXPECT_FALSE(run(8));
+    EXPECT_EQ(frame.rip, CODE);
+}
+
+// Linux write-protects an entry on fork with "lock andb $~RW, (pte)", and ages it with
+// "lock btr $ACCESSED, (pte)" (testing the carry).
+TEST_F(Ptwr, ReadModifyWriteOperations) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    // The entry as the guest wrote it (the hypervisor adds its own bits for guest kernels).
+    auto guest_bits = [&] { return entries(4)[6] & (pv_mm::PTE_ADDR | PTE_P | PTE_RW | 0x20); };
+    ASSERT_EQ(pv_mm::update_entry(*d, mfn(4), 6, pte(6, PTE_P | PTE_RW | 0x20), false), 0);
+    code({0xf0, 0x80, 0x27, 0xfd});  // lock and byte [rdi], 0xfd
+    EXPECT_TRUE(run(48));
+    EXPECT_EQ(frame.rip, CODE + 4);
+    EXPECT_EQ(guest_bits(), pte(6, PTE_P | 0x20));
+    EXPECT_EQ(pi(6).type, PageType::none);  // no longer mapped writable
+    EXPECT_EQ(pi(6).refs, 1u);
+    code({0xf0, 0x48, 0x0f, 0xba, 0x37, 0x05});  // lock btr qword [rdi], 5
+    frame.rip = CODE;
+    EXPECT_TRUE(run(48));
+    EXPECT_EQ(frame.rip, CODE + 6);
+    EXPECT_NE(frame.rflags & 1, 0u);  // the bit was set
+    EXPECT_EQ(guest_bits(), pte(6, PTE_P));
+    frame.rip = CODE;
+    EXPECT_TRUE(run(48));
+    EXPECT_EQ(frame.rflags & 1, 0u);
+    code({0xf0, 0x48, 0x09, 0x07});  // lock or [rdi], rax
+    frame.rip = CODE;
+    frame.rax = PTE_RW;
+    EXPECT_TRUE(run(48));
+    EXPECT_EQ(guest_bits(), pte(6, PTE_P | PTE_RW));
+    EXPECT_EQ(frame.rflags & 0x40, 0u);  // ZF clear: a non-zero result
+    code({0x48, 0x83, 0x37, 0x01});  // xor qword [rdi], 1: clears present
+    frame.rip = CODE;
+    EXPECT_TRUE(run(48));
+    EXPECT_EQ(entries(4)[6] & PTE_P, 0u);
+    EXPECT_TRUE(untouched(6));
+}
+
+TEST_F(Ptwr, ReadModifyWriteResultsAreValidated) {
+    d->vm_assist |= 1u << VMASST_TYPE_writable_pagetables;
+    code({0x48, 0x0b, 0x07});  // or rax, [rdi]: a read, never a write fault
+    EXPECT_FALSE(run(56));
+    code({0x48, 0x09, 0x07});  // or [rdi], rax with the L1 itself, writable
+    frame.rax = pte(4, PTE_P | PTE_RW);
+    frame.rflags = 0x40;
+    EXPECT_FALSE(run(56));
+    EXPECT_EQ(entries(4)[7], 0u);
+    EXPECT_EQ(frame.rflags, 0x40u);  // nothing changed
+    code({0x48, 0x0f, 0xab, 0x07});  // bts [rdi], rax with a bit beyond the entry
+    frame.rax = 64;
+    EXPECT_FALSE(run(56));
 }
 
 }  // namespace

@@ -141,14 +141,34 @@ TEST_F(PrivOp, XsetbvFollowsTheGuestsOsxsave) {
 
 TEST_F(PrivOp, OtherInstructionsAreLeftToTheCaller) {
     for (auto insn : {std::initializer_list<uint8_t>{0xf4},                // hlt
-                      std::initializer_list<uint8_t>{0x0f, 0x30},          // wrmsr
-                      std::initializer_list<uint8_t>{0x0f, 0x32},          // rdmsr
                       std::initializer_list<uint8_t>{0x6c}}) {             // insb
         code(insn);
         v0->iopl = 3;
         EXPECT_FALSE(run(*v0));
         EXPECT_EQ(frame.rip, CODE_VA);
     }
+}
+
+TEST_F(PrivOp, RdmsrAndWrmsrInKernelModeOnly) {
+    fake_pv::record().cpuid[uint64_t{0x80000001} << 32] = CpuidRegs{0, 0, 0, 1u << 29};  // long mode
+    code({0x0f, 0x32});  // rdmsr
+    frame.rcx = 0x277;   // PAT
+    frame.rax = frame.rdx = ~0ull;
+    EXPECT_TRUE(run(*v0));
+    EXPECT_EQ(frame.rax, 0x00070406u);  // both halves zero-extended
+    EXPECT_EQ(frame.rdx, 0x0501u);
+    EXPECT_EQ(frame.rip, CODE_VA + 2);
+    code({0x0f, 0x30});  // wrmsr
+    frame.rcx = 0xc0000100;
+    frame.rdx = 0x1234;
+    frame.rax = 0xffffffff00005000;  // only EAX's 32 bits count
+    EXPECT_TRUE(run(*v0));
+    EXPECT_EQ(v0->fs_base, 0x0000123400005000u);
+    v0->kernel_mode = false;
+    frame.rip = CODE_VA;
+    EXPECT_FALSE(run(*v0));
+    code({0x0f, 0x32});
+    EXPECT_FALSE(run(*v0));
 }
 
 TEST_F(PrivOp, UnreadableCodeIsNotEmulated) {

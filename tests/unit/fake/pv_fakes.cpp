@@ -88,6 +88,25 @@ uint64_t guest_cr4() { return 0x6f0; }
 void load_page_tables(Vcpu&) { note("load page tables"); }
 void invalidate_page(Vcpu&, uint64_t va) { note("invlpg " + hex(va)); }
 void write_debugreg(Vcpu&, unsigned reg, uint64_t value) { note("dr" + std::to_string(reg) + " " + hex(value)); }
+HostCpu host_cpu() { return fake_pv::record().host_cpu; }
+CpuidRegs guest_cpuid(uint32_t leaf, uint32_t subleaf) {
+    auto& c = fake_pv::record().cpuid;
+    auto it = c.find(uint64_t{leaf} << 32 | subleaf);
+    return it == c.end() ? CpuidRegs{0, 0, 0, 0} : it->second;
+}
+bool read_host_msr(uint32_t msr, uint64_t& value) {
+    auto& m = fake_pv::record().host_msrs;
+    auto it = m.find(msr);
+    if (it == m.end()) return false;
+    value = it->second;
+    return true;
+}
+void write_host_msr(uint32_t msr, uint64_t value) { note("wrmsr " + hex(msr) + " " + hex(value)); }
+uint64_t read_fs_base() { return fake_pv::record().fs_base; }
+uint64_t read_gs_base_kernel() { return fake_pv::record().gs_base_kernel; }
+uint64_t read_efer() { return fake_pv::record().efer; }
+uint64_t read_tsc() { return fake_pv::record().tsc; }
+void load_guest_msrs(Vcpu&) { note("load msrs"); }
 }  // namespace pv_arch
 
 namespace sched {

@@ -2,10 +2,12 @@
 // and the domain list: each records what it was asked, for tests to check.
 #pragma once
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "domain.hpp"
+#include "pv_arch.hpp"
 
 namespace fake_pv {
 
@@ -19,6 +21,13 @@ struct Record {
     uint64_t xstate_mask = 0;  // what xstate_mask returns (0: no XSAVE)
     bool resched = false;      // set by sched::yield, read by sched::resched_pending
     uint64_t now_ns = 1'000'000'000;  // what sched::system_time returns
+    // The CPU pv_arch describes: vendor, family, the guest's CPUID leaves (by leaf << 32 |
+    // subleaf; absent leaves are zeros), the host's MSRs (absent ones fault) and the
+    // registers pv_arch reads.
+    pv_arch::HostCpu host_cpu{pv_arch::CpuVendor::intel, 6};
+    std::map<uint64_t, CpuidRegs> cpuid;
+    std::map<uint32_t, uint64_t> host_msrs;
+    uint64_t efer = 0xd01, tsc = 0x123456789;
 };
 
 Record& record();
