@@ -40,6 +40,7 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_memory_op: return do_memory_op;
     case __HYPERVISOR_grant_table_op: return do_grant_table_op;
     case __HYPERVISOR_multicall: return do_multicall;
+    case __HYPERVISOR_xenpmu_op: return do_xenpmu_op;
     default: return nullptr;
     }
 }

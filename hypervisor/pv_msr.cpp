@@ -204,6 +204,22 @@ Result mce_write(Vcpu& v, uint32_t msr, uint64_t val, const pv_arch::HostCpu& cp
     return Result::done;
 }
 
+// The ranges of common_read: trace, shadow-stack and x2APIC MSRs (not for PV guests), AMD's
+// IORRs, the machine-check banks and the hypervisor's MSRs.
+Result common_read_ranges(Vcpu& v, uint32_t msr, uint64_t& val, const pv_arch::HostCpu& cpu) {
+    if (in(msr, reg::RTIT_FIRST, reg::RTIT_LAST) || in(msr, reg::PL0_SSP, reg::INTERRUPT_SSP_TABLE) ||
+        in(msr, reg::X2APIC_FIRST, reg::X2APIC_LAST))
+        return Result::fault;
+    if (in(msr, reg::K8_IORR_BASE0, reg::K8_IORR_MASK1)) return amd_memory_map_read(v, msr, val, cpu);
+    if (is_mce_msr(msr)) return mce_read(v, msr, val, cpu);
+    if (in(msr, reg::HYPERCALL_PAGE, reg::HYPERCALL_PAGE + 0x2ff)) {
+        if (msr != reg::HYPERCALL_PAGE) return Result::fault;
+        val = 0;  // the hypercall-page MSR reads as zero
+        return Result::done;
+    }
+    return Result::unhandled;
+}
+
 // Rules every guest type shares (Xen's guest_rdmsr); unhandled: the PV rules below decide.
 Result common_read(Vcpu& v, uint32_t msr, uint64_t& val, const Features& f, const pv_arch::HostCpu& cpu) {
     GuestMsrs& m = v.msrs;
@@ -261,19 +277,8 @@ Result common_read(Vcpu& v, uint32_t msr, uint64_t& val, const Features& f, cons
         return Result::done;
     case reg::K8_SYSCFG: case reg::K8_TOP_MEM1: case reg::K8_TOP_MEM2: case reg::K8_TSEG_BASE: case reg::K8_TSEG_MASK:
         return amd_memory_map_read(v, msr, val, cpu);
-    default: break;
+    default: return common_read_ranges(v, msr, val, cpu);
     }
-    if (in(msr, reg::RTIT_FIRST, reg::RTIT_LAST) || in(msr, reg::PL0_SSP, reg::INTERRUPT_SSP_TABLE) ||
-        in(msr, reg::X2APIC_FIRST, reg::X2APIC_LAST))
-        return Result::fault;
-    if (in(msr, reg::K8_IORR_BASE0, reg::K8_IORR_MASK1)) return amd_memory_map_read(v, msr, val, cpu);
-    if (is_mce_msr(msr)) return mce_read(v, msr, val, cpu);
-    if (in(msr, reg::HYPERCALL_PAGE, reg::HYPERCALL_PAGE + 0x2ff)) {
-        if (msr != reg::HYPERCALL_PAGE) return Result::fault;
-        val = 0;  // the hypercall-page MSR reads as zero
-        return Result::done;
-    }
-    return Result::unhandled;
 }
 
 // Performance counters: with no virtual PMU they read 0 and take any write (the vendor's own).

@@ -2,6 +2,7 @@
 
 #include <xen/xen.h>
 
+#include "guest_access.hpp"
 #include "vcpu.hpp"
 
 namespace pv_time {
@@ -36,7 +37,26 @@ void publish(Vcpu& v, uint64_t tsc, uint64_t now_ns, const Scale& s, bool tsc_st
     t.tsc_to_system_mul = s.mul;
     t.tsc_shift = s.shift;
     t.flags = tsc_stable ? XEN_PVCLOCK_TSC_STABLE_BIT : 0;
+    vcpu_time_info copy = t;  // with the odd version, for the secondary copy's step 2
     __atomic_store_n(&t.version, t.version + 1, __ATOMIC_SEQ_CST);  // even: consistent
+    if (!v.time_area) return;
+    if (write_secondary(v, copy)) v.pending_time.version = 0;
+    else if (!v.kernel_mode) v.pending_time = copy;
+}
+
+bool write_secondary(const Vcpu& v, const vcpu_time_info& t) {
+    if (!guest::copy_to(Gva(v.time_area + offsetof(vcpu_time_info, version)), &t.version, sizeof t.version))
+        return false;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    guest::write(Gva(v.time_area), t);
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    uint32_t done = (t.version + 1) & ~1u;  // even: consistent
+    guest::copy_to(Gva(v.time_area + offsetof(vcpu_time_info, version)), &done, sizeof done);
+    return true;
+}
+
+void flush_pending(Vcpu& v) {
+    if (v.pending_time.version && v.time_area && write_secondary(v, v.pending_time)) v.pending_time.version = 0;
 }
 
 }  // namespace pv_time

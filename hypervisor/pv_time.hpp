@@ -6,6 +6,8 @@
 
 #include <stdint.h>
 
+struct vcpu_time_info;
+
 class Vcpu;
 
 namespace pv_time {
@@ -19,6 +21,13 @@ struct Scale {
 Scale scale_for(uint64_t tsc_hz);
 uint64_t apply(const Scale& s, uint64_t delta);
 // Publishes v's time: now_ns was the system time at TSC value tsc.
+// Also writes the copy at v.time_area, or keeps it in v.pending_time if that cannot be
+// written now (the guest is in user mode).
 void publish(Vcpu& v, uint64_t tsc, uint64_t now_ns, const Scale& s, bool tsc_stable);
+// Writes the copy at v.time_area (by the version protocol: the version odd first, then the
+// whole record, then the version even); false if the guest address cannot be written.
+bool write_secondary(const Vcpu& v, const vcpu_time_info& t);
+// On the way into guest kernel mode: the copy that waited, if any.
+void flush_pending(Vcpu& v);
 
 }  // namespace pv_time

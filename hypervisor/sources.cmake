@@ -44,6 +44,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/pv_mmuext.cpp
     hypervisor/pv_mmu_update.cpp
     hypervisor/pv_msr.cpp
+    hypervisor/vpmu.cpp
     hypervisor/pv_priv_op.cpp
     hypervisor/pv_ptwr.cpp
     hypervisor/pv_debugreg.cpp

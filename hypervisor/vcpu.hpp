@@ -9,6 +9,8 @@
 
 #include <arch/frame.hpp>
 
+#include <xen/xen.h>
+
 #include "kstd/list.hpp"
 #include "timer_queue.hpp"
 #include "types.hpp"
@@ -161,6 +163,13 @@ public:
     uint64_t runstate_time[4]{};
     uint64_t runstate_area = 0;
     bool runstate_pending = false;
+
+    // VCPUOP_register_vcpu_time_memory_area: a guest address that gets a copy of the vCPU's
+    // vcpu_time_info whenever it is published (0: none); a copy that could not be written
+    // while the guest was in user mode waits in pending_time (version 0: none) for its next
+    // kernel entry, as on Xen.
+    uint64_t time_area = 0;
+    vcpu_time_info pending_time{};
 
 private:
     Domain& domain_;

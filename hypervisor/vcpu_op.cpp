@@ -18,6 +18,7 @@
 #include "pv_traps.hpp"
 #include "runstate.hpp"
 #include "scheduler.hpp"
+#include "pv_time.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -206,6 +207,22 @@ long register_runstate_area(Vcpu& v, Vcpu& target, Gva arg) {
     return 0;
 }
 
+// Xen checks only that the address may be a guest's; the first copy is written when the time
+// is next published for the vCPU (at once for the caller itself).
+long register_time_area(Vcpu& v, Vcpu& target, Gva arg) {
+    vcpu_register_time_memory_area area;
+    if (!guest::read(arg, area)) return -XEN_EFAULT;
+    if (!guest::range_ok(Gva(area.addr.p), sizeof(vcpu_time_info))) return -XEN_EFAULT;
+    target.time_area = area.addr.p;
+    target.pending_time.version = 0;
+    if (&target == &v && area.addr.p) {
+        vcpu_time_info t = v.info()->time;
+        t.version |= 1;  // written as an update in progress, then completed
+        pv_time::write_secondary(v, t);
+    }
+    return 0;
+}
+
 long register_vcpu_info(Vcpu& v, Vcpu& target, Gva arg) {
     vcpu_register_vcpu_info reg;
     if (!guest::read(arg, reg)) return -XEN_EFAULT;
@@ -257,6 +274,7 @@ long do_vcpu_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     // Xen answers only for vCPUs pinned to their physical CPU (dom0_vcpus_pin), which
     // Kestrel does not offer: -EINVAL, as Xen without that option.
     case VCPUOP_get_physid: return -XEN_EINVAL;
+    case VCPUOP_register_vcpu_time_memory_area: return register_time_area(v, *target, arg);
     default: return -XEN_ENOSYS;
     }
 }

@@ -185,6 +185,7 @@ void toggle_guest_mode(Vcpu& v) {
     arch::write_cr3(root_of(v).raw());
     // A runstate copy that failed in user mode is written now that the kernel's tables are in.
     if (v.kernel_mode && v.runstate_pending) runstate::publish_or_defer(v);
+    if (v.kernel_mode) pv_time::flush_pending(v);
 }
 
 void write_fs_base(Vcpu& v, uint64_t base) {

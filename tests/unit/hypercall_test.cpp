@@ -78,6 +78,13 @@ TEST_F(HypercallDispatch, NegativeErrnoIsSignExtended) {
     EXPECT_EQ(regs.rax, uint64_t(-int64_t(XEN_ENOSYS)));
 }
 
+TEST_F(HypercallDispatch, XenpmuOpIsNotSupportedWithoutAVirtualPmu) {
+    // Xen without "vpmu" refuses every op before reading its argument.
+    EXPECT_EQ(hypercall::handler(__HYPERVISOR_xenpmu_op), &do_xenpmu_op);
+    EXPECT_EQ(call(__HYPERVISOR_xenpmu_op, 0 /* XENPMU_mode_get */, 0x1000), -XEN_EOPNOTSUPP);
+    EXPECT_EQ(call(__HYPERVISOR_xenpmu_op, 0xffffffff, 0), -XEN_EOPNOTSUPP);
+}
+
 TEST_F(HypercallDispatch, UnassignedNumberInTableReturnsEnosys) {
     EXPECT_EQ(call(45), -XEN_ENOSYS);
     EXPECT_EQ(regs.rax, uint64_t(-int64_t(XEN_ENOSYS)));

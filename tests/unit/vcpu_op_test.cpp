@@ -7,6 +7,7 @@
 #include <xen/callback.h>
 
 #include "pv_test_support.hpp"
+#include "pv_time.hpp"
 #include "runstate.hpp"
 
 namespace {
@@ -192,6 +193,41 @@ TEST_F(VcpuOp, RunstateAreaIsWrittenAtOnceAndOnChanges) {
     EXPECT_EQ(op(VCPUOP_register_runstate_memory_area, 0), -XEN_EFAULT);
     EXPECT_EQ(op(VCPUOP_register_runstate_memory_area, 0, 0x1000), -XEN_EFAULT);
     EXPECT_EQ(v0->runstate_area, AREA);
+}
+
+TEST_F(VcpuOp, TimeAreaGetsEveryPublishedTime) {
+    constexpr uint64_t AREA = ARG + 256;
+    buf->at<uint64_t>(ARG) = AREA;
+    ASSERT_EQ(op(VCPUOP_register_vcpu_time_memory_area, 0), 0);
+    EXPECT_EQ(v0->time_area, AREA);
+    EXPECT_EQ(buf->at<vcpu_time_info>(AREA).version % 2, 0u);  // a first copy, complete
+    pv_time::publish(*v0, 1000, 5000, pv_time::Scale{0x80000000, 1}, true);
+    const vcpu_time_info& copy = buf->at<vcpu_time_info>(AREA);
+    EXPECT_EQ(copy.system_time, 5000u);
+    EXPECT_EQ(copy.tsc_timestamp, 1000u);
+    EXPECT_EQ(copy.tsc_to_system_mul, 0x80000000u);
+    EXPECT_EQ(copy.flags, XEN_PVCLOCK_TSC_STABLE_BIT);
+    EXPECT_EQ(copy.version % 2, 0u);
+    // Not writable now: kept for the next kernel entry if the guest is in user mode.
+    buf->at<uint64_t>(ARG) = HOLE_START;
+    EXPECT_EQ(op(VCPUOP_register_vcpu_time_memory_area, 0), -XEN_EFAULT);
+    EXPECT_EQ(op(VCPUOP_register_vcpu_time_memory_area, 0, 0x1000), -XEN_EFAULT);
+    EXPECT_EQ(v0->time_area, AREA);
+    v0->time_area = 0x0000100000000000;  // unmapped
+    v0->kernel_mode = false;
+    pv_time::publish(*v0, 2000, 6000, pv_time::Scale{0x80000000, 1}, true);
+    EXPECT_EQ(v0->pending_time.system_time, 6000u);
+    EXPECT_NE(v0->pending_time.version, 0u);
+    v0->time_area = AREA;
+    v0->kernel_mode = true;
+    pv_time::flush_pending(*v0);
+    EXPECT_EQ(v0->pending_time.version, 0u);
+    EXPECT_EQ(buf->at<vcpu_time_info>(AREA).system_time, 6000u);
+    EXPECT_EQ(buf->at<vcpu_time_info>(AREA).version % 2, 0u);
+    buf->at<uint64_t>(ARG) = 0;  // 0 stops the copies
+    EXPECT_EQ(op(VCPUOP_register_vcpu_time_memory_area, 0), 0);
+    pv_time::publish(*v0, 3000, 7000, pv_time::Scale{0x80000000, 1}, true);
+    EXPECT_EQ(buf->at<vcpu_time_info>(AREA).system_time, 6000u);
 }
 
 TEST_F(VcpuOp, RegisterVcpuInfo) {
