@@ -8,6 +8,9 @@ set(KESTREL_CORE_SOURCES
     hypervisor/console_input.cpp
     hypervisor/console_io.cpp
     hypervisor/cpuid_policy.cpp
+    hypervisor/credit.cpp
+    hypervisor/credit_balance.cpp
+    hypervisor/credit_budget.cpp
     hypervisor/domain.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp

@@ -107,6 +107,9 @@ void finish_destroy(Domain* d) {
 }
 
 void destroy(Domain* d) {
+    // Its vCPUs leave the run queues (waiting, under each run queue's lock, for a CPU still
+    // finishing with one of them) and its cap's timer stops.
+    sched::remove_domain(*d);
     // Its vCPUs' timers must not fire into freed memory.
     for (unsigned i = 0; i < d->nr_vcpus(); ++i) {
         Vcpu* v = d->vcpu(VcpuId(i));
@@ -191,11 +194,14 @@ unsigned start_boot_domains(const mb2::Module* modules, size_t count) {
             Domain::destroy(*d);
             continue;
         }
+        // Its vCPUs join run queues before anything can find the domain, spread over the CPUs
+        // from CPU (id mod online CPUs) on.
+        sched::add_domain(**d, CpuId(uint32_t(i % online)));
         add(*d);
         // Every vCPU is offline from now until it is started or brought up.
         for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
         (*d)->vcpu(VcpuId(0))->initialised = true;
-        sched::start(*(*d)->vcpu(VcpuId(0)), CpuId(uint32_t(i % online)));
+        sched::start(*(*d)->vcpu(VcpuId(0)));
         ++started;
     }
     return started;

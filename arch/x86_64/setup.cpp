@@ -172,6 +172,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     timer::init();
     timer::init_cpu();
     guest_entry::init_cpu();
+    sched::init(options.runqueues);
     sched::init_cpu();
     arch::interrupts_on();
 }
