@@ -12,6 +12,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/credit_balance.cpp
     hypervisor/credit_budget.cpp
     hypervisor/domain.cpp
+    hypervisor/domctl.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
     hypervisor/event_channel_fifo.cpp
