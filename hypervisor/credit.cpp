@@ -172,12 +172,13 @@ Entity* Scheduler::candidate(RunQueue& rq, Entity* prev, bool prev_wants, bool y
     return best;
 }
 
-// Every member gets CREDIT_INIT more (twice that if the chosen one is at the floor, so that it
-// is back above zero), up to CREDIT_INIT + CARRYOVER_MAX. Running members are charged first.
-// The order of the queue is kept: all gain the same, and the clip keeps ties ties.
+// Every member gets CREDIT_INIT more (as many times CREDIT_INIT as it takes to bring the chosen
+// one back above zero, if it is that far below), up to CREDIT_INIT + CARRYOVER_MAX. Running
+// members are charged first. The order of the queue is kept: all gain the same, and the clip
+// keeps ties ties.
 void Scheduler::reset_credit(RunQueue& rq, const Entity& chosen, uint64_t now) {
     int64_t add = CREDIT_INIT;
-    if (chosen.credit <= CREDIT_MIN) add += CREDIT_INIT;
+    while (chosen.credit + add <= 0) add += CREDIT_INIT;
     for (Entity* e = rq.members.front(); e; e = rq.members.next(e)) {
         if (e->scheduled && cpus_[e->cpu.raw()].current == e) burn(*e, now);
         e->credit = min64(e->credit + add, CREDIT_INIT + CARRYOVER_MAX);

@@ -35,7 +35,12 @@ namespace credit {
 
 constexpr uint16_t DEFAULT_WEIGHT = 256;
 constexpr int64_t CREDIT_INIT = 10'000'000;       // credit a reset gives (10 ms at the top weight)
-constexpr int64_t CREDIT_MIN = -CREDIT_INIT;      // credit never falls below this
+// Credit never falls below this. Xen 4.17's floor is -CREDIT_INIT; Kestrel's is deeper, so
+// that a vCPU whose run overshot its slice by a few milliseconds (a late timer, or a host
+// that stopped an emulated CPU for a while) still pays for all of it: with the shallow floor a
+// light vCPU, which burns credit fastest, would have part of every overshoot forgiven and run
+// more than its weight gives it.
+constexpr int64_t CREDIT_MIN = -5 * CREDIT_INIT;
 constexpr int64_t IDLE_CREDIT = CREDIT_MIN - 1;   // the idle choice: below every vCPU
 constexpr int64_t CARRYOVER_MAX = 500'000;        // credit kept over a reset beyond CREDIT_INIT
 constexpr int64_t MIN_SLICE = 500'000;            // shortest time between two decisions

@@ -116,10 +116,18 @@ public:
     std::unique_ptr<Scheduler> s;
     uint64_t now = 1'000'000'000;
     bool pulls = true;
+    uint64_t lateness = 0;  // slices end up to this much late (a late timer, a stalled CPU)
     bool two_cpus_at_once = false;  // set if a vCPU was ever current on two CPUs
 
 private:
     SimVcpu& of(Entity* e) { return *owner_.at(e); }
+
+    // A pseudo-random delay below `lateness`, the same in every run.
+    uint64_t late() {
+        if (!lateness) return 0;
+        seed_ = seed_ * 6364136223846793005ull + 1442695040888963407ull;
+        return (seed_ >> 33) % lateness;
+    }
 
     void poke(credit::Tickle t) {
         if (t.valid) decide_at_[t.cpu.raw()] = now;
@@ -211,7 +219,7 @@ private:
             unpark(parked);
         }
         if (prev && prev != d.next) poke(s->descheduled(*prev, of(prev).wants, now));
-        decide_at_[c] = d.next ? now + d.slice_ns : NEVER;
+        decide_at_[c] = d.next ? now + d.slice_ns + late() : NEVER;
         credit::RunQueue& rq = s->runqueue_of(cpu);
         if (s->nr_runqueues() > 1 && (d.reset || now - rq.last_balance.load() >= credit::BALANCE_INTERVAL))
             if (credit::RunQueue* other = s->balance_partner(rq)) poke(s->balance(rq, *other, now));
@@ -233,6 +241,7 @@ private:
     std::vector<std::unique_ptr<SimVcpu>> vcpus_;
     std::map<Entity*, SimVcpu*> owner_;
     std::vector<Account*> capped_;
+    uint64_t seed_ = 1;
 };
 
 // |got / want - 1| <= tolerance
@@ -274,6 +283,25 @@ TEST(CreditWeights, SharesFollowWeightsOnTwoCpusOfOneRunQueue) {
     expect_share(vb.ran / total, 2.0 / 6, 0.10, "weight 512");
     expect_share(vc.ran / total, 3.0 / 6, 0.10, "weight 768");
     EXPECT_FALSE(sim.two_cpus_at_once);
+}
+
+TEST(CreditWeights, LateSlicesDoNotSkewShares) {
+    // Six busy vCPUs on two CPUs whose slices end up to 10 ms late: a light vCPU burns its
+    // credit three times as fast as the heaviest, so an overshoot takes it far below zero; it
+    // pays all of it back (the floor is deep enough), and the shares still follow the weights.
+    Sim sim(2);
+    sim.lateness = 10 * MS;
+    Account a, b, c;
+    a.weight = 256, b.weight = 512, c.weight = 768;
+    std::vector<SimVcpu*> v;
+    for (Account* d : {&a, &b, &c})
+        for (unsigned cpu = 0; cpu < 2; ++cpu) v.push_back(&sim.add(*d, cpu));
+    sim.run_for(10'000 * MS);
+    double total = 0;
+    for (SimVcpu* x : v) total += double(x->ran);
+    expect_share(double(v[0]->ran + v[1]->ran) / total, 1.0 / 6, 0.05, "weight 256");
+    expect_share(double(v[2]->ran + v[3]->ran) / total, 2.0 / 6, 0.05, "weight 512");
+    expect_share(double(v[4]->ran + v[5]->ran) / total, 3.0 / 6, 0.05, "weight 768");
 }
 
 TEST(CreditWeights, ExtremeWeightsStillLetTheLightOneRun) {
@@ -436,6 +464,24 @@ TEST(CreditAccounting, ResetHappensWhenTheBestHasNoCreditLeft) {
     EXPECT_EQ(y.credit, credit::CREDIT_INIT - int64_t(3 * MS));
     EXPECT_LE(x.credit, credit::CREDIT_INIT);
     EXPECT_GT(x.credit, credit::CREDIT_INIT - int64_t(MS));
+}
+
+TEST(CreditAccounting, AResetBringsTheChosenVcpuBackAboveZero) {
+    Scheduler s;
+    s.add_cpu(CpuId(0));
+    Account a;
+    Entity deep, deeper;
+    s.attach(deep, a, nullptr, CpuId(0));
+    s.attach(deeper, a, nullptr, CpuId(0));
+    deep.credit = -25 * int64_t(MS);
+    deeper.credit = -40 * int64_t(MS);
+    s.wake(deep, 0);
+    s.wake(deeper, 0);
+    credit::Decision d = s.schedule(CpuId(0), false, 0);
+    EXPECT_EQ(d.next, &deep);
+    EXPECT_TRUE(d.reset);
+    EXPECT_EQ(deep.credit, 5 * int64_t(MS)) << "three times CREDIT_INIT";
+    EXPECT_EQ(deeper.credit, -10 * int64_t(MS)) << "the same for everyone: its debt stays";
 }
 
 TEST(CreditAccounting, CreditCarriedOverAResetIsClipped) {
