@@ -5,6 +5,7 @@
 #include <xen/xen.h>
 
 #include "hypercall.hpp"
+#include "runtime.hpp"
 
 namespace kt {
 
@@ -31,6 +32,35 @@ unsigned yield_for_ms(std::uint64_t ms, bool (*done)())
         ++yields;
     }
     return yields;
+}
+
+std::uint64_t system_time()
+{
+    const volatile vcpu_time_info_t& t = vcpu0()->time;
+    for (;;) {
+        const std::uint32_t version = t.version;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        const std::uint64_t stamp = t.tsc_timestamp, base = t.system_time;
+        const std::uint32_t mul = t.tsc_to_system_mul;
+        const std::int8_t shift = t.tsc_shift;
+        __atomic_thread_fence(__ATOMIC_ACQUIRE);
+        if ((version & 1) || version != t.version)
+            continue;  // an update was under way
+        std::uint64_t ticks = rdtsc() - stamp;
+        ticks = shift >= 0 ? ticks << shift : ticks >> -shift;
+        return base + static_cast<std::uint64_t>((static_cast<unsigned __int128>(ticks) * mul) >> 32);
+    }
+}
+
+void sleep_ms(std::uint64_t ms)
+{
+    const std::uint64_t end = system_time() + ms * 1'000'000;
+    sched_poll_t p{};
+    p.nr_ports = 0;
+    p.timeout = end;
+    // A poll may end early (an event due for this vCPU): wait again for the rest.
+    while (system_time() < end)
+        sched_op(SCHEDOP_poll, &p);
 }
 
 } // namespace kt

@@ -13,4 +13,11 @@ std::uint32_t tsc_khz();
 // (if given) returns true; returns how many times it yielded.
 unsigned yield_for_ms(std::uint64_t ms, bool (*done)() = nullptr);
 
+// System time (ns since the hypervisor started) from the PV clock in vcpu_info[0], read under
+// its version protocol and extrapolated with the TSC.
+std::uint64_t system_time();
+// Blocks the calling vCPU (SCHEDOP_poll on no port, with a timeout) for `ms` milliseconds of
+// system time, leaving the CPU to others.
+void sleep_ms(std::uint64_t ms);
+
 } // namespace kt
