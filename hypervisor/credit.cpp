@@ -23,7 +23,7 @@ void Scheduler::add_cpu(CpuId c) {
     rq.idle.set(c);
     rq.nr_cpus.fetch_add(1);
     cpus_[c.raw()] = CpuSlot{&rq, nullptr};
-    if (index + 1 > nr_runqueues_) nr_runqueues_ = index + 1;
+    if (index + 1 > nr_runqueues_.load()) nr_runqueues_.store(index + 1);
 }
 
 // --- Membership -----------------------------------------------------------------------------

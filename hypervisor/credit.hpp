@@ -171,7 +171,7 @@ public:
     void add_cpu(CpuId c);
     bool has_cpu(CpuId c) const { return c.raw() < MAX_CPUS && cpus_[c.raw()].rq != nullptr; }
     RunQueue& runqueue_of(CpuId c) const { return *cpus_[c.raw()].rq; }
-    unsigned nr_runqueues() const { return nr_runqueues_; }
+    unsigned nr_runqueues() const { return nr_runqueues_.load(); }
     RunQueue& runqueue(unsigned i) { return runqueues_[i]; }
     // The vCPU current on CPU c (null: idle), as the last decision there made it.
     Entity* current(CpuId c) const { return cpus_[c.raw()].current; }
@@ -251,7 +251,7 @@ private:
     Arrangement arrangement_ = Arrangement::shared;
     CpuSlot cpus_[MAX_CPUS];
     RunQueue runqueues_[MAX_CPUS];
-    unsigned nr_runqueues_ = 0;
+    kstd::Atomic<unsigned> nr_runqueues_{0};  // read by idle CPUs while later CPUs come up
 };
 
 }  // namespace credit

@@ -46,7 +46,7 @@ RunQueue* Scheduler::balance_partner(const RunQueue& mine) const {
     uint64_t my_load = load_per_cpu(mine);
     RunQueue* partner = nullptr;
     uint64_t widest = 0;
-    for (unsigned i = 0; i < nr_runqueues_; ++i) {
+    for (unsigned i = 0, n = nr_runqueues(); i < n; ++i) {
         RunQueue& other = const_cast<RunQueue&>(runqueues_[i]);
         if (&other == &mine || other.nr_cpus.load() == 0) continue;
         uint64_t theirs = load_per_cpu(other);
@@ -62,7 +62,7 @@ RunQueue* Scheduler::balance_partner(const RunQueue& mine) const {
 RunQueue* Scheduler::busiest_other(const RunQueue& mine) const {
     RunQueue* busiest = nullptr;
     unsigned most = 0;
-    for (unsigned i = 0; i < nr_runqueues_; ++i) {
+    for (unsigned i = 0, n = nr_runqueues(); i < n; ++i) {
         RunQueue& other = const_cast<RunQueue&>(runqueues_[i]);
         unsigned waiting = other.nr_waiting.load();
         if (&other == &mine || waiting <= most) continue;
@@ -108,7 +108,7 @@ Tickle Scheduler::balance(RunQueue& a, RunQueue& b, uint64_t now) {
 }
 
 Tickle Scheduler::idle_elsewhere(const RunQueue& rq) const {
-    for (unsigned i = 0; i < nr_runqueues_; ++i) {
+    for (unsigned i = 0, n = nr_runqueues(); i < n; ++i) {
         const RunQueue& other = runqueues_[i];
         if (&other == &rq || other.nr_cpus.load() == 0) continue;
         Tickle t;

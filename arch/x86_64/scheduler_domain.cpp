@@ -39,7 +39,8 @@ void replenish(Timer&, void* data) {
     credit::ParkedList parked;
     {
         BudgetGuard g(a);
-        if (a.cap == 0) return;  // removed meanwhile: the timer stays off
+        // Removed meanwhile, or the domain is going: the timer stays off.
+        if (a.cap == 0 || d.state() != DomainState::running) return;
         if (a.replenish(now)) a.take_parked(parked);
         timer::arm(a.replenish_timer, a.next_replenish);
     }
@@ -121,6 +122,12 @@ void remove_domain(Domain& d) {
 }
 
 void stop_domain(Domain& d) {
+    {
+        // No more replenishments: the domain is going (replenish() checks its state, should
+        // one be under way).
+        BudgetGuard g(d.sched());
+        TimerQueue::disarm(d.sched().replenish_timer);
+    }
     for_each_vcpu(d, [&](Vcpu& v) {
         credit::Tickle t;
         {
