@@ -58,6 +58,7 @@ void unpark_all(credit::ParkedList& parked, uint64_t now) {
         credit::Tickle t;
         {
             VcpuGuard g(v);
+            if (!g) continue;  // its domain is being destroyed
             bool wants = wants_cpu(v);
             t = policy.unpark(*e, wants, now);
             if (wants && !e->scheduled) runstate::change(v, RUNSTATE_runnable, now);
@@ -105,6 +106,7 @@ void start(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
+        if (!g) return;
         if (v.state != VcpuState::down) return;
         t = make_runnable(v, tsc::now_ns());
     }
@@ -116,6 +118,7 @@ void wake(Vcpu& v) {
     bool was_blocked = false, running = false;
     {
         VcpuGuard g(v);
+        if (!g) return;
         if (v.state == VcpuState::blocked) {
             was_blocked = true;
             t = make_runnable(v, tsc::now_ns());
@@ -131,6 +134,7 @@ void bring_up(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
+        if (!g) return;
         if (v.state != VcpuState::down) return;
         t = make_runnable(v, tsc::now_ns());
     }
@@ -142,6 +146,7 @@ void take_down(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
+        if (!g) return;
         if (v.state == VcpuState::down || v.state == VcpuState::dead) return;
         policy.sleep(v.sched);
         v.state = VcpuState::down;
@@ -160,6 +165,7 @@ void yield(Vcpu& v) {
 void block(Vcpu& v) {
     {
         VcpuGuard g(v);
+        if (!g) return;  // dying: it is not coming back anyway
         v.state = VcpuState::blocked;
     }
     arch::this_cpu().need_resched.store(true);
@@ -251,6 +257,7 @@ void leave(arch::PerCpu& cpu, Vcpu& prev, arch::ExceptionFrame& frame, uint64_t 
     credit::Tickle t;
     {
         VcpuGuard g(prev);
+        KASSERT(g);  // it is still on this CPU, so its domain cannot be destroyed yet
         // Ordering: release pairs with the acquire loads of pause() and of event senders.
         __atomic_store_n(&prev.on_cpu, false, __ATOMIC_RELEASE);
         bool wants = wants_cpu(prev);

@@ -69,6 +69,7 @@ void enable_cap(Domain& d, uint16_t cap, uint64_t now) {
         credit::Tickle t;
         {
             VcpuGuard g(v);
+            if (!g) return;
             policy.enter_cap(v.sched, quota);
             // A running vCPU takes its first quota (or is parked) now, not at its slice's end.
             if (!was_capped) t = policy.reconsider(v.sched);
@@ -87,6 +88,7 @@ void disable_cap(Domain& d, uint64_t now) {
     }
     for_each_vcpu(d, [&](Vcpu& v) {
         VcpuGuard g(v);
+        if (!g) return;
         policy.leave_cap(v.sched);
     });
     credit::ParkedList parked;
@@ -115,8 +117,8 @@ void remove_domain(Domain& d) {
         TimerQueue::disarm(d.sched().replenish_timer);
     }
     for_each_vcpu(d, [&](Vcpu& v) {
-        if (!__atomic_load_n(&v.sched.rq, __ATOMIC_ACQUIRE)) return;  // never added
         VcpuGuard g(v);
+        if (!g) return;  // never added
         policy.detach(v.sched);
     });
 }
@@ -132,6 +134,7 @@ void stop_domain(Domain& d) {
         credit::Tickle t;
         {
             VcpuGuard g(v);
+            if (!g) return;
             policy.sleep(v.sched);
             v.state = VcpuState::dead;
             if (v.sched.scheduled) t = credit::Tickle{true, v.sched.cpu};
@@ -147,6 +150,7 @@ void pause(Domain& d) {
         credit::Tickle t;
         {
             VcpuGuard g(v);
+            if (!g) return;
             bool was_waiting = v.sched.waiting();
             policy.sleep(v.sched);
             if (was_waiting) runstate::change(v, RUNSTATE_offline, now);
@@ -167,6 +171,7 @@ bool unpause(Domain& d) {
         credit::Tickle t;
         {
             VcpuGuard g(v);
+            if (!g) return;
             if (wants_cpu(v)) t = requeue(v, now);
         }
         poke(t);
@@ -179,6 +184,7 @@ void set_weight(Domain& d, uint16_t weight) {
     d.sched().weight = weight;
     for_each_vcpu(d, [&](Vcpu& v) {
         VcpuGuard g(v);
+        if (!g) return;
         policy.set_weight(v.sched, weight);
     });
 }

@@ -36,14 +36,15 @@ private:
     credit::RunQueue& rq_;
 };
 
-// The lock of v's run queue, whichever that is by the time it is held.
+// The lock of v's run queue, whichever that is by the time it is held. A vCPU whose domain is
+// being destroyed has left its run queue: then nothing is locked and the guard is false.
 class VcpuGuard {
 public:
     explicit VcpuGuard(Vcpu& v) {
         for (;;) {
             // Ordering: acquire pairs with the release store of the policy that moved v.
             credit::RunQueue* rq = __atomic_load_n(&v.sched.rq, __ATOMIC_ACQUIRE);
-            KASSERT(rq);
+            if (!rq) return;
             rq->lock.lock();
             if (__atomic_load_n(&v.sched.rq, __ATOMIC_RELAXED) == rq) {
                 rq_ = rq;
@@ -52,7 +53,10 @@ public:
             rq->lock.unlock();
         }
     }
-    ~VcpuGuard() { rq_->lock.unlock(); }
+    ~VcpuGuard() {
+        if (rq_) rq_->lock.unlock();
+    }
+    explicit operator bool() const { return rq_ != nullptr; }
     VcpuGuard(const VcpuGuard&) = delete;
     VcpuGuard& operator=(const VcpuGuard&) = delete;
 
