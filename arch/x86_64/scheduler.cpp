@@ -106,8 +106,7 @@ void start(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
-        if (!g) return;
-        if (v.state != VcpuState::down) return;
+        if (!g || v.state != VcpuState::down) return;
         t = make_runnable(v, tsc::now_ns());
     }
     poke(t);
@@ -134,8 +133,7 @@ void bring_up(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
-        if (!g) return;
-        if (v.state != VcpuState::down) return;
+        if (!g || v.state != VcpuState::down) return;
         t = make_runnable(v, tsc::now_ns());
     }
     if (!v.periodic_ns) set_periodic_timer(v, DEFAULT_PERIOD_NS);
@@ -146,8 +144,7 @@ void take_down(Vcpu& v) {
     credit::Tickle t;
     {
         VcpuGuard g(v);
-        if (!g) return;
-        if (v.state == VcpuState::down || v.state == VcpuState::dead) return;
+        if (!g || v.state == VcpuState::down || v.state == VcpuState::dead) return;
         policy.sleep(v.sched);
         v.state = VcpuState::down;
         // Still on a CPU: that CPU picks again and leaves it off (its runstate changes there).
@@ -158,7 +155,10 @@ void take_down(Vcpu& v) {
 }
 
 void yield(Vcpu& v) {
-    v.sched.yielding = true;  // read by this CPU's next decision
+    {
+        VcpuGuard g(v);
+        if (g) v.sched.yielding = true;  // for this CPU's next decision only
+    }
     arch::this_cpu().need_resched.store(true);
 }
 
