@@ -40,7 +40,8 @@ void bring_up(Vcpu& v);
 // VCPUOP_down: v leaves its CPU (at its next return to the guest if it is running) and stays
 // off until brought up again; it resumes where it was.
 void take_down(Vcpu& v);
-// The running vCPU gives up its CPU; it stays runnable.
+// The running vCPU lets any vCPU waiting in its run queue go first, for one decision (credit2's
+// yield); it stays runnable.
 void yield(Vcpu& v);
 // The running vCPU waits for an event.
 void block(Vcpu& v);

@@ -71,7 +71,9 @@ public:
     // the CPU it runs on (or last ran on) is sched.cpu.
     VcpuState state = VcpuState::down;
     credit::Entity sched;
-    bool on_cpu = false;          // its state is loaded on its CPU (set and cleared by that CPU)
+    // On a CPU: from when a CPU picks it until that CPU has saved its state (set and cleared by
+    // that CPU, under the run queue lock).
+    bool on_cpu = false;
     Timer wakeup;                 // ends a block or poll with a timeout
     Timer singleshot;             // set_timer_op: raises VIRQ_TIMER
     Timer periodic;               // VCPUOP_set_periodic_timer: VIRQ_TIMER every periodic_ns

@@ -239,9 +239,13 @@ credit::Decision decide(arch::PerCpu& cpu, Vcpu* prev, uint64_t now) {
         if (prev->state == VcpuState::running) prev->state = VcpuState::runnable;
         runstate::change(*prev, leaving_runstate(*prev), now);
     }
-    if (next) {
+    if (next && next != prev) {
         next->state = VcpuState::running;
         runstate::change(*next, RUNSTATE_running, now);
+        // On this CPU from now on, though loaded only once prev is saved: a domain whose last
+        // vCPU leaves meanwhile must not be destroyed under it. Ordering: release pairs with
+        // the acquire loads of pause(), domain teardown and event senders.
+        __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
     }
     return d;
 }
@@ -336,8 +340,6 @@ void reschedule() {
         run_on_stack(idle_stack_top(), idle_loop);
     }
     ++cpu.context_switches;
-    // Ordering: release pairs with the acquire loads of pause() and of event senders.
-    __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
     cpu.current = next;
     context::load(*next, frame);
     runstate::publish_or_defer(*next);
