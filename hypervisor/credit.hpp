@@ -8,8 +8,8 @@
 // credit at max_weight / weight times real time, max_weight being the largest weight among
 // the run queue's vCPUs, so between two resets a vCPU of weight w runs w / max_weight of the
 // time the heaviest one does. When the vCPU chosen to run (or the best waiting one) has no
-// credit left, every vCPU of the run queue gets CREDIT_INIT more (the reset event), at most
-// CREDIT_INIT + CARRYOVER_MAX in all. A domain's cap is a budget of cap% of BUDGET_PERIOD per
+// credit left, every vCPU of the run queue gets CREDIT_INIT more (the reset event; a multiple
+// of it if the chosen one is further below zero), at most CREDIT_INIT + CARRYOVER_MAX in all. A domain's cap is a budget of cap% of BUDGET_PERIOD per
 // period, shared by its vCPUs, which take it in quotas; one that finds none is parked until
 // the next replenishment. Balancing moves waiting vCPUs between run queues: a CPU with
 // nothing to run pulls one, and run queues whose loads (vCPUs wanting a CPU, per CPU) differ
