@@ -28,8 +28,9 @@ struct PerCpu {
     TimerQueue timers;
     uint64_t timer_interrupts;
 
-    // Scheduling (scheduler.cpp; the run queues are the policy's): whether this CPU must
-    // decide again, and the end of its current vCPU's slice.
+    // Scheduling (scheduler.cpp): runnable vCPUs waiting for this CPU, in round-robin order.
+    Spinlock run_lock;
+    kstd::List<Vcpu, &Vcpu::run_link> run_queue;
     kstd::Atomic<bool> need_resched;
     Timer slice_timer;
     uint64_t context_switches;
