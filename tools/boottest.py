@@ -63,6 +63,11 @@ def parse_args():
     p.add_argument("--smp", default="1")
     p.add_argument("--mem", default="512M")
     p.add_argument("--cpu", default="qemu64")
+    p.add_argument("--single-thread", action="store_true",
+                   help="run all emulated CPUs on one host thread (-accel tcg,thread=single); needed "
+                        "for guests that reprogram PCI BARs while another CPU does MMIO: QEMU 7.2's "
+                        "multi-threaded TCG can then crash (tcg_commit swaps a running CPU's memory "
+                        "map under it; fixed upstream in QEMU 8.1)")
     p.add_argument("--uefi", action="store_true")
     p.add_argument("--emulator", choices=["qemu", "bochs"], default="qemu",
                    help="bochs: Bochs with a Skylake-X CPU (x2APIC, TSC-deadline, VMX); needs --stop-on")
@@ -117,7 +122,8 @@ def mkiso_command(args, iso):
 
 
 def qemu_command(args, iso, vars_copy):
-    cmd = ["qemu-system-x86_64", "-accel", "tcg", "-cpu", args.cpu, "-smp", args.smp, "-m", args.mem,
+    accel = "tcg,thread=single" if args.single_thread else "tcg"
+    cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", args.cpu, "-smp", args.smp, "-m", args.mem,
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso, "-boot", "d"]
     if args.uefi:

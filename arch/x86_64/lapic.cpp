@@ -61,6 +61,20 @@ void write(Reg r, uint32_t v) {
     else mmio[r / 4] = v;
 }
 
+// The timer's mode is set once per CPU (after the APIC is software-enabled: before that the
+// LVT mask bit cannot be cleared), so that arming it is a single register write. Under QEMU
+// TCG every LAPIC access is an exit to the device model, and QEMU 7.2 can crash when one
+// races with another CPU changing the memory map (see tools/boottest.py): fewer is better.
+void set_timer_mode() {
+    if (use_deadline) {
+        write(LVT_TIMER, LVT_TIMER_TSC_DEADLINE | vectors::TIMER);
+        return;
+    }
+    write(TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
+    write(TIMER_INITIAL, 0);              // stopped
+    write(LVT_TIMER, vectors::TIMER);     // one-shot, unmasked
+}
+
 void send_icr(uint32_t apic_id, uint32_t low) {
     if (use_x2apic) {
         // x2APIC: one 64-bit write, destination in the high half; no busy bit to poll.
@@ -97,6 +111,7 @@ void init_cpu() {
     write(ESR, 0);
     write(SVR, SVR_ENABLE | vectors::SPURIOUS);
     write(EOI, 0);
+    set_timer_mode();
 }
 
 bool x2apic_mode() { return use_x2apic; }
@@ -123,7 +138,7 @@ void calibrate_timer() {
     while (arch::rdtsc() - t0 < window) arch::cpu_relax();
     uint32_t elapsed = 0xffffffff - read(TIMER_CURRENT);
     uint64_t tsc = arch::rdtsc() - t0;
-    write(TIMER_INITIAL, 0);
+    set_timer_mode();
     timer_ticks_per_tsc_q32 = (uint64_t(elapsed) << 32) / (tsc ? tsc : 1);
     if (timer_ticks_per_tsc_q32 == 0) timer_ticks_per_tsc_q32 = 1;
     log::info("local APIC timer: {} kHz", (uint64_t(elapsed) * 1000000) / (tsc::ticks_to_ns(tsc) ? tsc::ticks_to_ns(tsc) : 1));
@@ -131,7 +146,6 @@ void calibrate_timer() {
 
 void arm_timer(uint64_t tsc_deadline) {
     if (use_deadline) {
-        write(LVT_TIMER, LVT_TIMER_TSC_DEADLINE | vectors::TIMER);
         arch::wrmsr(msr::IA32_TSC_DEADLINE, tsc_deadline ? tsc_deadline : 1);
         return;
     }
@@ -139,8 +153,6 @@ void arm_timer(uint64_t tsc_deadline) {
     uint64_t delta = tsc_deadline > now ? tsc_deadline - now : 0;
     unsigned __int128 ticks = (static_cast<unsigned __int128>(delta) * timer_ticks_per_tsc_q32) >> 32;
     uint32_t count = ticks == 0 ? 1 : ticks > 0xffffffffu ? 0xffffffffu : uint32_t(ticks);
-    write(TIMER_DIVIDE, TIMER_DIVIDE_BY_1);
-    write(LVT_TIMER, vectors::TIMER);  // one-shot, unmasked
     write(TIMER_INITIAL, count);
 }
 

@@ -27,6 +27,7 @@ struct PerCpu {
     CpuTables tables;
     TimerQueue timers;
     uint64_t timer_interrupts;
+    uint64_t timer_programmed_ns;  // deadline the LAPIC timer is armed for; UINT64_MAX: stopped
 
     // Scheduling (scheduler.cpp): runnable vCPUs waiting for this CPU, in round-robin order.
     Spinlock run_lock;
