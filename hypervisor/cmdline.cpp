@@ -149,6 +149,15 @@ bool opt_dom0_mem(StringView v, bool, Options& o, Diag&) {
 
 bool opt_dom0_max_vcpus(StringView v, bool, Options& o, Diag&) { return parse_ranged(v, 1, 32, o.dom0_max_vcpus); }
 
+// Xen's credit2_runqueue= also takes core, socket and node, which need the CPU topology
+// Kestrel does not read yet: cpu (a run queue per CPU) or all (shared, 16 CPUs at most each).
+bool opt_credit2_runqueue(StringView v, bool, Options& o, Diag&) {
+    if (v == "cpu") o.runqueues = credit::Arrangement::per_cpu;
+    else if (v == "all") o.runqueues = credit::Arrangement::shared;
+    else return false;
+    return true;
+}
+
 bool opt_crashtest(StringView v, bool, Options& o, Diag&) {
     if (v.empty()) return false;
     o.crashtest = v;
@@ -165,6 +174,7 @@ constexpr OptionSpec OPTIONS[] = {
     {"loglvl", opt_loglvl},     {"mem", opt_mem},           {"maxcpus", opt_maxcpus},
     {"noreboot", opt_noreboot}, {"debug_exit", opt_debug_exit}, {"selftest", opt_selftest},
     {"crashtest", opt_crashtest}, {"dom0_mem", opt_dom0_mem}, {"dom0_max_vcpus", opt_dom0_max_vcpus},
+    {"credit2_runqueue", opt_credit2_runqueue},
 };
 
 void apply_word(StringView word, Options& o, kstd::Diagnostics& diag) {

@@ -8,6 +8,7 @@
 // option and the value, and that option keeps its default or earlier setting.
 #pragma once
 
+#include "credit.hpp"
 #include "kstd/diagnostics.hpp"
 #include "log_level.hpp"
 
@@ -30,6 +31,7 @@ struct Options {
     kstd::StringView crashtest;    // empty: none; points into the parsed line
     uint64_t dom0_mem = 0;         // bytes of the control domain's memory; 0: the default
     uint32_t dom0_max_vcpus = 0;   // 0: one per online CPU (at most 32)
+    credit::Arrangement runqueues = credit::Arrangement::shared;  // credit2_runqueue=
 };
 
 Options parse_cmdline(kstd::StringView line, kstd::Diagnostics& diag);

@@ -90,6 +90,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         nr_vcpus_ = i + 1;
         frames_held_ += 1u << MachineMemory::order_for(sizeof(Vcpu));
     }
+    sched_.nr_vcpus = nr_vcpus_;
 
     for (uint64_t pfn = 0; pfn < c.nr_pages; ++pfn) {
         auto m = mm_.alloc_zeroed();

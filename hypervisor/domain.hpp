@@ -16,6 +16,7 @@
 #pragma once
 
 #include "cpu_mask.hpp"
+#include "credit.hpp"
 #include "kstd/expected.hpp"
 #include "machine_memory.hpp"
 #include "spinlock.hpp"
@@ -172,6 +173,10 @@ public:
     // The domain's grant table (grant_table.hpp).
     GrantTable* grant_table() const { return grants_; }
 
+    // The scheduler's view: weight, cap and the cap's budget (credit.hpp).
+    credit::Account& sched() { return sched_; }
+    const credit::Account& sched() const { return sched_; }
+
     // VMASST_TYPE_* bits enabled by vm_assist.
     uint64_t vm_assist = 0;
 
@@ -234,4 +239,5 @@ private:
     bool torn_down_ = false;
     EventChannels events_;
     GrantTable* grants_ = nullptr;
+    credit::Account sched_;
 };

@@ -55,3 +55,4 @@ long do_memory_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args
 long do_grant_table_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_multicall(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_xenpmu_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_domctl(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

@@ -1,12 +1,15 @@
-// Which vCPU runs on which CPU, and when. For now a round-robin run queue per CPU with a
-// 10 ms time slice; every vCPU stays on the CPU it was placed on. (Weights, caps and load
-// balancing come with the credit scheduler.)
+// Which vCPU runs on which CPU, and when: a credit scheduler modelled on Xen 4.17's credit2
+// (the policy, portable and host-tested, is credit.hpp; the locks, context switches, timers and
+// IPIs are arch/x86_64/scheduler.cpp). Domains have a weight (their share of CPU time relative
+// to the others) and may have a cap (a limit in percent of one CPU); vCPUs move between CPUs
+// to keep them busy.
 //
 // The scheduler never switches in the middle of hypervisor work: it only marks a CPU as
 // needing a reschedule; the switch happens on the CPU's way back to a guest, when the
 // hypervisor's stack holds nothing but the guest's saved frame.
 #pragma once
 
+#include "credit.hpp"
 #include "types.hpp"
 
 class Vcpu;
@@ -14,8 +17,21 @@ class Domain;
 
 namespace sched {
 
-// Places v on cpu's run queue and makes it runnable.
-void start(Vcpu& v, CpuId cpu);
+// Boot CPU, before any CPU enters the scheduler: how CPUs share run queues.
+void init(credit::Arrangement a);
+// Domain d's vCPUs join run queues, spread over the CPUs from CPU `first` on: before d can run
+// or be looked up. remove_domain takes them out again once none is on a CPU (d is being
+// destroyed), and stops its cap's timer.
+void add_domain(Domain& d, CpuId first);
+void remove_domain(Domain& d);
+// XEN_DOMCTL_scheduler_op (credit2): d's weight (1..65535) for all its vCPUs, and its cap (0:
+// none; else the percent of one CPU its vCPUs may use together, at most 100 per vCPU). The
+// values are read in d.sched().
+void set_weight(Domain& d, uint16_t weight);
+void set_cap(Domain& d, uint16_t cap);
+
+// v (added with its domain) becomes runnable.
+void start(Vcpu& v);
 // A blocked vCPU becomes runnable; one running on another CPU is interrupted there, so that
 // it sees new events at once (Xen's vcpu_kick). No effect otherwise.
 void wake(Vcpu& v);
@@ -24,7 +40,8 @@ void bring_up(Vcpu& v);
 // VCPUOP_down: v leaves its CPU (at its next return to the guest if it is running) and stays
 // off until brought up again; it resumes where it was.
 void take_down(Vcpu& v);
-// The running vCPU gives up its CPU; it stays runnable.
+// The running vCPU lets any vCPU waiting in its run queue go first, for one decision (credit2's
+// yield); it stays runnable.
 void yield(Vcpu& v);
 // The running vCPU waits for an event.
 void block(Vcpu& v);

@@ -11,7 +11,11 @@ set(KESTREL_CORE_SOURCES
     hypervisor/console_io.cpp
     hypervisor/cpuid_policy.cpp
     hypervisor/crc.cpp
+    hypervisor/credit.cpp
+    hypervisor/credit_balance.cpp
+    hypervisor/credit_budget.cpp
     hypervisor/domain.cpp
+    hypervisor/domctl.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
     hypervisor/event_channel_fifo.cpp

@@ -11,6 +11,7 @@
 
 #include <xen/xen.h>
 
+#include "credit.hpp"
 #include "kstd/list.hpp"
 #include "timer_queue.hpp"
 #include "types.hpp"
@@ -20,8 +21,8 @@ class Domain;
 
 enum class VcpuState : uint8_t {
     down,      // not yet brought up, or taken down (VCPUOP_down)
-    runnable,  // waiting on its CPU's run queue
-    running,   // on a CPU now
+    runnable,  // wants a CPU: waits for one (or is kept off by a pause or its cap)
+    running,   // on a CPU now (or still leaving it, woken again before it left)
     blocked,   // SCHEDOP_block: waits for an event
     dead,      // its domain is shut down or dying
 };
@@ -71,7 +72,7 @@ class Vcpu {
 public:
     static constexpr unsigned CALLBACK_TYPES = 8;  // CALLBACKTYPE_event .. CALLBACKTYPE_nmi
 
-    Vcpu(Domain& d, VcpuId id) : domain_(d), id_(id) {}
+    Vcpu(Domain& d, VcpuId id) : domain_(d), id_(id) { sched.vcpu = this; }
     Vcpu(const Vcpu&) = delete;
     Vcpu& operator=(const Vcpu&) = delete;
 
@@ -83,10 +84,13 @@ public:
     vcpu_info* info() const { return info_; }
     void set_info(vcpu_info* i) { info_ = i; }
 
+    // Scheduling. state and runstate change under the lock of sched.rq (the vCPU's run queue);
+    // the CPU it runs on (or last ran on) is sched.cpu.
     VcpuState state = VcpuState::down;
-    CpuId cpu{0};                 // the physical CPU whose run queue holds this vCPU
-    kstd::ListNode run_link;      // on that run queue while runnable
-    bool on_cpu = false;          // its state is loaded on its CPU (set and cleared by that CPU)
+    credit::Entity sched;
+    // On a CPU: from when a CPU picks it until that CPU has saved its state (set and cleared by
+    // that CPU, under the run queue lock).
+    bool on_cpu = false;
     Timer wakeup;                 // ends a block or poll with a timeout
     Timer singleshot;             // set_timer_op: raises VIRQ_TIMER
     Timer periodic;               // VCPUOP_set_periodic_timer: VIRQ_TIMER every periodic_ns

@@ -109,6 +109,9 @@ void finish_destroy(Domain* d) {
 }
 
 void destroy(Domain* d) {
+    // Its vCPUs leave the run queues (waiting, under each run queue's lock, for a CPU still
+    // finishing with one of them) and its cap's timer stops.
+    sched::remove_domain(*d);
     // Its vCPUs' timers must not fire into freed memory.
     for (unsigned i = 0; i < d->nr_vcpus(); ++i) {
         Vcpu* v = d->vcpu(VcpuId(i));
@@ -220,6 +223,9 @@ bool start_one(size_t i, BootDomainSpec& s, const mb2::Module* modules, uint64_t
         Domain::destroy(*d);
         return false;
     }
+    // Its vCPUs join run queues before anything can find the domain, spread over the CPUs
+    // from CPU (id mod online CPUs) on.
+    sched::add_domain(**d, CpuId(uint32_t(i % smp::online_count())));
     add(*d);
     // In the list first: a wall clock set from now on reaches it through for_each, one set
     // before is published here (each publication reads the clock under its lock).
@@ -227,7 +233,7 @@ bool start_one(size_t i, BootDomainSpec& s, const mb2::Module* modules, uint64_t
     // Every vCPU is offline from now until it is started or brought up.
     for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = tsc::now_ns();
     (*d)->vcpu(VcpuId(0))->initialised = true;
-    sched::start(*(*d)->vcpu(VcpuId(0)), CpuId(uint32_t(i % smp::online_count())));
+    sched::start(*(*d)->vcpu(VcpuId(0)));
     return true;
 }
 

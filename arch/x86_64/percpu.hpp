@@ -29,9 +29,8 @@ struct PerCpu {
     uint64_t timer_interrupts;
     uint64_t timer_programmed_ns;  // deadline the LAPIC timer is armed for; UINT64_MAX: stopped
 
-    // Scheduling (scheduler.cpp): runnable vCPUs waiting for this CPU, in round-robin order.
-    Spinlock run_lock;
-    kstd::List<Vcpu, &Vcpu::run_link> run_queue;
+    // Scheduling (scheduler.cpp; the run queues are the policy's): whether this CPU must
+    // decide again, and the end of its current vCPU's slice.
     kstd::Atomic<bool> need_resched;
     Timer slice_timer;
     uint64_t context_switches;

@@ -1,21 +1,22 @@
-// Round-robin scheduling of vCPUs on each CPU's run queue (see scheduler.hpp).
+// The credit scheduler on x86_64 (see scheduler.hpp, and scheduler_internal.hpp for the
+// locking): waking and blocking vCPUs, the switch from one vCPU to the next, the slice timer,
+// idle CPUs pulling work and periodic balancing. The decisions are credit::Scheduler's.
 #include "scheduler.hpp"
 
 #include <arch/cpu.hpp>
 #include <arch/vectors.hpp>
-
-#include "context.hpp"
 #include <xen/xen.h>
 
+#include "context.hpp"
 #include "domain.hpp"
-#include "event_channel.hpp"
 #include "domains.hpp"
+#include "event_channel.hpp"
 #include "guest_entry.hpp"
 #include "interrupts.hpp"
 #include "lapic.hpp"
 #include "percpu.hpp"
 #include "runstate.hpp"
-#include "smp.hpp"
+#include "scheduler_internal.hpp"
 #include "timer.hpp"
 #include "tsc.hpp"
 #include "vcpu.hpp"
@@ -24,74 +25,71 @@ extern "C" [[noreturn]] void run_on_stack(uint64_t top, void (*fn)());
 
 namespace sched {
 
+namespace detail {
+
+constinit credit::Scheduler policy;
+
+void poke(credit::Tickle t) {
+    if (!t.valid) return;
+    arch::PerCpu* target = arch::percpu_of(t.cpu);
+    if (!target) return;
+    target->need_resched.store(true);
+    if (target != &arch::this_cpu()) lapic::send_ipi(target->apic_id, vectors::RESCHEDULE);
+}
+
+bool wants_cpu(const Vcpu& v) {
+    return (v.state == VcpuState::runnable || v.state == VcpuState::running) && !v.domain().paused();
+}
+
+credit::Tickle requeue(Vcpu& v, uint64_t now) {
+    if (!wants_cpu(v)) {
+        // Kept off by a pause: offline until the unpause, as Xen counts a paused vCPU.
+        if (!v.sched.scheduled) runstate::change(v, RUNSTATE_offline, now);
+        return {};
+    }
+    credit::Tickle t = policy.wake(v.sched, now);
+    if (!v.sched.scheduled) runstate::change(v, v.sched.parked ? RUNSTATE_offline : RUNSTATE_runnable, now);
+    return t;
+}
+
+void unpark_all(credit::ParkedList& parked, uint64_t now) {
+    while (credit::Entity* e = parked.pop_front()) {
+        Vcpu& v = *e->vcpu;
+        credit::Tickle t;
+        {
+            VcpuGuard g(v);
+            if (!g) continue;  // its domain is being destroyed
+            bool wants = wants_cpu(v);
+            t = policy.unpark(*e, wants, now);
+            if (wants && !e->scheduled) runstate::change(v, RUNSTATE_runnable, now);
+        }
+        poke(t);
+    }
+}
+
+}  // namespace detail
+
+using namespace detail;
+
 namespace {
 
-constexpr uint64_t SLICE_NS = 10'000'000;
-
-// A run queue is also touched from interrupts (time slices, timed wake-ups, events raised by
-// devices): its lock is only ever held with interrupts off, so that an interrupt on the same
-// CPU cannot wait for it forever.
-class RunQueueGuard {
-public:
-    explicit RunQueueGuard(arch::PerCpu& cpu) : lock_(cpu.run_lock) { lock_.lock(); }
-    ~RunQueueGuard() { lock_.unlock(); }
-    RunQueueGuard(const RunQueueGuard&) = delete;
-    RunQueueGuard& operator=(const RunQueueGuard&) = delete;
-
-private:
-    arch::InterruptGuard irq_;  // constructed first, released last
-    Spinlock& lock_;
-};
-
-void kick(arch::PerCpu& target) {
-    target.need_resched.store(true);
-    if (&target != &arch::this_cpu()) lapic::send_ipi(target.apic_id, vectors::RESCHEDULE);
-}
-
-// Makes v runnable; it waits on its CPU's queue unless its domain is paused (unpause queues it).
-void enqueue(Vcpu& v) {
-    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
-    {
-        RunQueueGuard g(*cpu);
-        v.state = VcpuState::runnable;
-        bool paused = v.domain().paused();
-        runstate::change(v, paused ? RUNSTATE_offline : RUNSTATE_runnable, tsc::now_ns());
-        if (paused || v.run_link.linked()) return;
-        cpu->run_queue.push_back(&v);
-    }
-    kick(*cpu);
-}
-
-// A CPU for a vCPU coming up: spread a domain's vCPUs over the CPUs, starting next to its
-// first one.
-CpuId place(const Vcpu& v) {
-    unsigned online = smp::online_count();
-    const Vcpu* first = v.domain().vcpu(VcpuId(0));
-    return CpuId((first->cpu.raw() + v.id().raw()) % online);
+// v (under its run queue lock) wants a CPU again: running if it never left the CPU it is on.
+credit::Tickle make_runnable(Vcpu& v, uint64_t now) {
+    v.state = v.sched.scheduled ? VcpuState::running : VcpuState::runnable;
+    return requeue(v, now);
 }
 
 void event_check_ipi(arch::ExceptionFrame&) {}
+void reschedule_ipi(arch::ExceptionFrame&) { arch::this_cpu().need_resched.store(true); }
+// The running vCPU's time is up: the policy decides whether it goes on.
+void slice_expired(Timer&, void*) { arch::this_cpu().need_resched.store(true); }
 
 // Whether v is the running vCPU of another CPU now: an interrupt there makes it see new events.
-void interrupt_if_elsewhere(Vcpu& v) {
+void interrupt_if_elsewhere(const Vcpu& v) {
     if (!__atomic_load_n(&v.on_cpu, __ATOMIC_ACQUIRE)) return;
-    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
-    if (cpu != &arch::this_cpu()) lapic::send_ipi(cpu->apic_id, vectors::EVENT_CHECK);
+    arch::PerCpu* cpu = arch::percpu_of(v.sched.cpu);
+    if (cpu && cpu != &arch::this_cpu()) lapic::send_ipi(cpu->apic_id, vectors::EVENT_CHECK);
 }
-
-// Time slice end: another vCPU waits for this CPU.
-void slice_expired(Timer&, void*) {
-    arch::PerCpu& cpu = arch::this_cpu();
-    bool others;
-    {
-        RunQueueGuard g(cpu);
-        others = !cpu.run_queue.empty();
-    }
-    if (others) cpu.need_resched.store(true);
-    if (cpu.current) timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);
-}
-
-void reschedule_ipi(arch::ExceptionFrame&) { arch::this_cpu().need_resched.store(true); }
 
 [[noreturn]] void idle_loop();
 
@@ -101,42 +99,84 @@ uint64_t idle_stack_top() { return arch::this_cpu().guest_frame_top - sizeof(arc
 
 }  // namespace
 
-void start(Vcpu& v, CpuId cpu) {
-    v.cpu = cpu;
+void init(credit::Arrangement a) { policy.set_arrangement(a); }
+
+void start(Vcpu& v) {
     set_periodic_timer(v, DEFAULT_PERIOD_NS);
-    enqueue(v);
+    credit::Tickle t;
+    {
+        VcpuGuard g(v);
+        if (!g || v.state != VcpuState::down) return;
+        t = make_runnable(v, tsc::now_ns());
+    }
+    poke(t);
 }
 
 void wake(Vcpu& v) {
-    if (v.state != VcpuState::blocked) {
-        if (v.state == VcpuState::running) interrupt_if_elsewhere(v);
-        return;
+    credit::Tickle t;
+    bool was_blocked = false, running = false;
+    {
+        VcpuGuard g(v);
+        if (!g) return;
+        if (v.state == VcpuState::blocked) {
+            was_blocked = true;
+            t = make_runnable(v, tsc::now_ns());
+        }
+        running = v.state == VcpuState::running;
     }
-    timer::cancel(v.wakeup);
-    enqueue(v);
+    if (was_blocked) TimerQueue::disarm(v.wakeup);
+    poke(t);
+    if (running) interrupt_if_elsewhere(v);
 }
 
 void bring_up(Vcpu& v) {
-    if (v.state != VcpuState::down) return;
-    v.cpu = place(v);
+    credit::Tickle t;
+    {
+        VcpuGuard g(v);
+        if (!g || v.state != VcpuState::down) return;
+        t = make_runnable(v, tsc::now_ns());
+    }
     if (!v.periodic_ns) set_periodic_timer(v, DEFAULT_PERIOD_NS);
-    enqueue(v);
+    poke(t);
 }
 
 void take_down(Vcpu& v) {
-    arch::PerCpu* cpu = arch::percpu_of(v.cpu);
+    credit::Tickle t;
     {
-        RunQueueGuard g(*cpu);
-        if (v.state == VcpuState::down || v.state == VcpuState::dead) return;
-        if (v.run_link.linked()) cpu->run_queue.remove(&v);
+        VcpuGuard g(v);
+        if (!g || v.state == VcpuState::down || v.state == VcpuState::dead) return;
+        policy.sleep(v.sched);
         v.state = VcpuState::down;
-        runstate::change(v, RUNSTATE_offline, tsc::now_ns());
+        // Still on a CPU: that CPU picks again and leaves it off (its runstate changes there).
+        if (v.sched.scheduled) t = credit::Tickle{true, v.sched.cpu};
+        else runstate::change(v, RUNSTATE_offline, tsc::now_ns());
     }
-    // Running: its CPU picks again and leaves it off (reschedule requeues only running ones).
-    if (__atomic_load_n(&v.on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
+    poke(t);
 }
 
-void yield(Vcpu&) { arch::this_cpu().need_resched.store(true); }
+void yield(Vcpu& v) {
+    {
+        VcpuGuard g(v);
+        if (g) v.sched.yielding = true;  // for this CPU's next decision only
+    }
+    arch::this_cpu().need_resched.store(true);
+}
+
+void block(Vcpu& v) {
+    {
+        VcpuGuard g(v);
+        if (!g) return;  // dying: it is not coming back anyway
+        v.state = VcpuState::blocked;
+    }
+    arch::this_cpu().need_resched.store(true);
+}
+
+void block_until(Vcpu& v, uint64_t deadline_ns) {
+    block(v);
+    v.wakeup.callback = [](Timer&, void* data) { wake(*static_cast<Vcpu*>(data)); };
+    v.wakeup.data = &v;
+    timer::arm(v.wakeup, deadline_ns);
+}
 
 bool resched_pending() { return arch::this_cpu().need_resched.load(); }
 
@@ -166,62 +206,10 @@ void set_periodic_timer(Vcpu& v, uint64_t period_ns) {
     timer::arm(v.periodic, tsc::now_ns() + period_ns);
 }
 
-void block(Vcpu& v) {
-    v.state = VcpuState::blocked;
-    arch::this_cpu().need_resched.store(true);
-}
-
-void block_until(Vcpu& v, uint64_t deadline_ns) {
-    block(v);
-    v.wakeup.callback = [](Timer&, void* data) { wake(*static_cast<Vcpu*>(data)); };
-    v.wakeup.data = &v;
-    timer::arm(v.wakeup, deadline_ns);
-}
-
-void pause(Domain& d) {
-    d.pause();
-    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
-        Vcpu* v = d.vcpu(VcpuId(i));
-        arch::PerCpu* cpu = arch::percpu_of(v->cpu);
-        {
-            RunQueueGuard g(*cpu);
-            if (v->run_link.linked()) {
-                cpu->run_queue.remove(v);
-                runstate::change(*v, RUNSTATE_offline, tsc::now_ns());
-            }
-        }
-        if (__atomic_load_n(&v->on_cpu, __ATOMIC_ACQUIRE)) kick(*cpu);
-    }
-    for (unsigned i = 0; i < d.nr_vcpus(); ++i)
-        while (__atomic_load_n(&d.vcpu(VcpuId(i))->on_cpu, __ATOMIC_ACQUIRE)) arch::cpu_relax();
-}
-
-bool unpause(Domain& d) {
-    if (!d.unpause()) return false;
-    if (d.paused()) return true;
-    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
-        Vcpu* v = d.vcpu(VcpuId(i));
-        if (v->state == VcpuState::runnable || v->state == VcpuState::running) enqueue(*v);
-    }
-    return true;
-}
-
-void stop_domain(Domain& d) {
-    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
-        Vcpu* v = d.vcpu(VcpuId(i));
-        arch::PerCpu* cpu = arch::percpu_of(v->cpu);
-        {
-            RunQueueGuard g(*cpu);
-            if (v->run_link.linked()) cpu->run_queue.remove(v);
-            v->state = VcpuState::dead;
-        }
-        kick(*cpu);
-    }
-}
-
 void init_cpu() {
     arch::PerCpu& cpu = arch::this_cpu();
     cpu.slice_timer.callback = slice_expired;
+    policy.add_cpu(cpu.id);  // CPUs come up one at a time
     if (cpu.id == CpuId(0)) {
         arch::set_interrupt_handler(vectors::RESCHEDULE, reschedule_ipi);
         arch::set_interrupt_handler(vectors::EVENT_CHECK, event_check_ipi);
@@ -230,13 +218,103 @@ void init_cpu() {
 
 namespace {
 
-// The runstate of a vCPU leaving its CPU in the given scheduler state.
-int32_t leaving_state(const Vcpu& v) {
+// The runstate of a vCPU that is leaving its CPU.
+int32_t leaving_runstate(const Vcpu& v) {
     switch (v.state) {
-    case VcpuState::runnable: return v.domain().paused() ? RUNSTATE_offline : RUNSTATE_runnable;
+    case VcpuState::runnable:
+        return v.domain().paused() || v.sched.parked ? RUNSTATE_offline : RUNSTATE_runnable;
     case VcpuState::blocked: return RUNSTATE_blocked;
     default: return RUNSTATE_offline;
     }
+}
+
+// The policy's decision for this CPU, and the states that follow from it (under the run queue
+// lock): prev, if it goes, stops running; next starts.
+credit::Decision decide(arch::PerCpu& cpu, Vcpu* prev, uint64_t now) {
+    RunQueueGuard g(policy.runqueue_of(cpu.id));
+    bool prev_wants = prev && prev->state == VcpuState::running && !prev->domain().paused();
+    credit::Decision d = policy.schedule(cpu.id, prev_wants, now);
+    Vcpu* next = d.next ? d.next->vcpu : nullptr;
+    if (prev && prev != next) {
+        if (prev->state == VcpuState::running) prev->state = VcpuState::runnable;
+        runstate::change(*prev, leaving_runstate(*prev), now);
+    }
+    if (next && next != prev) {
+        next->state = VcpuState::running;
+        runstate::change(*next, RUNSTATE_running, now);
+        // On this CPU from now on, though loaded only once prev is saved: a domain whose last
+        // vCPU leaves meanwhile must not be destroyed under it. Ordering: release pairs with
+        // the acquire loads of pause(), domain teardown and event senders.
+        __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
+    }
+    return d;
+}
+
+// prev leaves this CPU: its state is saved, then (under its run queue lock, so that a domain
+// being destroyed waits for it) it is no longer on the CPU and waits again if it still wants
+// one, possibly for another CPU.
+void leave(arch::PerCpu& cpu, Vcpu& prev, arch::ExceptionFrame& frame, uint64_t now) {
+    context::save(prev, frame);
+    bool dead = prev.state == VcpuState::dead;
+    if (!dead) runstate::publish_or_defer(prev);  // its tables are still loaded
+    cpu.current = nullptr;
+    credit::Tickle t;
+    {
+        VcpuGuard g(prev);
+        KASSERT(g);  // it is still on this CPU, so its domain cannot be destroyed yet
+        // Ordering: release pairs with the acquire loads of pause() and of event senders.
+        __atomic_store_n(&prev.on_cpu, false, __ATOMIC_RELEASE);
+        bool wants = wants_cpu(prev);
+        if (prev.state == VcpuState::running) prev.state = VcpuState::runnable;  // woken while leaving
+        t = policy.descheduled(prev.sched, wants, now);
+        if (wants && !prev.sched.parked) runstate::change(prev, RUNSTATE_runnable, now);
+    }
+    poke(t);
+    if (dead) {
+        // Its domain may now be destroyed and its page tables freed: stop using them first.
+        context::load_idle_page_tables();
+        domains::vcpu_left_cpu(prev);
+    }
+}
+
+// The budget prev gave back can run parked vCPUs of its domain.
+void unpark_domain(Domain& d, uint64_t now) {
+    credit::ParkedList parked;
+    {
+        BudgetGuard g(d.sched());
+        if (d.sched().budget > 0) d.sched().take_parked(parked);
+    }
+    unpark_all(parked, now);
+}
+
+// Every BALANCE_INTERVAL, and after a credit reset, this CPU's run queue evens out with the one
+// whose load differs most.
+void maybe_balance(credit::RunQueue& mine, bool reset, uint64_t now) {
+    if (policy.nr_runqueues() < 2) return;
+    if (!reset && now - mine.last_balance.load() < credit::BALANCE_INTERVAL) return;
+    credit::RunQueue* other = policy.balance_partner(mine);
+    if (!other) return;
+    credit::Tickle t;
+    {
+        PairGuard g(mine, *other);
+        t = policy.balance(mine, *other, now);
+    }
+    poke(t);
+}
+
+// An idle CPU takes a waiting vCPU from the run queue with the most waiting. Whether it got one.
+bool pull_work(arch::PerCpu& cpu) {
+    if (policy.nr_runqueues() < 2) return false;
+    credit::RunQueue& mine = policy.runqueue_of(cpu.id);
+    credit::RunQueue* from = policy.busiest_other(mine);
+    if (!from) return false;
+    bool moved;
+    {
+        PairGuard g(mine, *from);
+        moved = policy.pull(mine, *from, cpu.id, tsc::now_ns());
+    }
+    if (moved) cpu.need_resched.store(true);
+    return moved;
 }
 
 }  // namespace
@@ -247,45 +325,24 @@ void reschedule() {
     arch::PerCpu& cpu = arch::this_cpu();
     cpu.need_resched.store(false);
     Vcpu* prev = cpu.current;
-    Vcpu* next;
     uint64_t now = tsc::now_ns();
-    {
-        RunQueueGuard g(cpu);
-        if (prev && prev->state == VcpuState::running) {
-            prev->state = VcpuState::runnable;
-            if (!prev->domain().paused()) cpu.run_queue.push_back(prev);
-        }
-        next = cpu.run_queue.pop_front();
-        if (next) next->state = VcpuState::running;
-    }
-    if (next == prev && next) {
-        runstate::change(*next, RUNSTATE_running, now);
-        return;
-    }
+    credit::Decision d = decide(cpu, prev, now);
+    Vcpu* next = d.next ? d.next->vcpu : nullptr;
+    if (d.unpark) unpark_domain(prev->domain(), now);
+    if (next) timer::arm(cpu.slice_timer, now + d.slice_ns);
+    else timer::cancel(cpu.slice_timer);
+    if (next == prev && next) return;
     arch::ExceptionFrame& frame = context::guest_frame();
-    if (prev) {
-        runstate::change(*prev, leaving_state(*prev), now);
-        context::save(*prev, frame);
-        if (prev->state != VcpuState::dead) runstate::publish_or_defer(*prev);  // its tables are still loaded
-        __atomic_store_n(&prev->on_cpu, false, __ATOMIC_RELEASE);
-        cpu.current = nullptr;
-        if (prev->state == VcpuState::dead) {
-            // Its domain may now be destroyed and its page tables freed: stop using them first.
-            context::load_idle_page_tables();
-            domains::vcpu_left_cpu(*prev);
-        }
-    }
+    if (prev) leave(cpu, *prev, frame, now);
+    maybe_balance(policy.runqueue_of(cpu.id), d.reset, now);
     if (!next) {
         context::load_idle_page_tables();
         run_on_stack(idle_stack_top(), idle_loop);
     }
     ++cpu.context_switches;
-    __atomic_store_n(&next->on_cpu, true, __ATOMIC_RELEASE);
     cpu.current = next;
-    runstate::change(*next, RUNSTATE_running, now);
     context::load(*next, frame);
     runstate::publish_or_defer(*next);
-    timer::arm(cpu.slice_timer, tsc::now_ns() + SLICE_NS);
 }
 
 namespace {
@@ -298,6 +355,7 @@ void idle_loop() {
             reschedule();  // returns only with a vCPU to run
             guest_entry::return_to_guest();
         }
+        if (pull_work(cpu)) continue;
         arch::safe_halt();
     }
 }

@@ -193,6 +193,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     timer::init();
     timer::init_cpu();
     guest_entry::init_cpu();
+    sched::init(options.runqueues);
     sched::init_cpu();
     cmos_rtc::set_wallclock(platform_info);
     arch::interrupts_on();

@@ -47,6 +47,11 @@ public:
         return n == &head_ ? nullptr : owner(n);
     }
 
+    T* prev(T* obj) const {
+        ListNode* n = (obj->*Member).prev;
+        return n == &head_ ? nullptr : owner(n);
+    }
+
 private:
     static T* owner(const ListNode* n) {
         // The member's offset from a fake object at a non-null address; never dereferenced.

@@ -151,6 +151,18 @@ TEST(Cmdline, Dom0MemoryAndVcpus) {
     EXPECT_EQ(diag.count(), 4u);
 }
 
+TEST(Cmdline, Credit2RunQueues) {
+    kstd::Diagnostics diag;
+    EXPECT_EQ(parse("", diag).runqueues, credit::Arrangement::shared);
+    EXPECT_EQ(parse("credit2_runqueue=cpu", diag).runqueues, credit::Arrangement::per_cpu);
+    EXPECT_EQ(parse("credit2_runqueue=cpu credit2_runqueue=all", diag).runqueues, credit::Arrangement::shared);
+    EXPECT_EQ(diag.count(), 0u);
+    // Arrangements that need the CPU topology, and nonsense, keep the setting and warn.
+    Options o = parse("credit2_runqueue=cpu credit2_runqueue=socket credit2_runqueue=core credit2_runqueue", diag);
+    EXPECT_EQ(o.runqueues, credit::Arrangement::per_cpu);
+    EXPECT_EQ(diag.count(), 3u);
+}
+
 TEST(Cmdline, WhitespaceRunsAndImagePath) {
     kstd::Diagnostics diag;
     Options o = parse("/boot/kestrel \t  maxcpus=2\t\tnoreboot   ", diag);

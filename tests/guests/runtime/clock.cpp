@@ -72,4 +72,15 @@ void deliver_events()
     vcpu0()->evtchn_upcall_mask = 1;
 }
 
+void sleep_ms(std::uint64_t ms)
+{
+    const std::uint64_t end = system_time_ns() + ms * 1'000'000;
+    sched_poll_t p{};
+    p.nr_ports = 0;
+    p.timeout = end;
+    // A poll may end early (an event due for this vCPU): wait again for the rest.
+    while (system_time_ns() < end)
+        sched_op(SCHEDOP_poll, &p);
+}
+
 } // namespace kt

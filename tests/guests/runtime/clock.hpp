@@ -25,5 +25,8 @@ std::uint64_t poll_port_for(std::uint32_t port, std::uint64_t timeout_ns);
 // Lets a due upcall in on vCPU 0: events unmasked across one hypercall, as Linux forces a
 // callback, then masked again.
 void deliver_events();
+// Blocks the calling vCPU (SCHEDOP_poll on no port, with a timeout) for `ms` milliseconds of
+// system time, leaving the CPU to others.
+void sleep_ms(std::uint64_t ms);
 
 } // namespace kt

@@ -110,7 +110,18 @@ void load_guest_msrs(Vcpu&) { note("load msrs"); }
 }  // namespace pv_arch
 
 namespace sched {
-void start(Vcpu& v, CpuId) { v.state = VcpuState::runnable; }
+void init(credit::Arrangement) {}
+void add_domain(Domain&, CpuId) {}
+void remove_domain(Domain&) {}
+void set_weight(Domain& d, uint16_t weight) {
+    d.sched().weight = weight;
+    note("weight d" + std::to_string(d.id().raw()) + " " + std::to_string(weight));
+}
+void set_cap(Domain& d, uint16_t cap) {
+    d.sched().cap = cap;
+    note("cap d" + std::to_string(d.id().raw()) + " " + std::to_string(cap));
+}
+void start(Vcpu& v) { v.state = VcpuState::runnable; }
 void wake(Vcpu& v) {
     if (v.state == VcpuState::blocked) v.state = VcpuState::runnable;
 }
