@@ -4,6 +4,7 @@
 
 #include "event_channel_fifo.hpp"
 #include "grant_table.hpp"
+#include "irq_lines.hpp"
 
 const char* shutdown_reason_name(ShutdownReason r) {
     switch (r) {
@@ -68,6 +69,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     uint32_t max_port = c.max_evtchn_port ? c.max_evtchn_port
                                           : c.privileged ? events::DOM0_MAX_PORT : events::DOMU_MAX_PORT;
     if (!events_.init(mm_, max_port)) return kstd::unexpected(DomainError::out_of_memory);
+    pirqs_.init(PirqTable::limit_for(c.privileged, irq_lines::count()), irq_lines::count());
 
     grants_ = GrantTable::create(*this);
     if (!grants_) return kstd::unexpected(DomainError::out_of_memory);
@@ -105,6 +107,8 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
 }
 
 void Domain::release() {
+    // Interrupt lines first: once unbound, no interrupt handler reaches this domain.
+    pirqs_.release(mm_, *this);
     // The FIFO ABI's references to guest frames go before the frames do.
     events::fifo::destroy(*this);
     FrameTable* t = mm_.table();
@@ -253,7 +257,7 @@ void Domain::free_if_pending(Mfn m) {
 }
 
 uint64_t Domain::frames_held() const {
-    return frames_held_ + events_.frames() + (grants_ ? grants_->frames_held() : 0);
+    return frames_held_ + events_.frames() + pirqs_.frames() + (grants_ ? grants_->frames_held() : 0);
 }
 
 void Domain::destroy(Domain* d) {

@@ -22,6 +22,7 @@
 #include "spinlock.hpp"
 #include "types.hpp"
 #include "event_channel.hpp"
+#include "pirq.hpp"
 #include "vcpu.hpp"
 
 struct shared_info;
@@ -170,6 +171,10 @@ public:
     EventChannels& events() { return events_; }
     const EventChannels& events() const { return events_; }
 
+    // Physical interrupts lent to the domain (pirq.hpp).
+    PirqTable& pirqs() { return pirqs_; }
+    const PirqTable& pirqs() const { return pirqs_; }
+
     // The domain's grant table (grant_table.hpp).
     GrantTable* grant_table() const { return grants_; }
 
@@ -238,6 +243,7 @@ private:
     uint64_t foreign_refs_ = 0;
     bool torn_down_ = false;
     EventChannels events_;
+    PirqTable pirqs_;
     GrantTable* grants_ = nullptr;
     credit::Account sched_;
 };

@@ -1,5 +1,5 @@
 // Event channels of a domain. A port is bound (unbound waiting for a given domain, interdomain,
-// VIRQ, IPI) or free; port 0 is reserved. Two delivery ABIs, as on Xen 4.17:
+// VIRQ, IPI, pirq) or free; port 0 is reserved. Two delivery ABIs, as on Xen 4.17:
 //
 //   2-level  a port's pending and mask bits live in shared_info; a vCPU's vcpu_info has one
 //            selector bit per 64 ports. 4096 ports (64 x 64 bits).
@@ -27,13 +27,13 @@ class Domain;
 class MachineMemory;
 class Vcpu;
 
-enum class ChannelState : uint8_t { free, reserved, unbound, interdomain, virq, ipi };
+enum class ChannelState : uint8_t { free, reserved, unbound, interdomain, virq, ipi, pirq };
 
 struct Channel {
     ChannelState state;      //  0
     uint8_t priority;        //  1 FIFO: queue new events go to (0 highest .. 15)
     uint16_t remote_dom;     //  2 unbound: who may connect; interdomain: the peer
-    uint32_t remote_port;    //  4 interdomain
+    uint32_t remote_port;    //  4 interdomain; pirq: the pirq
     uint16_t notify_vcpu;    //  8
     uint8_t virq;            // 10 virq
     uint8_t last_priority;   // 11 FIFO: the queue the port was last linked on ...

@@ -12,6 +12,7 @@
 #include "event_channel_fifo.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "irq_lines.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -95,6 +96,15 @@ Domain* peer_of(Domain& d, const Channel& c) {
     return c.remote_dom == d.id().raw() ? &d : domain_control::lookup(DomId(c.remote_dom));
 }
 
+// The line behind a pirq port stops (if the pirq still has one) and the pirq forgets the port.
+void unbind_pirq(Domain& d, uint32_t pirq, uint32_t port) {
+    PirqEntry* e = d.pirqs().get(pirq);
+    if (!e || e->port != port) return;
+    if (int32_t gsi = d.pirqs().gsi_of(pirq); gsi >= 0) irq_lines::unbind(uint32_t(gsi), d);
+    EventLock lock(d.events());
+    e->port = 0;
+}
+
 void close_port(Domain& d, uint32_t port) {
     Channel& c = *d.channel(port);
     if (c.state == ChannelState::interdomain) {
@@ -106,6 +116,8 @@ void close_port(Domain& d, uint32_t port) {
             }
     } else if (c.state == ChannelState::virq) {
         if (Vcpu* v = d.vcpu(VcpuId(c.notify_vcpu)); v && v->virq_port[c.virq] == port) v->virq_port[c.virq] = 0;
+    } else if (c.state == ChannelState::pirq) {
+        unbind_pirq(d, c.remote_port, port);
     }
     free_channel(d, port);
 }
@@ -161,6 +173,36 @@ long bind_ipi(Vcpu& v, evtchn_bind_ipi& b) {
     return 0;
 }
 
+// Xen's evtchn_bind_pirq: the pirq must be in range (-EINVAL) and mapped to a line (-EPERM:
+// the domain has no access to it), with no port yet (-EEXIST). Notifies vCPU 0.
+long bind_pirq(Vcpu& v, evtchn_bind_pirq& b) {
+    Domain& d = v.domain();
+    if (b.pirq >= d.pirqs().limit()) return -XEN_EINVAL;
+    int32_t gsi = d.pirqs().gsi_of(b.pirq);
+    if (gsi < 0) return -XEN_EPERM;
+    if (d.pirqs().get(b.pirq)->port) return -XEN_EEXIST;
+    long port = claim_port(d, ChannelState::pirq, 0, b.pirq, 0, 0);
+    if (port < 0) return port;
+    bool taken;
+    {
+        EventLock lock(d.events());
+        PirqEntry* e = d.pirqs().get(b.pirq);
+        taken = e->port != 0 || d.pirqs().gsi_of(b.pirq) != gsi;  // another vCPU got there first
+        if (!taken) e->port = uint32_t(port);
+    }
+    long rc = taken ? -XEN_EEXIST : irq_lines::bind(uint32_t(gsi), d, uint32_t(port));
+    if (rc != 0) {
+        if (!taken) {
+            EventLock lock(d.events());
+            d.pirqs().get(b.pirq)->port = 0;
+        }
+        free_channel(d, uint32_t(port));
+        return rc;
+    }
+    b.port = uint32_t(port);
+    return 0;
+}
+
 long close(Vcpu& v, uint32_t port) {
     Channel* c = v.domain().channel(port);
     if (!c || c->state == ChannelState::free || c->state == ChannelState::reserved) return -XEN_EINVAL;
@@ -205,6 +247,10 @@ long status(Vcpu& v, evtchn_status& st) {
         st.u.virq = c->virq;
         break;
     case ChannelState::ipi: st.status = EVTCHNSTAT_ipi; break;
+    case ChannelState::pirq:
+        st.status = EVTCHNSTAT_pirq;
+        st.u.pirq = c->remote_port;
+        break;
     }
     return 0;
 }
@@ -220,6 +266,7 @@ long bind_vcpu(Vcpu& v, const evtchn_bind_vcpu& b) {
         [[fallthrough]];
     case ChannelState::unbound:
     case ChannelState::interdomain:
+    case ChannelState::pirq:
         c->notify_vcpu = uint16_t(b.vcpu);
         return 0;
     default: return -XEN_EINVAL;
@@ -288,6 +335,7 @@ long do_event_channel_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& ar
     case EVTCHNOP_bind_interdomain:
         return with_struct<evtchn_bind_interdomain>(arg, [&](auto& b) { return bind_interdomain(v, b); }, true);
     case EVTCHNOP_bind_virq: return with_struct<evtchn_bind_virq>(arg, [&](auto& b) { return bind_virq(v, b); }, true);
+    case EVTCHNOP_bind_pirq: return with_struct<evtchn_bind_pirq>(arg, [&](auto& b) { return bind_pirq(v, b); }, true);
     case EVTCHNOP_bind_ipi: return with_struct<evtchn_bind_ipi>(arg, [&](auto& b) { return bind_ipi(v, b); }, true);
     case EVTCHNOP_close: return with_struct<evtchn_close>(arg, [&](auto& c) { return close(v, c.port); }, false);
     case EVTCHNOP_send: return with_struct<evtchn_send>(arg, [&](auto& s) { return send(v, s.port); }, false);
@@ -305,7 +353,6 @@ long do_event_channel_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& ar
         return with_struct<evtchn_expand_array>(arg, [&](auto& e) { return events::fifo::expand_array(v, e.array_gfn); }, false);
     case EVTCHNOP_set_priority:
         return with_struct<evtchn_set_priority>(arg, [&](auto& p) { return set_priority(v, p); }, false);
-    // bind_pirq comes with dom0's interrupts.
     default: return -XEN_ENOSYS;
     }
 }

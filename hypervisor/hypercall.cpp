@@ -79,7 +79,17 @@ constexpr Table table;
 // loop does not flood the log.
 uint64_t reported_unknown;
 
+// Per hypercall, one bit per op number below 64 already reported (higher ones share the last).
+uint64_t reported_ops[TABLE_SIZE];
+
 }  // namespace
+
+long unsupported_op(Vcpu& v, unsigned nr, uint64_t op) {
+    uint64_t bit = uint64_t{1} << (op < 63 ? op : 63);
+    if (nr < TABLE_SIZE && !(__atomic_fetch_or(&reported_ops[nr], bit, __ATOMIC_RELAXED) & bit))
+        log::warning("d{}v{}: hypercall {} op {} not supported: -ENOSYS", v.domain().id(), v.id(), nr, op);
+    return -XEN_ENOSYS;
+}
 
 HypercallHandler handler(unsigned nr) { return nr < TABLE_SIZE ? table.entries[nr] : nullptr; }
 

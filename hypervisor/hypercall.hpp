@@ -24,6 +24,9 @@ constexpr unsigned TABLE_SIZE = 64;
 void dispatch(Vcpu& v, arch::ExceptionFrame& regs);
 // The handler for a number, or null.
 HypercallHandler handler(unsigned nr);
+// An op of a multiplexed hypercall (its first argument) that Kestrel does not offer: -ENOSYS,
+// as Xen answers for an op it lacks, and a warning the first time each op is asked for.
+long unsupported_op(Vcpu& v, unsigned nr, uint64_t op);
 
 }  // namespace hypercall
 

@@ -42,6 +42,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/multicall.cpp
     hypervisor/object_cache.cpp
     hypervisor/physdev_op.cpp
+    hypervisor/pirq.cpp
     hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
     hypervisor/pv_mm.cpp

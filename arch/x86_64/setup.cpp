@@ -11,6 +11,7 @@
 #include "crashtest.hpp"
 #include "domains.hpp"
 #include "guest_entry.hpp"
+#include "gsi_lines.hpp"
 #include "ioapic.hpp"
 #include "iomem_policy.hpp"
 #include "ioport_policy.hpp"
@@ -182,6 +183,7 @@ void discover_platform() {
 void start_time_and_interrupts(arch::PerCpu& bsp) {
     ioapic::mask_legacy_pic();
     ioapic::init(platform_info);
+    gsi_lines::init(platform_info);
     lapic::init_global(platform_info.lapic_address);
     lapic::init_cpu();
     bsp.apic_id = lapic::id();

@@ -19,6 +19,7 @@
 #include "frame_allocator.hpp"
 #include "guest_memory.hpp"
 #include "host_runtime.hpp"
+#include "irq_fakes.hpp"
 #include "hypercall.hpp"
 #include "machine_memory.hpp"
 #include "pv_fakes.hpp"
@@ -68,6 +69,7 @@ public:
 // Clears every fake's recorded state.
 inline void reset_fakes() {
     fake_pv::reset();
+    fake_irq::reset();
     fake_guest::clear();
     host_log::clear();
 }
