@@ -15,11 +15,15 @@ namespace {
 
 long block(Vcpu& v) {
     // Blocking re-enables event delivery first; an event already pending ends the block at once.
+    // Blocked first and the flag checked after (as poll does): an event marked pending on
+    // another CPU between a check and the block would find v not yet blocked, wake nothing,
+    // and leave v asleep with an upcall due (seen as a Linux dom0 hanging at boot).
     vcpu_info* info = v.info();
     info->evtchn_upcall_mask = 0;
     events::poll_end(v);  // a poll that ended by its timeout: its ports no longer wake us
+    sched::block(v);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (!info->evtchn_upcall_pending) sched::block(v);
+    if (__atomic_load_n(&info->evtchn_upcall_pending, __ATOMIC_SEQ_CST)) sched::wake(v);
     return 0;
 }
 

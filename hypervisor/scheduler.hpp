@@ -58,6 +58,8 @@ bool unpause(Domain& d);
 
 // Each CPU, once its interrupts work.
 void init_cpu();
+// Registers the scheduler's debug key ('r': CPUs, run queues and vCPUs).
+void add_debug_keys();
 // Each CPU's last step of bring-up: run vCPUs, halt when there are none.
 [[noreturn]] void run();
 // System time: nanoseconds since the hypervisor started (the PV clock's time base).

@@ -9,7 +9,9 @@ set(KESTREL_CORE_SOURCES
     hypervisor/cmdline.cpp
     hypervisor/console_input.cpp
     hypervisor/console_io.cpp
+    hypervisor/console_switch.cpp
     hypervisor/cpuid_policy.cpp
+    hypervisor/debug_keys.cpp
     hypervisor/crc.cpp
     hypervisor/credit.cpp
     hypervisor/credit_balance.cpp

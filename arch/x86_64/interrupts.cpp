@@ -1,6 +1,7 @@
 #include "interrupts.hpp"
 
 #include <arch/cpu.hpp>
+#include <arch/panic_support.hpp>
 #include <arch/vectors.hpp>
 
 #include "lapic.hpp"
@@ -78,6 +79,7 @@ bool apply_fixup(ExceptionFrame& f) {
 // NMI (a watchdog, a front-panel button) is logged and survived.
 void nmi(const ExceptionFrame& f) {
     if (panic_in_progress()) halt_forever();
+    if (answer_dump_request(f)) return;
     log::warning("NMI on this CPU at rip {:#x}: ignored", f.rip);
 }
 

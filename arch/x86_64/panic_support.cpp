@@ -79,7 +79,39 @@ void backtrace(const ExceptionFrame& f) {
     }
 }
 
+kstd::Atomic<uint64_t> dump_requests{0};  // one bit per CPU asked to print itself
+
+void dump_this_cpu(const ExceptionFrame& f) {
+    if ((f.cs & 3) != 0) {
+        log::error("cpu {}: in a guest at rip {:#x} rsp {:#x}", current_cpu_index(), f.rip, f.rsp);
+        return;
+    }
+    log::error("cpu {}: in Kestrel", current_cpu_index());
+    print_frame(f);
+    backtrace(f);
+}
+
 }  // namespace
+
+void dump_all_cpus() {
+    unsigned self = current_cpu_index();
+    for (unsigned i = 0; i < MAX_CPUS && i < 64; ++i) {
+        PerCpu* p = percpu_of(CpuId(i));
+        if (!p || i == self || !p->online.load()) continue;
+        dump_requests.fetch_or(uint64_t{1} << i);
+        lapic::send_nmi(p->apic_id);
+    }
+    ExceptionFrame own;
+    capture(own);
+    dump_this_cpu(own);
+}
+
+bool answer_dump_request(const ExceptionFrame& f) {
+    uint64_t bit = uint64_t{1} << (current_cpu_index() & 63);
+    if (!(dump_requests.fetch_and(~bit) & bit)) return false;
+    dump_this_cpu(f);
+    return true;
+}
 
 unsigned current_cpu_index() { return percpu_ready() ? this_cpu().id.raw() : 0; }
 

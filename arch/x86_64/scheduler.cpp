@@ -8,12 +8,15 @@
 #include <xen/xen.h>
 
 #include "context.hpp"
+#include "debug_keys.hpp"
 #include "domain.hpp"
+#include "domain_control.hpp"
 #include "domains.hpp"
 #include "event_channel.hpp"
 #include "guest_entry.hpp"
 #include "interrupts.hpp"
 #include "lapic.hpp"
+#include "log.hpp"
 #include "percpu.hpp"
 #include "runstate.hpp"
 #include "scheduler_internal.hpp"
@@ -361,6 +364,56 @@ void idle_loop() {
 }
 
 }  // namespace
+
+namespace {
+
+const char* state_name(VcpuState s) {
+    switch (s) {
+    case VcpuState::down: return "down";
+    case VcpuState::runnable: return "runnable";
+    case VcpuState::running: return "running";
+    case VcpuState::blocked: return "blocked";
+    default: return "dead";
+    }
+}
+
+void dump_vcpus(Domain& d) {
+    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+        Vcpu& v = *d.vcpu(VcpuId(i));
+        const credit::Entity& e = v.sched;
+        log::info("  d{}v{}: {}{}, cpu {}, credit {}, weight {}{}{}{}{}{}{}, tickled cpu {}, upcall {} mask {}", d.id(), i,
+                  state_name(v.state), d.paused() ? " (paused)" : "", e.cpu, e.credit, e.weight,
+                  __atomic_load_n(&v.on_cpu, __ATOMIC_ACQUIRE) ? ", on cpu" : "", e.scheduled ? ", scheduled" : "",
+                  e.active ? ", active" : "", e.waiting() ? ", waiting" : "", e.parked ? ", parked" : "",
+                  e.yielding ? ", yielding" : "", e.tickled_cpu, v.info()->evtchn_upcall_pending,
+                  v.info()->evtchn_upcall_mask);
+    }
+}
+
+// Debug key 'r': every CPU's state and run queue, then every vCPU as the scheduler sees it.
+// Read without the locks (a report of a possibly stuck system must not wait for them).
+void dump() {
+    for (unsigned i = 0; i < credit::MAX_CPUS; ++i) {
+        arch::PerCpu* cpu = arch::percpu_of(CpuId(i));
+        if (!cpu || !cpu->online.load() || !policy.has_cpu(CpuId(i))) continue;
+        const credit::RunQueue& rq = policy.runqueue_of(CpuId(i));
+        Vcpu* cur = cpu->current;
+        log::info("cpu {}: {}{}{}, run queue {}{}{}, {} switches, {} timer interrupts", i,
+                  cur ? "running a vCPU" : "idle", cur ? "" : "", cpu->need_resched.load() ? ", resched due" : "",
+                  rq.id, rq.idle.test(CpuId(i)) ? " (marked idle)" : "", rq.tickled.test(CpuId(i)) ? " (tickled)" : "",
+                  cpu->context_switches, cpu->timer_interrupts);
+        if (cur) log::info("  current d{}v{}", cur->domain().id(), cur->id());
+    }
+    for (unsigned r = 0; r < policy.nr_runqueues(); ++r) {
+        credit::RunQueue& rq = policy.runqueue(r);
+        log::info("run queue {}: load {}, {} waiting", r, rq.load.load(), rq.nr_waiting.load());
+    }
+    domain_control::for_each(dump_vcpus);
+}
+
+}  // namespace
+
+void add_debug_keys() { debug_keys::add('r', "the scheduler: CPUs, run queues, vCPUs", dump); }
 
 void run() {
     arch::interrupts_off();

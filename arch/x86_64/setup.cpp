@@ -11,6 +11,9 @@
 #include "crashtest.hpp"
 #include "domains.hpp"
 #include "guest_entry.hpp"
+#include <arch/panic_support.hpp>
+
+#include "debug_keys.hpp"
 #include "gsi_lines.hpp"
 #include "ioapic.hpp"
 #include "iomem_policy.hpp"
@@ -197,6 +200,8 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     guest_entry::init_cpu();
     sched::init(options.runqueues);
     sched::init_cpu();
+    sched::add_debug_keys();
+    debug_keys::add('d', "where every CPU is: registers, backtrace", arch::dump_all_cpus);
     cmos_rtc::set_wallclock(platform_info);
     arch::interrupts_on();
 }
