@@ -17,9 +17,9 @@ namespace irq_lines {
 uint32_t count();
 
 // PHYSDEVOP_setup_gsi: how a line is wired (level or edge triggered, active low or high), as
-// the domain read it from ACPI. 0; -EEXIST for a line in use or set up before (a PCI routing
-// table names a line once per device); -EINVAL for no such line. The ACPI SCI, which Kestrel
-// set up from the firmware's tables, returns its GSI, as Xen does.
+// the domain read it from ACPI. 0; -EEXIST for a line in use (by a domain or by Kestrel, such
+// as its serial console's) or set up before (a PCI routing table names a line once per
+// device); -EINVAL for no such line.
 long setup(uint32_t gsi, bool level, bool active_low);
 
 // Starts turning the line's interrupts into events on `port` of d (unmasking it): 0, or

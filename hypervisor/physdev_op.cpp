@@ -47,6 +47,9 @@ long target(Vcpu& v, domid_t dom, Domain*& out) {
 
 long map_gsi(Domain& d, int32_t gsi, int32_t& pirq) {
     if (gsi < 0 || uint32_t(gsi) >= irq_lines::count()) return -XEN_EINVAL;
+    // GSI 0 (the timer's ISA IRQ 0, or the PIC cascade) is no domain's: Xen grants dom0 IRQs
+    // from 1 up.
+    if (gsi == 0) return -XEN_EPERM;
     if (!d.pirqs().ensure(d.machine())) return -XEN_ENOMEM;
     EventLock lock(d.events());
     long rc = d.pirqs().map_gsi(uint32_t(gsi), pirq);

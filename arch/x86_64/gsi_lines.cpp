@@ -37,11 +37,12 @@ struct Line {
     bool set_up;       // by PHYSDEVOP_setup_gsi: a second setup is -EEXIST
     bool held;         // level triggered, masked since its last interrupt until the owner's EOI
     bool warned;       // an interrupt with no owner was logged
+    bool reserved;     // Kestrel's own
 };
 
 Line lines[MAX_GSIS];
 uint32_t nr_lines;
-int64_t sci_gsi = -1;
+uint32_t isa_gsi[16];  // the GSI each ISA interrupt arrives on
 // Taken with interrupts off: the interrupt handler takes it too. Orders line changes with
 // interrupts in flight, and the I/O APIC's index/data register pairs.
 Spinlock lock;
@@ -92,6 +93,7 @@ void init(const acpi::Platform& p) {
     uint32_t limit = ioapic::gsi_limit();
     nr_lines = limit < MAX_GSIS ? limit : MAX_GSIS;
     if (limit > MAX_GSIS) log::warning("{} GSIs: only the first {} can be lent to domains", limit, MAX_GSIS);
+    for (uint32_t i = 0; i < 16; ++i) isa_gsi[i] = i;
     for (uint32_t g = 0; g < nr_lines; ++g) {
         lines[g].level = g >= 16;
         lines[g].active_low = g >= 16;
@@ -100,12 +102,18 @@ void init(const acpi::Platform& p) {
     // 3 level); 0 is the bus's own, which for ISA is edge and high.
     for (size_t i = 0; i < p.override_count; ++i) {
         const acpi::IrqOverride& o = p.overrides[i];
+        if (o.bus == 0 && o.source_irq < 16) isa_gsi[o.source_irq] = o.gsi;
         if (o.gsi >= nr_lines) continue;
         lines[o.gsi].active_low = (o.flags & 3) == 3;
         lines[o.gsi].level = ((o.flags >> 2) & 3) == 3;
     }
-    if (p.has_fadt && !p.hw_reduced) sci_gsi = p.sci_irq;
     for (uint32_t g = 0; g < nr_lines; ++g) arch::set_interrupt_handler(vector_for(g), line_interrupt);
+}
+
+void reserve_isa(unsigned irq, const char* what) {
+    if (irq >= 16 || isa_gsi[irq] >= nr_lines) return;
+    lines[isa_gsi[irq]].reserved = true;
+    log::info("GSI {} (ISA IRQ {}): kept for the {}", isa_gsi[irq], irq, what);
 }
 
 }  // namespace gsi_lines
@@ -115,11 +123,10 @@ namespace irq_lines {
 uint32_t count() { return nr_lines > 16 ? nr_lines : 16; }
 
 long setup(uint32_t gsi, bool level, bool active_low) {
-    if (int64_t(gsi) == sci_gsi) return long(gsi);
     if (gsi >= nr_lines) return -XEN_EINVAL;
     LineLock guard;
     Line& l = lines[gsi];
-    if (l.owner || l.set_up) return -XEN_EEXIST;
+    if (l.owner || l.set_up || l.reserved) return -XEN_EEXIST;
     l.set_up = true;
     l.level = level;
     l.active_low = active_low;
@@ -131,7 +138,7 @@ long bind(uint32_t gsi, Domain& d, uint32_t port) {
     if (gsi >= nr_lines) return -XEN_EINVAL;
     LineLock guard;
     Line& l = lines[gsi];
-    if (l.owner) return -XEN_EBUSY;
+    if (l.owner || l.reserved) return -XEN_EBUSY;
     l.owner = &d;
     l.port = port;
     l.held = false;

@@ -11,5 +11,8 @@ struct Platform;
 namespace gsi_lines {
 
 void init(const acpi::Platform& p);
+// Keeps the line of ISA interrupt `irq` (through the MADT's overrides) for Kestrel itself, as
+// Xen keeps its serial console's: domains cannot set it up (-EEXIST) or bind it (-EBUSY).
+void reserve_isa(unsigned irq, const char* what);
 
 }  // namespace gsi_lines

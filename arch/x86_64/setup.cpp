@@ -187,6 +187,10 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     ioapic::mask_legacy_pic();
     ioapic::init(platform_info);
     gsi_lines::init(platform_info);
+    // The standard ISA interrupts of the legacy serial ports: 4 for 0x3f8 and 0x3e8, 3 else.
+    auto uart_irq = [](uint16_t base) { return base == 0x3f8 || base == 0x3e8 ? 4u : 3u; };
+    if (options.console_com1 && com1.io_base()) gsi_lines::reserve_isa(uart_irq(com1.io_base()), "serial console");
+    if (options.console_com2 && com2.io_base()) gsi_lines::reserve_isa(uart_irq(com2.io_base()), "serial console");
     lapic::init_global(platform_info.lapic_address);
     lapic::init_cpu();
     bsp.apic_id = lapic::id();

@@ -2,7 +2,8 @@
 // (ISA IRQ 8, GSI 8 on a PC without an override for it) is mapped to pirq 8, bound to an event
 // channel, and the RTC is set to interrupt 64 times a second: each interrupt must arrive as an
 // event on that port, which the kernel ends with PHYSDEVOP_eoi after acknowledging the RTC.
-// Around that: the pirq ops' refusals, setup_gsi's once-only rule, unmapping. The same kernel
+// Around that: the pirq ops' refusals, setup_gsi's once-only rule, the serial console's line
+// kept by the hypervisor, unmapping. The same kernel
 // runs as dom0 on Xen 4.17 and on Kestrel.
 #include <xen/errno.h>
 #include <xen/event_channel.h>
@@ -98,6 +99,8 @@ TEST(map_pirq_refuses_bad_arguments)
     EXPECT_EQ(map_gsi(RTC_GSI, pirq, 0x7fe0), -XEN_ESRCH);
     pirq = 0x7fffffff;
     EXPECT_EQ(map_gsi(RTC_GSI, pirq), -XEN_EINVAL);
+    pirq = -1;
+    EXPECT_EQ(map_gsi(0, pirq), -XEN_EPERM);  // IRQ 0: the hypervisor's
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_physdev_op, PHYSDEVOP_map_pirq, 0x1000), -XEN_EFAULT);
 }
 
@@ -145,6 +148,22 @@ TEST(setup_gsi_programs_a_line_once)
     s.gsi = RTC_GSI;  // ISA: edge triggered, active high
     EXPECT_EQ(physdev(PHYSDEVOP_setup_gsi, &s), 0);
     EXPECT_EQ(physdev(PHYSDEVOP_setup_gsi, &s), -XEN_EEXIST);
+}
+
+TEST(the_serial_consoles_line_is_the_hypervisors)
+{
+    // COM1's ISA IRQ 4: both hypervisors drive that port (console=com1).
+    physdev_setup_gsi_t s{};
+    s.gsi = 4;
+    EXPECT_EQ(physdev(PHYSDEVOP_setup_gsi, &s), -XEN_EEXIST);
+    std::int32_t pirq = 4;
+    ASSERT_EQ(map_gsi(4, pirq), 0);
+    std::uint32_t port = 0;
+    EXPECT_EQ(bind_pirq(4, port), -XEN_EBUSY);
+    physdev_unmap_pirq_t u{};
+    u.domid = DOMID_SELF;
+    u.pirq = 4;
+    EXPECT_EQ(physdev(PHYSDEVOP_unmap_pirq, &u), 0);
 }
 
 TEST(bind_pirq_wants_a_mapped_pirq_once)

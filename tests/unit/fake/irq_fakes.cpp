@@ -31,7 +31,6 @@ using fake_irq::state;
 uint32_t count() { return state().count; }
 
 long setup(uint32_t gsi, bool level, bool active_low) {
-    if (gsi == state().sci) return long(gsi);
     if (gsi >= state().count) return -XEN_EINVAL;
     fake_irq::Line& l = state().lines[gsi];
     if (l.owner || l.set_up) return -XEN_EEXIST;

@@ -1,5 +1,4 @@
-// A host stand-in for the machine's interrupt lines (irq_lines.hpp): 24 GSIs, the ACPI SCI on
-// GSI 9 and one I/O APIC, with each line's owner, port and wiring kept for tests to check.
+// A host stand-in for the machine's interrupt lines (irq_lines.hpp): 24 GSIs and one I/O APIC, with each line's owner, port and wiring kept for tests to check.
 // fire() plays an interrupt: the owner's port becomes pending, as the image's handler does.
 #pragma once
 
@@ -22,7 +21,6 @@ struct Line {
 
 struct State {
     uint32_t count = 24;
-    uint32_t sci = 9;
     std::map<uint32_t, Line> lines;
 };
 
