@@ -63,6 +63,8 @@ def parse_args():
     p.add_argument("--smp", default="1")
     p.add_argument("--mem", default="512M")
     p.add_argument("--cpu", default="qemu64")
+    p.add_argument("--second-serial", action="store_true",
+                   help="give the machine a second serial port (COM2, IRQ 3) whose output is dropped")
     p.add_argument("--single-thread", action="store_true",
                    help="run all emulated CPUs on one host thread (-accel tcg,thread=single); needed "
                         "for guests that reprogram PCI BARs while another CPU does MMIO: QEMU 7.2's "
@@ -126,6 +128,8 @@ def qemu_command(args, iso, vars_copy):
     cmd = ["qemu-system-x86_64", "-accel", accel, "-cpu", args.cpu, "-smp", args.smp, "-m", args.mem,
            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot",
            "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-cdrom", iso, "-boot", "d"]
+    if args.second_serial:
+        cmd += ["-serial", "null"]
     if args.uefi:
         cmd += ["-drive", f"if=pflash,format=raw,readonly=on,file={OVMF_CODE}",
                 "-drive", f"if=pflash,format=raw,file={vars_copy}"]
