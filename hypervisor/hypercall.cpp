@@ -42,6 +42,7 @@ constexpr HypercallHandler make_entry(unsigned nr) {
     case __HYPERVISOR_multicall: return do_multicall;
     case __HYPERVISOR_xenpmu_op: return do_xenpmu_op;
     case __HYPERVISOR_domctl: return do_domctl;
+    case __HYPERVISOR_platform_op: return do_platform_op;
     default: return nullptr;
     }
 }

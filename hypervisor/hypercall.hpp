@@ -59,3 +59,4 @@ long do_grant_table_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs&
 long do_multicall(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_xenpmu_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 long do_domctl(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
+long do_platform_op(Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);

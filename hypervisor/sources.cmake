@@ -45,6 +45,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/object_cache.cpp
     hypervisor/physdev_op.cpp
     hypervisor/pirq.cpp
+    hypervisor/platform_op.cpp
     hypervisor/pv_builder.cpp
     hypervisor/pv_layout.cpp
     hypervisor/pv_mm.cpp

@@ -3,8 +3,10 @@
 #include <arch/cpu.hpp>
 
 #include "acpi.hpp"
+#include "host_platform.hpp"
 #include "log.hpp"
 #include "paging.hpp"
+#include "percpu.hpp"
 
 namespace platform {
 
@@ -23,6 +25,9 @@ bool have_s5, reset_supported;
 uint8_t slp_typa, slp_typb, reset_value;
 uint16_t exit_port;
 bool no_reboot;
+const acpi::Platform* acpi_platform;
+bool booted_by_bios;
+uint8_t bios_kbd_flags;
 
 void write_register(const acpi::GenericAddress& r, uint32_t v) {
     if (r.address == 0) return;
@@ -43,6 +48,7 @@ void wait_ms(unsigned ms) {
 }  // namespace
 
 void set_acpi(const acpi::Platform& p) {
+    acpi_platform = &p;
     have_acpi = p.has_fadt;
     pm1a_cnt = p.pm1a_cnt;
     pm1b_cnt = p.pm1b_cnt;
@@ -52,6 +58,13 @@ void set_acpi(const acpi::Platform& p) {
     reset_supported = p.reset_supported;
     reset_reg = p.reset_reg;
     reset_value = p.reset_value;
+}
+
+void set_firmware(bool bios) {
+    booted_by_bios = bios;
+    // The BIOS data area's keyboard flag byte, taken at boot while it is surely the BIOS's.
+    // The first MiB is not in the direct map: mapped for the one read.
+    if (bios) bios_kbd_flags = *static_cast<const volatile uint8_t*>(paging::map_io(Paddr(0x417), 1, paging::Cache::uncached));
 }
 
 void set_debug_exit_port(uint16_t port) { exit_port = port; }
@@ -93,3 +106,45 @@ void reboot() {
 }
 
 }  // namespace platform
+
+namespace host_platform {
+
+Cpu cpu(uint32_t index) {
+    arch::PerCpu* p = index < arch::MAX_CPUS ? arch::percpu_of(CpuId(index)) : nullptr;
+    if (!p) return Cpu{false, false, 0, 0};
+    uint32_t acpi_id = 0;
+    if (platform::acpi_platform)
+        for (size_t i = 0; i < platform::acpi_platform->cpu_count; ++i)
+            if (platform::acpi_platform->cpus[i].apic_id == p->apic_id) acpi_id = platform::acpi_platform->cpus[i].uid;
+    return Cpu{true, p->online.load(), p->apic_id, acpi_id};
+}
+
+uint32_t max_present() {
+    uint32_t last = 0;
+    for (uint32_t i = 0; i < arch::MAX_CPUS; ++i)
+        if (arch::percpu_of(CpuId(i))) last = i;
+    return last;
+}
+
+CpuVersion cpu_version() {
+    CpuVersion v{};
+    auto leaf0 = arch::cpuid(0);
+    const uint32_t words[3] = {leaf0.ebx, leaf0.edx, leaf0.ecx};
+    for (unsigned i = 0; i < 12; ++i) v.vendor[i] = char(words[i / 4] >> (8 * (i % 4)));
+    uint32_t eax = arch::cpuid(1).eax;
+    v.family = (eax >> 8) & 0xf;
+    if (v.family == 0xf) v.family += (eax >> 20) & 0xff;
+    v.model = (eax >> 4) & 0xf;
+    if (v.family >= 6) v.model |= (eax >> 12) & 0xf0;
+    v.stepping = eax & 0xf;
+    return v;
+}
+
+bool acpi_pm1a_present() { return platform::have_acpi && platform::pm1a_cnt.address != 0; }
+
+bool kbd_shift_flags(uint8_t& flags) {
+    flags = platform::bios_kbd_flags;
+    return platform::booted_by_bios;
+}
+
+}  // namespace host_platform

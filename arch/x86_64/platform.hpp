@@ -12,6 +12,8 @@ namespace platform {
 
 // Remembers the ACPI facts needed to power off and reset (copied; the tables may go away).
 void set_acpi(const acpi::Platform& p);
+// Whether a BIOS (rather than UEFI) booted the machine; reads what the BIOS left for dom0.
+void set_firmware(bool bios);
 void set_debug_exit_port(uint16_t port);
 void set_noreboot(bool on);
 bool noreboot();

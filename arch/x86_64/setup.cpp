@@ -178,6 +178,7 @@ void discover_platform() {
     if (!parsed) panic("ACPI tables unusable: {} (at {:#x})", parsed.error().what, parsed.error().where);
     platform_info = *parsed;
     platform::set_acpi(platform_info);
+    platform::set_firmware(!boot_info.efi64 && boot_info.efi_system_table.raw() == 0);
     keep_hypervisor_iomem();
     log::info("ACPI {}: {} CPUs, {} I/O APICs, {} overrides, S5 {}", platform_info.oem_id, platform_info.cpu_count,
               platform_info.ioapic_count, platform_info.override_count, platform_info.has_s5 ? "yes" : "no");

@@ -19,6 +19,7 @@
 #include "frame_allocator.hpp"
 #include "guest_memory.hpp"
 #include "host_runtime.hpp"
+#include "host_platform_fake.hpp"
 #include "irq_fakes.hpp"
 #include "hypercall.hpp"
 #include "machine_memory.hpp"
@@ -70,6 +71,7 @@ public:
 inline void reset_fakes() {
     fake_pv::reset();
     fake_irq::reset();
+    fake_platform::reset();
     fake_guest::clear();
     host_log::clear();
 }
