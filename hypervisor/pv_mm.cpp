@@ -206,12 +206,11 @@ void put_page(Domain& d, Mfn m) {
     }
 }
 
-MmGuard::MmGuard() {
-    while (!mm_lock.try_lock()) {
-        pv_arch::service_tlb_flush();
-        arch::cpu_relax();
-    }
-}
+// A ticket, not try_lock in a loop: the holder may wait for this CPU's TLB flush (answered
+// while waiting), and a CPU that only tried would lose every race to a holder that takes the
+// lock again at once (seen under single-threaded TCG as a dom0 vCPU starved of the lock for
+// good while the other issued mmu_updates).
+MmGuard::MmGuard() { mm_lock.lock_servicing([] { pv_arch::service_tlb_flush(); }); }
 
 namespace {
 

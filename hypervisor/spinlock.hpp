@@ -18,6 +18,18 @@ public:
         while (serving_.load(kstd::MemoryOrder::acquire) != ticket) arch::cpu_relax();
     }
 
+    // lock(), doing `wait()` between looks: for a CPU that must keep answering requests from
+    // the holder (TLB flushes) while it waits its turn.
+    template <typename F>
+    void lock_servicing(F wait) {
+        uint32_t ticket = next_.fetch_add(1, kstd::MemoryOrder::relaxed);
+        // Ordering: acquire pairs with the release in unlock() of the previous holder.
+        while (serving_.load(kstd::MemoryOrder::acquire) != ticket) {
+            wait();
+            arch::cpu_relax();
+        }
+    }
+
     bool try_lock() {
         uint32_t now = serving_.load(kstd::MemoryOrder::relaxed);
         uint32_t expected = now;

@@ -20,6 +20,9 @@ enum Reg : uint32_t {
     ID = 0x20,
     VERSION = 0x30,
     TPR = 0x80,
+    PPR = 0xa0,
+    ISR_BASE = 0x100,  // eight 32-bit registers, 0x10 apart
+    IRR_BASE = 0x200,
     EOI = 0xb0,
     SVR = 0xf0,
     ESR = 0x280,
@@ -118,6 +121,20 @@ bool x2apic_mode() { return use_x2apic; }
 bool tsc_deadline_mode() { return use_deadline; }
 
 uint32_t id() { return use_x2apic ? read(ID) : read(ID) >> 24; }
+
+namespace {
+// The highest vector set in a 256-bit register bank, or -1.
+int highest(Reg base) {
+    for (int i = 7; i >= 0; --i)
+        if (uint32_t bits = read(Reg(base + 0x10 * i))) return i * 32 + 31 - __builtin_clz(bits);
+    return -1;
+}
+}  // namespace
+
+void log_state() {
+    log::error("  local APIC: TPR {:#x} PPR {:#x}, highest in service {}, highest requested {}, timer {:#x}/{:#x}",
+               read(TPR), read(PPR), highest(ISR_BASE), highest(IRR_BASE), read(TIMER_CURRENT), read(LVT_TIMER));
+}
 
 void eoi() { write(EOI, 0); }
 

@@ -14,6 +14,9 @@ bool x2apic_mode();
 bool tsc_deadline_mode();
 
 uint32_t id();
+// This CPU's interrupt state (priorities, highest vectors in service and requested, timer), for
+// debug reports.
+void log_state();
 void eoi();
 
 void send_ipi(uint32_t apic_id, uint8_t vector);

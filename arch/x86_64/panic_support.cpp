@@ -84,9 +84,11 @@ kstd::Atomic<uint64_t> dump_requests{0};  // one bit per CPU asked to print itse
 void dump_this_cpu(const ExceptionFrame& f) {
     if ((f.cs & 3) != 0) {
         log::error("cpu {}: in a guest at rip {:#x} rsp {:#x}", current_cpu_index(), f.rip, f.rsp);
+        lapic::log_state();
         return;
     }
     log::error("cpu {}: in Kestrel", current_cpu_index());
+    lapic::log_state();
     print_frame(f);
     backtrace(f);
 }
