@@ -10,10 +10,14 @@
 //                      registered an EOI bitmap, which Kestrel does not offer)
 //   setup_gsi, apic_read, alloc_irq_vector
 //                      the control domain's view of the I/O APICs, which Kestrel keeps
+//   pci_device_add/remove, manage_pci_add/add_ext/remove, restore_msi(_ext)
+//                      the PCI devices dom0 reports (pci_devices.hpp); Kestrel has set up no
+//                      MSI for any, so a known device has none to restore
 //
-// Message-signalled interrupts need the PCI devices registered with the hypervisor; Kestrel
-// keeps no such list, so an MSI map finds no device (-ENODEV, as Xen for an unknown one) and
-// Linux falls back to the device's INTx line.
+// Message-signalled interrupts are not offered yet: an MSI map is -ENODEV (what Xen answers for
+// a device it does not know), and Linux falls back to the device's INTx line.
+#include <stddef.h>
+
 #include <xen/errno.h>
 #include <xen/physdev.h>
 #include <xen/xen.h>
@@ -23,6 +27,7 @@
 #include "guest_access.hpp"
 #include "hypercall.hpp"
 #include "irq_lines.hpp"
+#include "pci_devices.hpp"
 #include "vcpu.hpp"
 
 namespace {
@@ -117,6 +122,34 @@ long setup_gsi(Vcpu& v, const physdev_setup_gsi& s) {
     return irq_lines::setup(uint32_t(s.gsi), s.triggering != 0, s.polarity != 0);
 }
 
+long add_pci(Vcpu& v, const pci_devices::Device& d) {
+    if (!v.domain().privileged()) return -XEN_EPERM;
+    return pci_devices::add(d);
+}
+
+long remove_pci(Vcpu& v, uint16_t seg, uint8_t bus, uint8_t devfn) {
+    if (!v.domain().privileged()) return -XEN_EPERM;
+    return pci_devices::remove(seg, bus, devfn);
+}
+
+long restore_msi(Vcpu& v, uint16_t seg, uint8_t bus, uint8_t devfn) {
+    if (!pci_devices::known(seg, bus, devfn)) return -XEN_ENODEV;
+    return v.domain().privileged() ? 0 : -XEN_EPERM;  // the devices are the control domain's
+}
+
+long pci_device_add(Vcpu& v, const HypercallArgs& args) {
+    physdev_pci_device_add a;
+    // The fixed part only: optarr follows, read when a flag asks for it.
+    if (!guest::copy_from(&a, Gva(args.a1), offsetof(physdev_pci_device_add, optarr))) return -XEN_EFAULT;
+    if (a.flags & XEN_PCI_DEV_PXM) {
+        uint32_t pxm;  // the proximity domain: Kestrel has one memory node, so it is not kept
+        if (!guest::read(Gva(args.a1 + offsetof(physdev_pci_device_add, optarr)), pxm)) return -XEN_EFAULT;
+    }
+    bool virtfn = a.flags & XEN_PCI_DEV_VIRTFN;
+    return add_pci(v, pci_devices::Device{a.seg, a.bus, a.devfn, (a.flags & XEN_PCI_DEV_EXTFN) != 0, virtfn,
+                                          virtfn ? a.physfn.bus : uint8_t(0), virtfn ? a.physfn.devfn : uint8_t(0)});
+}
+
 }  // namespace
 
 long do_physdev_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
@@ -175,6 +208,40 @@ long do_physdev_op(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         if (!v.domain().privileged()) return -XEN_EPERM;
         i.vector = i.irq;
         return give_back(args, i, 0);
+    }
+    case PHYSDEVOP_pci_device_add: return pci_device_add(v, args);
+    case PHYSDEVOP_pci_device_remove: {
+        physdev_pci_device d;
+        if (!fetch(args, d)) return -XEN_EFAULT;
+        return remove_pci(v, d.seg, d.bus, d.devfn);
+    }
+    case PHYSDEVOP_manage_pci_add: {
+        physdev_manage_pci m;
+        if (!fetch(args, m)) return -XEN_EFAULT;
+        return add_pci(v, pci_devices::Device{0, m.bus, m.devfn, false, false, 0, 0});
+    }
+    case PHYSDEVOP_manage_pci_remove: {
+        physdev_manage_pci m;
+        if (!fetch(args, m)) return -XEN_EFAULT;
+        return remove_pci(v, 0, m.bus, m.devfn);
+    }
+    case PHYSDEVOP_manage_pci_add_ext: {
+        physdev_manage_pci_ext m;
+        if (!fetch(args, m)) return -XEN_EFAULT;
+        if (m.is_extfn > 1 || m.is_virtfn > 1) return -XEN_EINVAL;
+        return add_pci(v, pci_devices::Device{0, m.bus, m.devfn, m.is_extfn != 0, m.is_virtfn != 0,
+                                              m.is_virtfn ? m.physfn.bus : uint8_t(0),
+                                              m.is_virtfn ? m.physfn.devfn : uint8_t(0)});
+    }
+    case PHYSDEVOP_restore_msi: {
+        physdev_restore_msi r;
+        if (!fetch(args, r)) return -XEN_EFAULT;
+        return restore_msi(v, 0, r.bus, r.devfn);
+    }
+    case PHYSDEVOP_restore_msi_ext: {
+        physdev_pci_device d;
+        if (!fetch(args, d)) return -XEN_EFAULT;
+        return restore_msi(v, d.seg, d.bus, d.devfn);
     }
     default: return hypercall::unsupported_op(v, __HYPERVISOR_physdev_op, args.a0);
     }

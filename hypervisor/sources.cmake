@@ -43,6 +43,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/multiboot2.cpp
     hypervisor/multicall.cpp
     hypervisor/object_cache.cpp
+    hypervisor/pci_devices.cpp
     hypervisor/physdev_op.cpp
     hypervisor/pirq.cpp
     hypervisor/platform_op.cpp

@@ -3,7 +3,7 @@
 // channel, and the RTC is set to interrupt 64 times a second: each interrupt must arrive as an
 // event on that port, which the kernel ends with PHYSDEVOP_eoi after acknowledging the RTC.
 // Around that: the pirq ops' refusals, setup_gsi's once-only rule, the serial console's line
-// kept by the hypervisor, unmapping. The same kernel
+// kept by the hypervisor, unmapping, and PCI devices reported by dom0. The same kernel
 // runs as dom0 on Xen 4.17 and on Kestrel.
 #include <xen/errno.h>
 #include <xen/event_channel.h>
@@ -217,6 +217,24 @@ TEST(closing_the_port_stops_the_line)
     ASSERT_EQ(bind_pirq(RTC_GSI, port), 0);  // free to bind again
     c.port = port;
     EXPECT_EQ(kt::evtchn_op(EVTCHNOP_close, &c), 0);
+}
+
+TEST(pci_devices_reported_by_dom0)
+{
+    // QEMU's VGA at 00:02.0: reporting it is accepted (again, on Xen, which scanned it at
+    // boot); it has no MSI state to restore. A device on a bus nobody reported is unknown.
+    physdev_pci_device_add_t a{};
+    a.devfn = 2 << 3;
+    EXPECT_EQ(physdev(PHYSDEVOP_pci_device_add, &a), 0);
+    physdev_restore_msi_t r{};
+    r.devfn = 2 << 3;
+    EXPECT_EQ(physdev(PHYSDEVOP_restore_msi, &r), 0);
+    r.bus = 7;
+    r.devfn = 9 << 3;
+    EXPECT_EQ(physdev(PHYSDEVOP_restore_msi, &r), -XEN_ENODEV);
+    physdev_manage_pci_ext_t e{};
+    e.is_virtfn = 2;
+    EXPECT_EQ(physdev(PHYSDEVOP_manage_pci_add_ext, &e), -XEN_EINVAL);
 }
 
 TEST(unmap_pirq_frees_the_pirq)

@@ -8,6 +8,7 @@
 #include <xen/xen.h>
 
 #include "event_channel.hpp"
+#include "pci_devices.hpp"
 #include "pv_test_support.hpp"
 
 namespace {
@@ -25,6 +26,11 @@ protected:
         ASSERT_NE(d0, nullptr);
         p0 = d0->vcpu(VcpuId(0));
         fake_pv::record().domains = {dom, d0};  // found by domain_control::lookup
+        pci_devices::clear();
+    }
+    void TearDown() override {
+        pci_devices::clear();
+        PvTest::TearDown();
     }
     template <typename T>
     long op(Vcpu& v, uint64_t hypercall, int cmd, T& arg) {
@@ -278,6 +284,56 @@ TEST_F(Physdev, AnOpKestrelLacksIsENOSYS) {
     physdev_apic a{fake_irq::IOAPIC_BASE, 0x10, 0};
     EXPECT_EQ(physdev(PHYSDEVOP_apic_write, a), -XEN_ENOSYS);
     EXPECT_EQ(call(*p0, __HYPERVISOR_physdev_op, 999, ARG), -XEN_ENOSYS);
+}
+
+TEST_F(Physdev, TheControlDomainReportsPciDevices) {
+    physdev_pci_device_add a{};
+    a.bus = 0;
+    a.devfn = (2 << 3) | 0;
+    EXPECT_EQ(physdev(*v0, PHYSDEVOP_pci_device_add, a), -XEN_EPERM);
+    ASSERT_EQ(physdev(PHYSDEVOP_pci_device_add, a), 0);
+    EXPECT_EQ(physdev(PHYSDEVOP_pci_device_add, a), 0);  // again: the same record
+    EXPECT_EQ(pci_devices::count(), 1u);
+    a.devfn = (3 << 3) | 1;
+    a.flags = XEN_PCI_DEV_VIRTFN;
+    a.physfn.bus = 0;
+    a.physfn.devfn = 3 << 3;
+    ASSERT_EQ(physdev(PHYSDEVOP_pci_device_add, a), 0);
+    EXPECT_TRUE(pci_devices::known(0, 0, 3 << 3));  // its physical function with it
+    EXPECT_EQ(pci_devices::count(), 3u);
+
+    physdev_restore_msi r{0, 2 << 3};
+    EXPECT_EQ(physdev(PHYSDEVOP_restore_msi, r), 0);  // known, no MSI set up: nothing to restore
+    EXPECT_EQ(physdev(*v0, PHYSDEVOP_restore_msi, r), -XEN_EPERM);
+    r.devfn = 5 << 3;
+    EXPECT_EQ(physdev(PHYSDEVOP_restore_msi, r), -XEN_ENODEV);
+
+    physdev_pci_device d{0, 0, 2 << 3};
+    EXPECT_EQ(physdev(*v0, PHYSDEVOP_pci_device_remove, d), -XEN_EPERM);
+    EXPECT_EQ(physdev(PHYSDEVOP_pci_device_remove, d), 0);
+    EXPECT_EQ(physdev(PHYSDEVOP_pci_device_remove, d), -XEN_ENODEV);
+    EXPECT_EQ(physdev(PHYSDEVOP_restore_msi_ext, d), -XEN_ENODEV);
+}
+
+TEST_F(Physdev, OlderPciOpsAndTheirChecks) {
+    physdev_manage_pci m{0, 1 << 3};
+    ASSERT_EQ(physdev(PHYSDEVOP_manage_pci_add, m), 0);
+    EXPECT_TRUE(pci_devices::known(0, 0, 1 << 3));
+    physdev_manage_pci_ext e{};
+    e.devfn = 4 << 3;
+    e.is_extfn = 2;
+    EXPECT_EQ(physdev(PHYSDEVOP_manage_pci_add_ext, e), -XEN_EINVAL);
+    e.is_extfn = 1;
+    EXPECT_EQ(physdev(*v0, PHYSDEVOP_manage_pci_add_ext, e), -XEN_EPERM);
+    EXPECT_EQ(physdev(PHYSDEVOP_manage_pci_add_ext, e), 0);
+    EXPECT_EQ(physdev(PHYSDEVOP_manage_pci_remove, m), 0);
+    EXPECT_EQ(physdev(PHYSDEVOP_manage_pci_remove, m), -XEN_ENODEV);
+    // The proximity domain is read from optarr when flagged: past the buffer, -EFAULT.
+    physdev_pci_device_add a{};
+    a.flags = XEN_PCI_DEV_PXM;
+    const uint64_t at = ARG + 64 - sizeof a;  // the fixed part fits, optarr[0] lies past the end
+    buf->put(at, &a, sizeof a);
+    EXPECT_EQ(call(*p0, __HYPERVISOR_physdev_op, PHYSDEVOP_pci_device_add, at), -XEN_EFAULT);
 }
 
 TEST_F(Physdev, DestroyingTheDomainStopsItsLinesAndFreesTheTable) {
