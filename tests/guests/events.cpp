@@ -12,32 +12,11 @@
 #include "runtime/bad_pointers.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/console.hpp"
+#include "runtime/events.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/test.hpp"
 
-extern "C" {
-volatile std::uint64_t kt_event_count;
-vcpu_info_t* kt_event_vcpu_info;
-void kt_event_entry();
-}
-
-// The event callback: counts, clears the upcall flag (the test reads the pending bits itself)
-// and returns through the iret hypercall.
-asm(R"(
-    .text
-    .globl kt_event_entry
-kt_event_entry:
-    pop     %rcx
-    pop     %r11
-    lock incq kt_event_count(%rip)
-    pushq   %rax
-    mov     kt_event_vcpu_info(%rip), %rax
-    movb    $0, (%rax)
-    popq    %rax
-    pushq   $0
-    jmp     hypercall_page + 23 * 32
-)");
 
 namespace {
 
@@ -65,11 +44,7 @@ evtchn_port_t loop_a, loop_b;
 
 TEST(a_port_connected_to_ourselves_notifies_the_callback)
 {
-    kt_event_vcpu_info = kt::vcpu0();
-    callback_register_t cb{};
-    cb.type = CALLBACKTYPE_event;
-    cb.address = reinterpret_cast<std::uint64_t>(&kt_event_entry);
-    ASSERT_EQ(kt::callback_op(CALLBACKOP_register, &cb), 0);
+    ASSERT_TRUE(kt::install_counting_event_callback());
 
     evtchn_alloc_unbound_t a{};
     a.dom = DOMID_SELF;

@@ -21,32 +21,11 @@
 #include "runtime/bad_pointers.hpp"
 #include "runtime/clock.hpp"
 #include "runtime/console.hpp"
+#include "runtime/events.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/test.hpp"
 
-extern "C" {
-volatile std::uint64_t kt_fifo_event_count;
-vcpu_info_t* kt_fifo_vcpu_info;
-void kt_fifo_event_entry();
-}
-
-// The event callback: counts and clears the upcall flag (the test reads the queues itself),
-// then returns through the iret hypercall.
-asm(R"(
-    .text
-    .globl kt_fifo_event_entry
-kt_fifo_event_entry:
-    pop     %rcx
-    pop     %r11
-    lock incq kt_fifo_event_count(%rip)
-    pushq   %rax
-    mov     kt_fifo_vcpu_info(%rip), %rax
-    movb    $0, (%rax)
-    popq    %rax
-    pushq   $0
-    jmp     hypercall_page + 23 * 32
-)");
 
 namespace {
 
@@ -183,11 +162,7 @@ TEST(init_control_checks)
 
 TEST(init_control_switches_to_fifo)
 {
-    kt_fifo_vcpu_info = kt::vcpu0();
-    callback_register_t cb{};
-    cb.type = CALLBACKTYPE_event;
-    cb.address = reinterpret_cast<std::uint64_t>(&kt_fifo_event_entry);
-    ASSERT_EQ(kt::callback_op(CALLBACKOP_register, &cb), 0);
+    ASSERT_TRUE(kt::install_counting_event_callback());
     kt::vcpu0()->evtchn_upcall_pending = 0;
 
     std::uint8_t bits = 0;
@@ -216,9 +191,9 @@ TEST(events_go_to_the_tail_of_their_queue)
     EXPECT_EQ(head(DEFAULT_Q), b);
     EXPECT_EQ(ready(), 1u << DEFAULT_Q);
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 1u);
-    kt_fifo_event_count = 0;
+    kt_event_count = 0;
     kt::deliver_events();  // the upcall is the same event callback as with 2-level
-    EXPECT_EQ(kt_fifo_event_count, 1u);
+    EXPECT_EQ(kt_event_count, 1u);
     EXPECT_EQ(kt::vcpu0()->evtchn_upcall_pending, 0u);  // the callback cleared it
     ASSERT_EQ(send(b), 0);    // a after b: the queue was not empty, no new upcall
     ASSERT_EQ(send(old_b), 0);  // old_a after a
