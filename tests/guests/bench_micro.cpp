@@ -55,6 +55,15 @@ template <typename F> bool measure(const char* path, F body)
     return true;
 }
 
+// From the machine's reset (where the TSC starts) to this kernel's first instruction: firmware,
+// boot loader, the hypervisor's start and the construction of this domain.
+TEST(reset_to_dom0_entry)
+{
+    const std::uint64_t ns = kt_entry_tsc * 1'000'000 / kt::tsc_khz();
+    kt::print("BENCH reset_to_dom0_entry {} {} {}\n", ns, ns, ns);
+    EXPECT_GT(kt_entry_tsc, 0u);
+}
+
 TEST(null_hypercall)
 {
     EXPECT_TRUE(measure("null_hypercall", [] { return kt::xen_version(XENVER_version, nullptr) > 0; }));

@@ -23,6 +23,7 @@ std::uint64_t kt_entry_rsp;
 std::uint64_t kt_entry_rsi;
 std::uint64_t kt_entry_rflags;
 std::uint64_t kt_entry_regs_or;  // OR of the registers the ABI says are zero at entry
+std::uint64_t kt_entry_tsc;      // the TSC at the kernel's first instructions
 [[noreturn]] void kt_start(start_info_t* si);
 }
 
@@ -48,6 +49,10 @@ _start:
     or %r14, %rax
     or %r15, %rax
     mov %rax, kt_entry_regs_or(%rip)
+    rdtsc
+    shl $32, %rdx
+    or %rdx, %rax
+    mov %rax, kt_entry_tsc(%rip)
     lea kt_boot_stack + )" KT_STR(KT_BOOT_STACK_SIZE) R"((%rip), %rsp
     xor %ebp, %ebp
     mov %rsi, %rdi

@@ -18,6 +18,7 @@ extern std::uint64_t kt_entry_rsp;
 extern std::uint64_t kt_entry_rsi;
 extern std::uint64_t kt_entry_rflags;
 extern std::uint64_t kt_entry_regs_or;
+extern std::uint64_t kt_entry_tsc;  // the TSC at the kernel's first instructions
 extern unsigned char kt_image_start[];
 extern unsigned char kt_image_end[];
 extern unsigned char kt_load_end[];
