@@ -14,6 +14,8 @@
 #include <arch/panic_support.hpp>
 
 #include "debug_keys.hpp"
+#include "domain.hpp"
+#include "domain_control.hpp"
 #include "gsi_lines.hpp"
 #include "ioapic.hpp"
 #include "iomem_policy.hpp"
@@ -184,6 +186,8 @@ void discover_platform() {
               platform_info.ioapic_count, platform_info.override_count, platform_info.has_s5 ? "yes" : "no");
 }
 
+void memory_report();
+
 void start_time_and_interrupts(arch::PerCpu& bsp) {
     ioapic::mask_legacy_pic();
     ioapic::init(platform_info);
@@ -207,6 +211,7 @@ void start_time_and_interrupts(arch::PerCpu& bsp) {
     sched::init_cpu();
     sched::add_debug_keys();
     debug_keys::add('d', "where every CPU is: registers, backtrace", arch::dump_all_cpus);
+    debug_keys::add('m', "memory: free, each domain's, Kestrel's own", memory_report);
     cmos_rtc::set_wallclock(platform_info);
     arch::interrupts_on();
 }
@@ -221,10 +226,32 @@ void move_to_guarded_stacks(arch::PerCpu& bsp) {
     arch::move_to_gdt_area(bsp.tables, bsp.id);
 }
 
+uint64_t ram_bytes() {
+    return memory_map.total(RegionType::available) + memory_map.total(RegionType::boot_data) +
+           memory_map.total(RegionType::hypervisor) + memory_map.total(RegionType::module);
+}
+
+uint64_t domain_pages_kib;
+
+// Debug key 'm': where the machine's memory is. What is neither free nor a domain's memory
+// pages is Kestrel's: its image, page tables, per-CPU data, the frame table and M2P, and each
+// domain's records (domain object, p2m, shared_info, vCPUs, event channels, grant table).
+void memory_report() {
+    domain_pages_kib = 0;
+    const uint64_t free_kib = memory::frames().free_frames() * PAGE_SIZE / 1024;
+    log::info("memory: {} KiB RAM, {} KiB free", ram_bytes() / 1024, free_kib);
+    domain_control::for_each([](Domain& d) {
+        log::info("  d{}: {} KiB of memory pages, {} KiB of records", d.id(), d.nr_pages() * PAGE_SIZE / 1024,
+                  (d.frames_held() - d.nr_pages()) * PAGE_SIZE / 1024);
+        domain_pages_kib += d.nr_pages() * PAGE_SIZE / 1024;
+    });
+    log::info("  Kestrel: {} KiB (RAM less free memory and domains' pages)",
+              ram_bytes() / 1024 - free_kib - domain_pages_kib);
+}
+
 void print_banner() {
     const FrameAllocator& f = memory::frames();
-    uint64_t ram = memory_map.total(RegionType::available) + memory_map.total(RegionType::boot_data) +
-                   memory_map.total(RegionType::hypervisor) + memory_map.total(RegionType::module);
+    uint64_t ram = ram_bytes();
     uint64_t boot_ms = tsc::ticks_to_ns(arch::rdtsc() - tsc::boot_tsc()) / 1000000;
     log::info("Kestrel {} up: {} CPUs online, {} MiB RAM, {} MiB free, highest RAM address {:#x}, {} ms since entry",
               VERSION, smp::online_count(), ram / kstd::MiB, f.free_frames() * PAGE_SIZE / kstd::MiB,

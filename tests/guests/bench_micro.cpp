@@ -11,6 +11,7 @@
 #include <xen/xen.h>
 
 #include "runtime/clock.hpp"
+#include "runtime/cmdline.hpp"
 #include "runtime/console.hpp"
 #include "runtime/events.hpp"
 #include "runtime/hypercall.hpp"
@@ -182,6 +183,17 @@ TEST(event_send_to_self_with_upcall)
     kt::vcpu0()->evtchn_upcall_pending = 0;
     kt::vcpu0()->evtchn_pending_sel = 0;
     EXPECT_TRUE(measure("event_send_self_upcall", send_and_take_upcall));
+}
+
+// With bench.hold=<seconds> on the command line, the kernel idles that long once its paths are
+// measured, so that the harness can ask each hypervisor for its memory report meanwhile.
+TEST(hold_for_the_memory_report)
+{
+    std::uint64_t seconds = 0;
+    const char* line = reinterpret_cast<const char*>(kt::start_info()->cmd_line);
+    if (!kt::cmdline_number(line, "bench.hold", &seconds)) return;
+    kt::print("BENCH holding for {} s\n", seconds);
+    kt::sleep_ms(seconds * 1000);
 }
 
 } // namespace
