@@ -81,14 +81,25 @@ void backtrace(const ExceptionFrame& f) {
 
 kstd::Atomic<uint64_t> dump_requests{0};  // one bit per CPU asked to print itself
 
+// This CPU's side of the TLB-flush handshake (tlb.cpp), seen through its own %gs and through
+// the CPU registry that other CPUs use to reach it: the two must be the same object.
+void log_flush_state() {
+    PerCpu& self = this_cpu();
+    log::error("  TLB flush: request {}, done {}, per-CPU area {:#x} (registry: {:#x})", self.flush_request.load(),
+               self.flush_done.load(), reinterpret_cast<uint64_t>(&self),
+               reinterpret_cast<uint64_t>(percpu_of(self.id)));
+}
+
 void dump_this_cpu(const ExceptionFrame& f) {
     if ((f.cs & 3) != 0) {
         log::error("cpu {}: in a guest at rip {:#x} rsp {:#x}", current_cpu_index(), f.rip, f.rsp);
         lapic::log_state();
+        log_flush_state();
         return;
     }
     log::error("cpu {}: in Kestrel", current_cpu_index());
     lapic::log_state();
+    log_flush_state();
     print_frame(f);
     backtrace(f);
 }
