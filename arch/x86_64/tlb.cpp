@@ -60,20 +60,25 @@ void service() {
 }
 
 void flush(const CpuMask& cpus) {
-    // Every request goes out before the first wait, so that the CPUs flush in parallel.
+    // Every request goes out before the first wait, so that the CPUs flush in parallel. The
+    // waits are for the CPUs asked, not for the mask read again: a CPU that loads the domain's
+    // tables meanwhile joins the live mask without having been asked (its TLB holds nothing
+    // older than its load), and waiting for it stalled forever on a count it never moves.
     arch::PerCpu& self = arch::this_cpu();
     static_assert(CpuMask::MAX_CPUS <= arch::MAX_CPUS);
     uint32_t before[CpuMask::MAX_CPUS];
+    arch::PerCpu* asked[CpuMask::MAX_CPUS];
+    unsigned nr_asked = 0;
     bool local = false;
     cpus.for_each([&](CpuId c) {
         if (c == self.id) local = true;
-        else if (arch::PerCpu* p = arch::percpu_of(c)) before[c.raw()] = request(*p);
+        else if (arch::PerCpu* p = arch::percpu_of(c)) {
+            before[nr_asked] = request(*p);
+            asked[nr_asked++] = p;
+        }
     });
     if (local) arch::flush_tlb_local();
-    cpus.for_each([&](CpuId c) {
-        if (c == self.id) return;
-        if (arch::PerCpu* p = arch::percpu_of(c)) wait(*p, before[c.raw()]);
-    });
+    for (unsigned i = 0; i < nr_asked; ++i) wait(*asked[i], before[i]);
 }
 
 void flush_guest_cpus() { flush(guest_cpus); }
