@@ -104,14 +104,10 @@ private:
 // such a lock (allocating or freeing frames) runs under the event lock.
 class EventLock final {
 public:
-    explicit EventLock(const EventChannels& e) : lock_(e.lock) { lock_.lock(); }
-    ~EventLock() { lock_.unlock(); }
-    EventLock(const EventLock&) = delete;
-    EventLock& operator=(const EventLock&) = delete;
+    explicit EventLock(const EventChannels& e) : guard_(e.lock) {}
 
 private:
-    arch::InterruptGuard irq_;
-    Spinlock& lock_;
+    IrqLockGuard guard_;
 };
 
 namespace events {

@@ -1,6 +1,7 @@
 // Ticket spinlock: CPUs acquire in the order they asked, so none starves under contention.
 #pragma once
 
+#include <arch/cpu.hpp>
 #include <arch/cpu_relax.hpp>
 
 #include "kstd/atomic.hpp"
@@ -60,4 +61,18 @@ public:
 
 private:
     Lock& lock_;
+};
+
+// Holds a lock for a scope with this CPU's interrupts off, disabled before the lock is taken and
+// restored after it is released: for the locks that interrupt handlers take too.
+class IrqLockGuard final {
+public:
+    explicit IrqLockGuard(Spinlock& l) : lock_(l) { lock_.lock(); }
+    ~IrqLockGuard() { lock_.unlock(); }
+    IrqLockGuard(const IrqLockGuard&) = delete;
+    IrqLockGuard& operator=(const IrqLockGuard&) = delete;
+
+private:
+    arch::InterruptGuard irq_;  // constructed first, destroyed last
+    Spinlock& lock_;
 };

@@ -35,13 +35,10 @@ constexpr uint64_t DOM0_MAX_PAGES = 0xffffffff;
 // is held with interrupts off.
 class TableGuard {
 public:
-    TableGuard() { table_lock.lock(); }
-    ~TableGuard() { table_lock.unlock(); }
-    TableGuard(const TableGuard&) = delete;
-    TableGuard& operator=(const TableGuard&) = delete;
+    TableGuard() : guard_(table_lock) {}
 
 private:
-    arch::InterruptGuard irq_;
+    IrqLockGuard guard_;
 };
 Domain* table[MAX_DOMAINS];
 // Dying domains whose destruction waits for other domains to let go of their frames.

@@ -47,16 +47,6 @@ uint32_t isa_gsi[16];  // the GSI each ISA interrupt arrives on
 // interrupts in flight, and the I/O APIC's index/data register pairs.
 Spinlock lock;
 
-class LineLock final {
-public:
-    LineLock() { lock.lock(); }
-    ~LineLock() { lock.unlock(); }
-    LineLock(const LineLock&) = delete;
-    LineLock& operator=(const LineLock&) = delete;
-
-private:
-    arch::InterruptGuard irq_;
-};
 
 void program(uint32_t gsi, bool masked) {
     const Line& l = lines[gsi];
@@ -70,7 +60,7 @@ void program(uint32_t gsi, bool masked) {
 void line_interrupt(arch::ExceptionFrame& f) {
     uint32_t gsi = gsi_for(f.vector);
     if (gsi >= nr_lines) return;
-    LineLock guard;
+    IrqLockGuard guard(lock);
     Line& l = lines[gsi];
     if (!l.owner) {
         ioapic::set_masked(gsi, true);
@@ -124,7 +114,7 @@ uint32_t count() { return nr_lines > 16 ? nr_lines : 16; }
 
 long setup(uint32_t gsi, bool level, bool active_low) {
     if (gsi >= nr_lines) return -XEN_EINVAL;
-    LineLock guard;
+    IrqLockGuard guard(lock);
     Line& l = lines[gsi];
     if (l.owner || l.set_up || l.reserved) return -XEN_EEXIST;
     l.set_up = true;
@@ -136,7 +126,7 @@ long setup(uint32_t gsi, bool level, bool active_low) {
 
 long bind(uint32_t gsi, Domain& d, uint32_t port) {
     if (gsi >= nr_lines) return -XEN_EINVAL;
-    LineLock guard;
+    IrqLockGuard guard(lock);
     Line& l = lines[gsi];
     if (l.owner || l.reserved) return -XEN_EBUSY;
     l.owner = &d;
@@ -148,7 +138,7 @@ long bind(uint32_t gsi, Domain& d, uint32_t port) {
 
 void unbind(uint32_t gsi, const Domain& d) {
     if (gsi >= nr_lines) return;
-    LineLock guard;
+    IrqLockGuard guard(lock);
     Line& l = lines[gsi];
     if (l.owner != &d) return;
     ioapic::set_masked(gsi, true);
@@ -159,7 +149,7 @@ void unbind(uint32_t gsi, const Domain& d) {
 
 void eoi(uint32_t gsi, const Domain& d) {
     if (gsi >= nr_lines) return;
-    LineLock guard;
+    IrqLockGuard guard(lock);
     Line& l = lines[gsi];
     if (l.owner != &d || !l.held) return;
     l.held = false;
@@ -167,7 +157,7 @@ void eoi(uint32_t gsi, const Domain& d) {
 }
 
 long ioapic_read(uint64_t physbase, uint32_t reg, uint32_t& value) {
-    LineLock guard;
+    IrqLockGuard guard(lock);
     return ioapic::read_register(Paddr(physbase), reg, value) ? 0 : -XEN_EINVAL;
 }
 

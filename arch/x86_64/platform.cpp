@@ -131,12 +131,10 @@ CpuVersion cpu_version() {
     auto leaf0 = arch::cpuid(0);
     const uint32_t words[3] = {leaf0.ebx, leaf0.edx, leaf0.ecx};
     for (unsigned i = 0; i < 12; ++i) v.vendor[i] = char(words[i / 4] >> (8 * (i % 4)));
-    uint32_t eax = arch::cpuid(1).eax;
-    v.family = (eax >> 8) & 0xf;
-    if (v.family == 0xf) v.family += (eax >> 20) & 0xff;
-    v.model = (eax >> 4) & 0xf;
-    if (v.family >= 6) v.model |= (eax >> 12) & 0xf0;
-    v.stepping = eax & 0xf;
+    arch::CpuSignature sig = arch::cpu_signature();
+    v.family = sig.family;
+    v.model = sig.model;
+    v.stepping = sig.stepping;
     return v;
 }
 

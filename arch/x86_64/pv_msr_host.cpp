@@ -55,10 +55,7 @@ HostCpu host_cpu() {
                   : is("CentaurHauls") ? CpuVendor::centaur
                   : is("  Shanghai  ") ? CpuVendor::shanghai
                                        : CpuVendor::other;
-    uint32_t sig = arch::cpuid(1).eax;
-    unsigned family = (sig >> 8) & 0xf;
-    if (family == 0xf) family += (sig >> 20) & 0xff;
-    return HostCpu{v, family};
+    return HostCpu{v, arch::cpu_signature().family};
 }
 
 CpuidRegs guest_cpuid(uint32_t leaf, uint32_t subleaf) {

@@ -26,14 +26,10 @@ extern constinit credit::Scheduler policy;
 
 class RunQueueGuard {
 public:
-    explicit RunQueueGuard(credit::RunQueue& rq) : rq_(rq) { rq_.lock.lock(); }
-    ~RunQueueGuard() { rq_.lock.unlock(); }
-    RunQueueGuard(const RunQueueGuard&) = delete;
-    RunQueueGuard& operator=(const RunQueueGuard&) = delete;
+    explicit RunQueueGuard(credit::RunQueue& rq) : guard_(rq.lock) {}
 
 private:
-    arch::InterruptGuard irq_;  // constructed first, released last
-    credit::RunQueue& rq_;
+    IrqLockGuard guard_;
 };
 
 // The lock of v's run queue, whichever that is by the time it is held. A vCPU whose domain is
@@ -88,14 +84,10 @@ private:
 // A domain's budget lock.
 class BudgetGuard {
 public:
-    explicit BudgetGuard(credit::Account& a) : a_(a) { a_.budget_lock.lock(); }
-    ~BudgetGuard() { a_.budget_lock.unlock(); }
-    BudgetGuard(const BudgetGuard&) = delete;
-    BudgetGuard& operator=(const BudgetGuard&) = delete;
+    explicit BudgetGuard(credit::Account& a) : guard_(a.budget_lock) {}
 
 private:
-    arch::InterruptGuard irq_;
-    credit::Account& a_;
+    IrqLockGuard guard_;
 };
 
 // Makes the CPU the policy named pick again: its flag, and an interrupt if it is another CPU.

@@ -133,23 +133,15 @@ bool make_read_only(void* p)
     return kt::update_va_mapping(reinterpret_cast<std::uint64_t>(p), pte, UVMF_INVLPG | UVMF_LOCAL) == 0;
 }
 
-long mmuext(unsigned cmd, std::uint64_t mfn)
-{
-    mmuext_op_t op{};
-    op.cmd = cmd;
-    op.arg1.mfn = mfn;
-    unsigned done = 0;
-    return kt::mmuext_op(&op, 1, &done, DOMID_SELF);
-}
-
 TEST(pin_and_unpin_an_l4)
 {
     for (unsigned level = 0; level < 3; ++level)
         tree[level][0] = (kt::virt_to_mfn(tree[level + 1]) << 12) | kt::pte_present | kt::pte_rw | kt::pte_user;
     for (auto& table : tree) ASSERT_TRUE(make_read_only(table));
     const std::uint64_t l4 = kt::virt_to_mfn(tree[0]);
-    EXPECT_TRUE(measure("pin_unpin_l4_tree",
-                        [l4] { return mmuext(MMUEXT_PIN_L4_TABLE, l4) == 0 && mmuext(MMUEXT_UNPIN_TABLE, l4) == 0; }));
+    EXPECT_TRUE(measure("pin_unpin_l4_tree", [l4] {
+        return kt::mmuext_mfn(MMUEXT_PIN_L4_TABLE, l4) == 0 && kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, l4) == 0;
+    }));
 }
 
 evtchn_port_t loop_a, loop_b;

@@ -37,31 +37,12 @@ long update_pte_as(std::uint64_t ptr, std::uint64_t val, std::uint32_t foreigndo
 
 long update_pte(std::uint64_t ptr, std::uint64_t val) { return update_pte_as(ptr, val, DOMID_SELF); }
 
-long mmuext_as(unsigned cmd, std::uint64_t mfn, domid_t foreigndom, const void* arg2 = nullptr)
-{
-    mmuext_op_t op{};
-    op.cmd = cmd;
-    op.arg1.mfn = mfn;
-    op.arg2.vcpumask.p = arg2;
-    unsigned done = 0;
-    return kt::mmuext_op(&op, 1, &done, foreigndom);
-}
-
 long uvm_otherdomain(const void* p, std::uint64_t pte, std::uint64_t flags, domid_t dom)
 {
     return kt::hypercall(__HYPERVISOR_update_va_mapping_otherdomain, va(p), pte, flags, dom);
 }
 
 std::uint64_t peek(const std::uint64_t* p) { return *static_cast<const volatile std::uint64_t*>(p); }
-
-long mmuext(unsigned cmd, std::uint64_t mfn)
-{
-    mmuext_op_t op{};
-    op.cmd = cmd;
-    op.arg1.mfn = mfn;
-    unsigned done = 0;
-    return kt::mmuext_op(&op, 1, &done, DOMID_SELF);
-}
 
 long flush(const void* p)
 {
@@ -115,14 +96,14 @@ TEST(pinning_validates_a_new_table)
         e = 0;
     table[0] = maddr(page_b) | present;  // a read-only mapping of one of our frames
     // While table is mapped writable it cannot become a page table.
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
     ASSERT_TRUE(remap(table, false));
-    ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), 0);
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);  // already pinned
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);  // already pinned
     // And while it is one, it cannot be mapped writable.
     EXPECT_FALSE(remap(table, true));
-    ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), 0);
-    EXPECT_EQ(mmuext(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);  // not pinned
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);  // not pinned
     EXPECT_TRUE(remap(table, true));
 }
 
@@ -133,14 +114,14 @@ TEST(tables_with_bad_entries_are_refused)
         e = 0;
     table[7] = l4 | present | rw;  // a writable mapping of a page table
     ASSERT_TRUE(remap(table, false));
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EBUSY);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EBUSY);
     ASSERT_TRUE(remap(table, true));
 
     for (auto& e : table)
         e = 0;
     table[3] = maddr(page_b) | present | rw | kt::pte_large;  // a 2 MiB superpage in an L2
     ASSERT_TRUE(remap(table, false));
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
     ASSERT_TRUE(remap(table, true));
 }
 
@@ -165,8 +146,8 @@ TEST(bad_request_lists_are_efault)
 
 TEST(the_control_domain_may_flush_caches)
 {
-    EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE, 0), 0);
-    EXPECT_EQ(mmuext(MMUEXT_FLUSH_CACHE_GLOBAL, 0), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_FLUSH_CACHE, 0), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_FLUSH_CACHE_GLOBAL, 0), 0);
 }
 
 // A table that maps itself writable would let the guest write its own entries: as an L1 it is
@@ -178,10 +159,10 @@ TEST(a_table_that_maps_itself_writable_is_refused)
         e = 0;
     table[5] = maddr(table) | present | rw;
     ASSERT_TRUE(remap(table, false));
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EBUSY);
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table)), -XEN_EBUSY);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
     ASSERT_TRUE(remap(table, true));
     table[5] = 0;
 }
@@ -198,12 +179,12 @@ TEST(tables_at_the_wrong_level_are_refused)
     for (std::uint64_t flags : variants) {
         table[1] = l4 | flags;
         ASSERT_TRUE(remap(table, false));
-        EXPECT_EQ(mmuext(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
-        EXPECT_EQ(mmuext(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+        EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+        EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L2_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
         ASSERT_TRUE(remap(table, true));
         table[1] = l2 | flags;
         ASSERT_TRUE(remap(table, false));
-        EXPECT_EQ(mmuext(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+        EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
         ASSERT_TRUE(remap(table, true));
     }
     table[1] = 0;
@@ -220,8 +201,8 @@ TEST(superpage_bits_are_refused_where_not_allowed)
         e = 0;
     table[2] = maddr(page_b) | present | rw | kt::pte_large;
     ASSERT_TRUE(remap(table, false));
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L3_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), -XEN_EINVAL);
     ASSERT_TRUE(remap(table, true));
     table[2] = 0;
     const int levels[] = {2, 3, 4};
@@ -249,16 +230,16 @@ TEST(many_mappings_of_one_frame_are_counted_and_released)
             e = maddr(page_b) | present;
     for (auto& t : many) {
         ASSERT_TRUE(remap(t, false));
-        ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(t)), 0);
+        ASSERT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(t)), 0);
     }
     ASSERT_TRUE(remap(spare, false));
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(spare)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(spare)), -XEN_EINVAL);
     for (auto& t : many) {
-        ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(t)), 0);
+        ASSERT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(t)), 0);
         ASSERT_TRUE(remap(t, true));
     }
-    EXPECT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(spare)), 0);
-    EXPECT_EQ(mmuext(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(spare)), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(spare)), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(spare)), 0);
     EXPECT_TRUE(remap(spare, true));
 }
 
@@ -286,9 +267,9 @@ TEST(update_va_mapping_flush_flags)
     EXPECT_EQ(peek(page_a), 0xaaaau);
     EXPECT_EQ(kt::update_va_mapping(va(page_a), maddr(page_a) | present | rw, UVMF_NONE | 0x1000), 0);
     // mmuext_op's MULTI forms: a mask that cannot be read is -EINVAL there.
-    EXPECT_EQ(mmuext_as(MMUEXT_TLB_FLUSH_MULTI, 0, DOMID_SELF, &vcpu_mask), 0);
-    EXPECT_EQ(mmuext_as(MMUEXT_TLB_FLUSH_MULTI, 0, DOMID_SELF, reinterpret_cast<void*>(0x1000)), -XEN_EINVAL);
-    EXPECT_EQ(mmuext_as(MMUEXT_INVLPG_MULTI, va(page_a), DOMID_SELF, reinterpret_cast<void*>(0x1000)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_MULTI, 0, DOMID_SELF, &vcpu_mask), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_MULTI, 0, DOMID_SELF, reinterpret_cast<void*>(0x1000)), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_INVLPG_MULTI, va(page_a), DOMID_SELF, reinterpret_cast<void*>(0x1000)), -XEN_EINVAL);
 }
 
 // The foreign forms, as dom0 alone can try them: naming oneself by number or a domain that
@@ -309,11 +290,11 @@ TEST(foreign_domain_forms)
     EXPECT_EQ(update_pte_as(slot, own, (1u << 16) | DOMID_SELF), 0);  // our own tables, named
     EXPECT_EQ(update_pte_as(slot | 4, own, DOMID_SELF), -XEN_ENOSYS);
     EXPECT_EQ(update_pte_as(slot | 7, own, DOMID_SELF), -XEN_ENOSYS);
-    EXPECT_EQ(mmuext_as(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), -XEN_ESRCH);
-    EXPECT_EQ(mmuext_as(MMUEXT_TLB_FLUSH_LOCAL, 0, 0x1234), -XEN_ESRCH);
-    EXPECT_EQ(mmuext_as(MMUEXT_TLB_FLUSH_LOCAL, 0, DOMID_IO), -XEN_EPERM);
-    EXPECT_EQ(mmuext_as(MMUEXT_NEW_BASEPTR, 0, DOMID_IO), -XEN_EPERM);
-    EXPECT_EQ(mmuext_as(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table), DOMID_IO), -XEN_EINVAL);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_LOCAL, 0, 0), -XEN_ESRCH);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_LOCAL, 0, 0x1234), -XEN_ESRCH);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_LOCAL, 0, DOMID_IO), -XEN_EPERM);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_NEW_BASEPTR, 0, DOMID_IO), -XEN_EPERM);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, kt::virt_to_mfn(table), DOMID_IO), -XEN_EINVAL);
     EXPECT_EQ(uvm_otherdomain(page_a, own, UVMF_INVLPG, 0), -XEN_ESRCH);
     EXPECT_EQ(uvm_otherdomain(page_a, own, UVMF_INVLPG, 0x1234), -XEN_ESRCH);
     EXPECT_EQ(uvm_otherdomain(page_a, maddr(page_b) | present | rw, UVMF_INVLPG, DOMID_IO), -XEN_EBUSY);
@@ -347,16 +328,16 @@ TEST(linear_page_tables_are_read_only_and_of_the_same_level)
     for (auto& e : table)
         e = 0;
     ASSERT_TRUE(remap(table, false));
-    ASSERT_EQ(mmuext(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), 0);
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L4_TABLE, kt::virt_to_mfn(table)), 0);
     EXPECT_EQ(update_pte(slot, maddr(table) | present | rw), -XEN_EINVAL);
     ASSERT_EQ(update_pte(slot, maddr(table) | present), 0);
     // Unpinned, it stays an L4 while the linear entry holds it...
-    ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), 0);
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, kt::virt_to_mfn(table)), 0);
     EXPECT_FALSE(remap(table, true));
     // ...and stops being one with the entry.
     ASSERT_EQ(update_pte(slot, 0), 0);
     EXPECT_TRUE(remap(table, true));
-    EXPECT_EQ(mmuext(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
+    EXPECT_EQ(kt::mmuext_mfn(MMUEXT_TLB_FLUSH_LOCAL, 0), 0);
 }
 
 // A pinned page table given back (decrease_reservation) leaves the domain's memory at once but
@@ -368,7 +349,7 @@ TEST(a_pinned_table_given_back_lives_until_unpinned_and_unmapped)
         e = 0;
     const std::uint64_t frame = kt::virt_to_mfn(spare);
     ASSERT_TRUE(remap(spare, false));
-    ASSERT_EQ(mmuext(MMUEXT_PIN_L1_TABLE, frame), 0);
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_PIN_L1_TABLE, frame), 0);
     xen_pfn_t list[1] = {frame};
     xen_memory_reservation_t r{};
     set_xen_guest_handle(r.extent_start, list);
@@ -381,7 +362,7 @@ TEST(a_pinned_table_given_back_lives_until_unpinned_and_unmapped)
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid)), before);
     EXPECT_EQ(kt::mfn_to_pfn(frame), pfn);
     EXPECT_FALSE(remap(spare, true));  // still a table
-    ASSERT_EQ(mmuext(MMUEXT_UNPIN_TABLE, frame), 0);
+    ASSERT_EQ(kt::mmuext_mfn(MMUEXT_UNPIN_TABLE, frame), 0);
     EXPECT_EQ(peek(&spare[3]), 0u);  // still mapped, still the same frame
     ASSERT_EQ(kt::update_va_mapping(va(spare), 0, UVMF_INVLPG), 0);  // the last reference goes
     EXPECT_EQ(kt::hypercall(__HYPERVISOR_memory_op, XENMEM_current_reservation, kt::arg(&r.domid)), before - 1);

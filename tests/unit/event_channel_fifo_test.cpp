@@ -44,12 +44,7 @@ protected:
     }
 
     template <typename T>
-    long op(Vcpu& v, int cmd, T& arg) {
-        buf->put(ARG, &arg, sizeof arg);
-        long rc = call(v, __HYPERVISOR_event_channel_op, uint64_t(cmd), ARG);
-        arg = buf->at<T>(ARG);
-        return rc;
-    }
+    long op(Vcpu& v, int cmd, T& arg) { return call_struct(v, __HYPERVISOR_event_channel_op, cmd, arg, *buf); }
     template <typename T>
     long op(int cmd, T& arg) { return op(*a0, cmd, arg); }
 

@@ -27,12 +27,7 @@ protected:
         buf = std::make_unique<GuestBuffer>(ARG, 64);
     }
     template <typename T>
-    long op(Vcpu& v, int cmd, T& arg) {
-        buf->put(ARG, &arg, sizeof arg);
-        long rc = call(v, __HYPERVISOR_event_channel_op, uint64_t(cmd), ARG);
-        arg = buf->at<T>(ARG);
-        return rc;
-    }
+    long op(Vcpu& v, int cmd, T& arg) { return call_struct(v, __HYPERVISOR_event_channel_op, cmd, arg, *buf); }
     template <typename T>
     long op(int cmd, T& arg) { return op(*v0, cmd, arg); }
 

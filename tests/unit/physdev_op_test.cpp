@@ -33,12 +33,7 @@ protected:
         PvTest::TearDown();
     }
     template <typename T>
-    long op(Vcpu& v, uint64_t hypercall, int cmd, T& arg) {
-        buf->put(ARG, &arg, sizeof arg);
-        long rc = call(v, hypercall, uint64_t(cmd), ARG);
-        arg = buf->at<T>(ARG);
-        return rc;
-    }
+    long op(Vcpu& v, uint64_t hypercall, int cmd, T& arg) { return call_struct(v, hypercall, cmd, arg, *buf); }
     template <typename T>
     long physdev(Vcpu& v, int cmd, T& arg) { return op(v, __HYPERVISOR_physdev_op, cmd, arg); }
     template <typename T>

@@ -149,6 +149,15 @@ protected:
         return long(regs.rax);
     }
     long call(uint64_t nr, uint64_t a0 = 0, uint64_t a1 = 0, uint64_t a2 = 0) { return call(*v0, nr, a0, a1, a2); }
+    // Issues hypercall nr(cmd, buf.va) from v with `arg` copied into buf first and read back
+    // after, as the sub-ops that write their structure back need.
+    template <typename T>
+    long call_struct(Vcpu& v, uint64_t nr, int cmd, T& arg, GuestBuffer& buf) {
+        buf.put(buf.va, &arg, sizeof arg);
+        long rc = call(v, nr, uint64_t(cmd), buf.va);
+        arg = buf.at<T>(buf.va);
+        return rc;
+    }
 
     bool crashed() const { return dom->state() == DomainState::shutdown && dom->shutdown_reason() == shutdown::crash; }
     bool crash_logged(const std::string& text) const {

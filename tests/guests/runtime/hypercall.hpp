@@ -64,6 +64,17 @@ inline long mmuext_op(mmuext_op_t* ops, unsigned count, unsigned* done, domid_t 
 {
     return hypercall(__HYPERVISOR_mmuext_op, arg(ops), count, arg(done), dom);
 }
+// One MMUEXT op naming a frame (arg1.mfn: pin, unpin, new_baseptr, ...), with an optional vCPU
+// mask in arg2, on the page tables of `dom`.
+inline long mmuext_mfn(unsigned cmd, std::uint64_t mfn, domid_t dom = DOMID_SELF, const void* arg2 = nullptr)
+{
+    mmuext_op_t op{};
+    op.cmd = cmd;
+    op.arg1.mfn = mfn;
+    op.arg2.vcpumask.p = arg2;
+    unsigned done = 0;
+    return mmuext_op(&op, 1, &done, dom);
+}
 
 // Ends the domain: SCHEDOP_shutdown with the given reason never returns on success.
 [[noreturn]] void shutdown(unsigned reason);

@@ -17,6 +17,20 @@ inline CpuidResult cpuid(uint32_t leaf, uint32_t subleaf = 0) {
     return r;
 }
 
+// CPUID leaf 1's processor signature, the extended family and model folded in as the SDM
+// and AMD's manual define the displayed values.
+struct CpuSignature {
+    uint32_t family, model, stepping;
+};
+
+inline CpuSignature cpu_signature() {
+    uint32_t eax = cpuid(1).eax;
+    CpuSignature s{(eax >> 8) & 0xf, (eax >> 4) & 0xf, eax & 0xf};
+    if (s.family == 0xf) s.family += (eax >> 20) & 0xff;
+    if (s.family >= 6) s.model |= (eax >> 12) & 0xf0;
+    return s;
+}
+
 inline uint64_t rdmsr(uint32_t msr) {
     uint32_t lo, hi;
     asm volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
