@@ -477,6 +477,24 @@ __DEFINE_XEN_GUEST_HANDLE(uint16, uint16_t);
 __DEFINE_XEN_GUEST_HANDLE(uint32, uint32_t);
 __DEFINE_XEN_GUEST_HANDLE(uint64, uint64_t);
 
+/* The toolstack's interfaces (domctl, sysctl) use the same layout for 32-bit tools: 8-byte aligned fields. */
+#ifndef uint64_aligned_t
+#define uint64_aligned_t uint64_t
+#endif
+#ifndef XEN_GUEST_HANDLE_64
+#define XEN_GUEST_HANDLE_64(name) XEN_GUEST_HANDLE(name)
+#endif
+
+/* A bitmap of CPUs or nodes passed to the toolstack's hypercalls: the caller's buffer and how many bits it holds. */
+struct xenctl_bitmap {
+    XEN_GUEST_HANDLE_64(uint8) bitmap; /* 0 IN/OUT: bit n of byte n / 8 for CPU (or node) n */
+    uint32_t nr_bits;                  /* 8 IN: bits the buffer holds; missing bits read as clear */
+};
+typedef struct xenctl_bitmap xenctl_bitmap_t;
+KESTREL_ABI_SIZE(struct xenctl_bitmap, 16);
+KESTREL_ABI_FIELD(struct xenctl_bitmap, bitmap, 0);
+KESTREL_ABI_FIELD(struct xenctl_bitmap, nr_bits, 8);
+
 /* A UUID in byte order, as hypercalls that identify objects by UUID pass it. */
 typedef struct {
     uint8_t a[16]; /* 0 */

@@ -188,6 +188,43 @@ KESTREL_ABI_FIELD(struct arch_shared_info, p2m_cr3, 24);
 KESTREL_ABI_FIELD(struct arch_shared_info, p2m_vaddr, 32);
 KESTREL_ABI_FIELD(struct arch_shared_info, p2m_generation, 40);
 
+/* The x86 part of a domain's configuration at XEN_DOMCTL_createdomain. */
+#define _XEN_X86_EMU_LAPIC 0 /* emulation_flags: the devices the hypervisor emulates for an HVM domain */
+#define XEN_X86_EMU_LAPIC (1U << _XEN_X86_EMU_LAPIC)
+#define _XEN_X86_EMU_HPET 1
+#define XEN_X86_EMU_HPET (1U << _XEN_X86_EMU_HPET)
+#define _XEN_X86_EMU_PM 2
+#define XEN_X86_EMU_PM (1U << _XEN_X86_EMU_PM)
+#define _XEN_X86_EMU_RTC 3
+#define XEN_X86_EMU_RTC (1U << _XEN_X86_EMU_RTC)
+#define _XEN_X86_EMU_IOAPIC 4
+#define XEN_X86_EMU_IOAPIC (1U << _XEN_X86_EMU_IOAPIC)
+#define _XEN_X86_EMU_PIC 5
+#define XEN_X86_EMU_PIC (1U << _XEN_X86_EMU_PIC)
+#define _XEN_X86_EMU_VGA 6
+#define XEN_X86_EMU_VGA (1U << _XEN_X86_EMU_VGA)
+#define _XEN_X86_EMU_IOMMU 7
+#define XEN_X86_EMU_IOMMU (1U << _XEN_X86_EMU_IOMMU)
+#define _XEN_X86_EMU_PIT 8 /* the only one a PV domain may ask for, and only the hardware domain */
+#define XEN_X86_EMU_PIT (1U << _XEN_X86_EMU_PIT)
+#define _XEN_X86_EMU_USE_PIRQ 9
+#define XEN_X86_EMU_USE_PIRQ (1U << _XEN_X86_EMU_USE_PIRQ)
+#define _XEN_X86_EMU_VPCI 10
+#define XEN_X86_EMU_VPCI (1U << _XEN_X86_EMU_VPCI)
+#define XEN_X86_EMU_ALL                                                                                                \
+    (XEN_X86_EMU_LAPIC | XEN_X86_EMU_HPET | XEN_X86_EMU_PM | XEN_X86_EMU_RTC | XEN_X86_EMU_IOAPIC | XEN_X86_EMU_PIC |  \
+     XEN_X86_EMU_VGA | XEN_X86_EMU_IOMMU | XEN_X86_EMU_PIT | XEN_X86_EMU_USE_PIRQ | XEN_X86_EMU_VPCI)
+#define XEN_X86_MSR_RELAXED (1U << 0) /* misc_flags: unknown MSRs read as 0 and ignore writes instead of #GP */
+#define XEN_X86_MISC_FLAGS_MAX XEN_X86_MSR_RELAXED
+
+struct xen_arch_domainconfig {
+    uint32_t emulation_flags; /* 0 IN/OUT: XEN_X86_EMU_* */
+    uint32_t misc_flags;      /* 4 IN: XEN_X86_MSR_RELAXED */
+};
+KESTREL_ABI_SIZE(struct xen_arch_domainconfig, 8);
+KESTREL_ABI_FIELD(struct xen_arch_domainconfig, emulation_flags, 0);
+KESTREL_ABI_FIELD(struct xen_arch_domainconfig, misc_flags, 4);
+
 #ifdef __cplusplus
 }
 #endif
