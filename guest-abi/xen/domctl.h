@@ -21,6 +21,7 @@
 #define XEN_DOMCTL_max_mem 11            /* struct xen_domctl_max_mem */
 #define XEN_DOMCTL_setvcpucontext 12     /* struct xen_domctl_vcpucontext */
 #define XEN_DOMCTL_getvcpucontext 13     /* struct xen_domctl_vcpucontext */
+#define XEN_DOMCTL_max_vcpus 15          /* struct xen_domctl_max_vcpus: creates the vCPUs createdomain allowed */
 #define XEN_DOMCTL_scheduler_op 16       /* struct xen_domctl_scheduler_op */
 #define XEN_DOMCTL_hypercall_init 22     /* struct xen_domctl_hypercall_init */
 #define XEN_DOMCTL_getvcpuaffinity 25    /* struct xen_domctl_vcpuaffinity */
@@ -254,6 +255,14 @@ struct xen_domctl_max_mem {
 KESTREL_ABI_SIZE(struct xen_domctl_max_mem, 8);
 KESTREL_ABI_FIELD(struct xen_domctl_max_mem, max_memkb, 0);
 
+/* XEN_DOMCTL_max_vcpus: a created domain has no vCPUs until this call makes them; max must equal createdomain's
+ * max_vcpus. */
+struct xen_domctl_max_vcpus {
+    uint32_t max; /* 0 IN */
+};
+KESTREL_ABI_SIZE(struct xen_domctl_max_vcpus, 4);
+KESTREL_ABI_FIELD(struct xen_domctl_max_vcpus, max, 0);
+
 /* XEN_DOMCTL_setvcpucontext / XEN_DOMCTL_getvcpucontext: a vCPU's whole state. */
 struct xen_domctl_vcpucontext {
     uint32_t vcpu;                                /* 0 IN */
@@ -296,6 +305,7 @@ struct xen_domctl {
         struct xen_domctl_getdomaininfo getdomaininfo;
         struct xen_domctl_vcpuaffinity vcpuaffinity;
         struct xen_domctl_max_mem max_mem;
+        struct xen_domctl_max_vcpus max_vcpus;
         struct xen_domctl_vcpucontext vcpucontext;
         struct xen_domctl_scheduler_op scheduler_op;
         struct xen_domctl_hypercall_init hypercall_init;
@@ -314,6 +324,7 @@ KESTREL_ABI_FIELD(struct xen_domctl, u.createdomain, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.getdomaininfo, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.vcpuaffinity, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.max_mem, 16);
+KESTREL_ABI_FIELD(struct xen_domctl, u.max_vcpus, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.vcpucontext, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.scheduler_op, 16);
 KESTREL_ABI_FIELD(struct xen_domctl, u.hypercall_init, 16);

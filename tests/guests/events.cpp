@@ -22,8 +22,8 @@ namespace {
 
 long evtchn(int cmd, void* arg) { return kt::evtchn_op(cmd, arg); }
 
-bool pending(evtchn_port_t p) { return (kt::shared_info()->evtchn_pending[p / 64] >> (p % 64)) & 1; }
-void clear_pending(evtchn_port_t p) { kt::shared_info()->evtchn_pending[p / 64] &= ~(1ull << (p % 64)); }
+using kt::clear_pending;
+using kt::pending;
 void set_mask(evtchn_port_t p, bool on)
 {
     if (on)

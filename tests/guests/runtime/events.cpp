@@ -1,6 +1,7 @@
 #include "runtime/events.hpp"
 
 #include <xen/callback.h>
+#include <xen/sched.h>
 
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
@@ -37,6 +38,36 @@ bool install_counting_event_callback()
     cb.type = CALLBACKTYPE_event;
     cb.address = reinterpret_cast<std::uint64_t>(&kt_event_entry);
     return callback_op(CALLBACKOP_register, &cb) == 0;
+}
+
+namespace {
+std::uint64_t bit(evtchn_port_t port) { return std::uint64_t{1} << (port % 64); }
+} // namespace
+
+bool pending(evtchn_port_t port)
+{
+    return (__atomic_load_n(&shared_info()->evtchn_pending[port / 64], __ATOMIC_ACQUIRE) & bit(port)) != 0;
+}
+
+void clear_pending(evtchn_port_t port)
+{
+    __atomic_fetch_and(&shared_info()->evtchn_pending[port / 64], ~bit(port), __ATOMIC_SEQ_CST);
+}
+
+long send(evtchn_port_t port)
+{
+    evtchn_send_t s{};
+    s.port = port;
+    return evtchn_op(EVTCHNOP_send, &s);
+}
+
+long poll(evtchn_port_t port, std::uint64_t timeout)
+{
+    sched_poll_t p{};
+    p.ports.p = &port;
+    p.nr_ports = 1;
+    p.timeout = timeout;
+    return sched_op(SCHEDOP_poll, &p);
 }
 
 } // namespace kt

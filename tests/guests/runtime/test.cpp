@@ -4,11 +4,15 @@
 #include <xen/sched.h>
 #include <xen/xen.h>
 
+#include "cmdline.hpp"
 #include "hypercall.hpp"
 #include "runtime.hpp"
 #include "traps.hpp"
 
 extern "C" {
+// A test kernel that is also the second domain of its own tests defines this: what it does when
+// its command line has the word "kt.peer" (built by the miniature toolstack), instead of tests.
+[[gnu::weak]] void kt_peer_main(const char* cmdline);
 extern const kt::TestCase kt_tests_start[];
 extern const kt::TestCase kt_tests_end[];
 [[noreturn]] void kt_start(start_info_t* si);
@@ -63,6 +67,11 @@ bool check_streq(const char* a, const char* b, const char* text, const char* fil
 extern "C" [[noreturn]] void kt_start(start_info_t* si)
 {
     kt::runtime_init(si);
+    const char* cmdline = reinterpret_cast<const char*>(si->cmd_line);
+    if (kt_peer_main && kt::has_word(cmdline, "kt.peer")) {
+        kt_peer_main(cmdline);
+        kt::shutdown(SHUTDOWN_poweroff);
+    }
     unsigned passed = 0, failed = 0;
     for (const kt::TestCase* t = kt_tests_start; t != kt_tests_end; ++t) {
         kt::run_one(*t);
