@@ -7,6 +7,7 @@
 // that fails fast cannot pass for a fast one.
 #include <xen/errno.h>
 #include <xen/event_channel.h>
+#include <xen/sched.h>
 #include <xen/version.h>
 #include <xen/xen.h>
 
@@ -18,6 +19,7 @@
 #include "runtime/lib.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/test.hpp"
+#include "runtime/toolstack.hpp"
 #include "runtime/traps.hpp"
 #include "runtime/user.hpp"
 
@@ -28,10 +30,10 @@ constexpr unsigned BATCH = 512;
 
 std::uint64_t samples[ITERATIONS];
 
-// Sorts the samples (insertion sort: a thousand values, once per path) and prints the line.
-void report(const char* path)
+// Sorts the first n samples (insertion sort: a thousand values, once per path) and prints the line.
+void report(const char* path, unsigned n = ITERATIONS)
 {
-    for (unsigned i = 1; i < ITERATIONS; ++i)
+    for (unsigned i = 1; i < n; ++i)
         for (unsigned j = i; j > 0 && samples[j - 1] > samples[j]; --j) {
             const std::uint64_t t = samples[j];
             samples[j] = samples[j - 1];
@@ -39,7 +41,7 @@ void report(const char* path)
         }
     const std::uint64_t khz = kt::tsc_khz();
     auto ns = [khz](std::uint64_t ticks) { return ticks * 1'000'000 / khz; };
-    kt::print("BENCH {} {} {} {}\n", path, ns(samples[ITERATIONS / 2]), ns(samples[0]), ns(samples[ITERATIONS - 1]));
+    kt::print("BENCH {} {} {} {}\n", path, ns(samples[n / 2]), ns(samples[0]), ns(samples[n - 1]));
 }
 
 // Times `body` ITERATIONS times; false as soon as one run reports failure.
@@ -56,10 +58,17 @@ template <typename F> bool measure(const char* path, F body)
     return true;
 }
 
+const char* cmdline() { return reinterpret_cast<const char*>(kt::start_info()->cmd_line); }
+
+// "bench.pair" on the command line selects the paths between two domains (run on two CPUs, with
+// the kernel itself as its initrd for the second domain); the others run without it.
+bool pair_run() { return kt::has_word(cmdline(), "bench.pair"); }
+
 // From the machine's reset (where the TSC starts) to this kernel's first instruction: firmware,
 // boot loader, the hypervisor's start and the construction of this domain.
 TEST(reset_to_dom0_entry)
 {
+    if (pair_run()) return;
     const std::uint64_t ns = kt_entry_tsc * 1'000'000 / kt::tsc_khz();
     kt::print("BENCH reset_to_dom0_entry {} {} {}\n", ns, ns, ns);
     EXPECT_GT(kt_entry_tsc, 0u);
@@ -67,11 +76,13 @@ TEST(reset_to_dom0_entry)
 
 TEST(null_hypercall)
 {
+    if (pair_run()) return;
     EXPECT_TRUE(measure("null_hypercall", [] { return kt::xen_version(XENVER_version, nullptr) > 0; }));
 }
 
 TEST(console_write_64_bytes)
 {
+    if (pair_run()) return;
     static const char line[65] = "bench: 64 bytes through console_io, one line per iteration.....\n";
     static_assert(sizeof line == 65);  // 64 bytes and the terminator, which is not written
     EXPECT_TRUE(measure("console_write_64", [] { return kt::console_write(line, 64) == 0; }));
@@ -79,6 +90,7 @@ TEST(console_write_64_bytes)
 
 TEST(trap_bounce_int3)
 {
+    if (pair_run()) return;
     kt::install_default_traps();
     EXPECT_TRUE(measure("trap_bounce_int3", [] {
         kt::TrapRecord r;
@@ -90,6 +102,7 @@ std::uint64_t user_returns(std::uint64_t arg) { return arg + 1; }
 
 TEST(guest_user_syscall)
 {
+    if (pair_run()) return;
     ASSERT_TRUE(kt::user_mode_init());
     EXPECT_TRUE(measure("user_syscall_round_trip", [] {
         const kt::UserRun run = kt::run_user(user_returns, 41);
@@ -110,6 +123,7 @@ mmu_update_t batch[BATCH];
 
 TEST(page_table_updates)
 {
+    if (pair_run()) return;
     // Each request writes an L1 entry's current value back: full validation, no change.
     for (unsigned i = 0; i < BATCH; ++i) {
         pages[i][0] = 1;  // touched, so that the entry is accessed and dirty already
@@ -135,6 +149,7 @@ bool make_read_only(void* p)
 
 TEST(pin_and_unpin_an_l4)
 {
+    if (pair_run()) return;
     for (unsigned level = 0; level < 3; ++level)
         tree[level][0] = (kt::virt_to_mfn(tree[level + 1]) << 12) | kt::pte_present | kt::pte_rw | kt::pte_user;
     for (auto& table : tree) ASSERT_TRUE(make_read_only(table));
@@ -160,6 +175,7 @@ bool send_and_take_upcall()
 
 TEST(event_send_to_self_with_upcall)
 {
+    if (pair_run()) return;
     ASSERT_TRUE(kt::install_counting_event_callback());
     evtchn_alloc_unbound_t a{};
     a.dom = DOMID_SELF;
@@ -182,10 +198,129 @@ TEST(event_send_to_self_with_upcall)
 TEST(hold_for_the_memory_report)
 {
     std::uint64_t seconds = 0;
-    const char* line = reinterpret_cast<const char*>(kt::start_info()->cmd_line);
-    if (!kt::cmdline_number(line, "bench.hold", &seconds)) return;
+    if (!kt::cmdline_number(cmdline(), "bench.hold", &seconds)) return;
     kt::print("BENCH holding for {} s\n", seconds);
     kt::sleep_ms(seconds * 1000);
 }
 
+// Between two domains: this kernel as dom0 builds a second copy of itself (its initrd) with the
+// miniature toolstack; the copy binds to the port dom0 offers, says hello and then echoes
+// every event back (bench.echo) or yields forever (bench.yield).
+constexpr std::uint64_t PEER_PAGES = 1024;  // 4 MiB
+constexpr std::uint64_t SECOND = 1'000'000'000;
+constexpr unsigned BUILDS = 5;
+
+struct Peer {
+    kt::BuiltDomain domain;
+    evtchn_port_t port = 0;
+    std::uint64_t hello_tsc = 0;  // when its hello arrived
+};
+
+// Written by the peer before its hello: TSC ticks from its first instruction to the hello.
+// (Its TSC need not be ours: Xen starts a new domain's TSC near zero.)
+std::uint64_t peer_startup_ticks;
+
+// Builds and starts the peer with vCPU 0 on `cpu` (dom0 stays on CPU 0); true once its hello
+// has arrived.
+bool start_peer(const char* mode, unsigned cpu, Peer& peer)
+{
+    kt::DomainSpec spec;
+    spec.elf = reinterpret_cast<const void*>(kt::start_info()->mod_start);
+    spec.elf_size = kt::start_info()->mod_len;
+    spec.pages = PEER_PAGES;
+    spec.cmdline = mode;
+    spec.cpu = int(cpu);
+    if (kt::pin_vcpu(0, 0, 0) != 0 || kt::build_domain(spec, peer.domain) != 0) return false;
+    evtchn_alloc_unbound_t a{};
+    a.dom = DOMID_SELF;
+    a.remote_dom = peer.domain.id;
+    if (kt::evtchn_op(EVTCHNOP_alloc_unbound, &a) != 0) return false;
+    peer.port = a.port;
+    if (kt::unpause_domain(peer.domain.id) != 0) return false;
+    const bool hello = kt::poll(peer.port, kt::system_time_ns() + 10 * SECOND) == 0 && kt::pending(peer.port);
+    peer.hello_tsc = kt::rdtsc();
+    kt::clear_pending(peer.port);
+    return hello;
+}
+
+bool stop_peer(Peer& peer)
+{
+    evtchn_close_t c{};
+    c.port = peer.port;
+    return kt::destroy_domain(peer.domain.id) == 0 && kt::evtchn_op(EVTCHNOP_close, &c) == 0;
+}
+
+void ping_pong(const char* path, unsigned peer_cpu)
+{
+    Peer peer;
+    ASSERT_TRUE(start_peer("bench_micro kt.peer bench.echo", peer_cpu, peer));
+    const evtchn_port_t port = peer.port;
+    EXPECT_TRUE(measure(path, [port] {
+        if (kt::send(port) != 0) return false;
+        while (!kt::pending(port))
+            if (kt::poll(port, kt::system_time_ns() + SECOND) != 0) return false;
+        kt::clear_pending(port);
+        return true;
+    }));
+    EXPECT_TRUE(stop_peer(peer));
+}
+
+TEST(interdomain_ping_pong_one_cpu)
+{
+    if (pair_run()) ping_pong("event_ping_pong_1cpu", 0);
+}
+
+TEST(interdomain_ping_pong_two_cpus)
+{
+    if (pair_run()) ping_pong("event_ping_pong_2cpu", 1);
+}
+
+// Each iteration is dom0's yield, the peer's turn (its own yield) and the way back: two
+// switches between domains.
+TEST(yield_between_two_domains_one_cpu)
+{
+    if (!pair_run()) return;
+    Peer peer;
+    ASSERT_TRUE(start_peer("bench_micro kt.peer bench.yield", 0, peer));
+    EXPECT_TRUE(measure("sched_yield_2dom_1cpu", [] { return kt::sched_op(SCHEDOP_yield, nullptr) == 0; }));
+    EXPECT_TRUE(stop_peer(peer));
+}
+
+// From the toolstack's first call to the new domain's first instruction: creating, populating
+// 4 MiB, filling the frames, pinning, starting. Taken as the time to the peer's hello less the
+// peer's own time from its first instruction to the hello (read from its memory).
+TEST(domain_build_to_first_instruction)
+{
+    if (!pair_run()) return;
+    for (unsigned i = 0; i < BUILDS; ++i) {
+        Peer peer;
+        const std::uint64_t t0 = kt::rdtsc();
+        ASSERT_TRUE(start_peer("bench_micro kt.peer", 0, peer));
+        std::uint64_t startup = 0;
+        ASSERT_TRUE(kt::peek_built_domain(reinterpret_cast<std::uint64_t>(&peer_startup_ticks), &startup, sizeof startup));
+        EXPECT_GT(startup, 0u);
+        EXPECT_LT(startup, peer.hello_tsc - t0);
+        samples[i] = peer.hello_tsc - t0 - startup;
+        EXPECT_TRUE(stop_peer(peer));
+    }
+    report("domain_build_4mib", BUILDS);
+}
+
 } // namespace
+
+// The peer's side (see start_peer).
+extern "C" void kt_peer_main(const char* line)
+{
+    const evtchn_port_t port = kt::bind_offered_port(0);
+    if (port == 0) return;
+    peer_startup_ticks = kt::rdtsc() - kt_entry_tsc;
+    if (kt::send(port) != 0) return;
+    if (kt::has_word(line, "bench.echo"))
+        for (;;) {
+            while (!kt::pending(port)) kt::poll(port);
+            kt::clear_pending(port);
+            kt::send(port);
+        }
+    if (kt::has_word(line, "bench.yield"))
+        for (;;) kt::sched_op(SCHEDOP_yield, nullptr);
+}

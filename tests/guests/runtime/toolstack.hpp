@@ -44,6 +44,10 @@ long destroy_domain(domid_t id);
 long pin_vcpu(domid_t dom, unsigned vcpu, unsigned cpu);
 long domain_info(domid_t dom, xen_domctl_getdomaininfo& info);
 
+// Copies `len` bytes at start-of-day virtual address `va` of the domain built last (while it
+// lives), for a toolstack that reads what the domain wrote; false if out of its memory.
+bool peek_built_domain(std::uint64_t va, void* out, std::size_t len);
+
 // For the domain built: the port domain `dom` offers it (EVTCHNOP_alloc_unbound for this
 // domain), found by trying each of dom's ports in turn; bound here, its local port returned,
 // or 0 if none is offered.
