@@ -193,19 +193,9 @@ TEST(event_send_to_self_with_upcall)
     EXPECT_TRUE(measure("event_send_self_upcall", send_and_take_upcall));
 }
 
-// With bench.hold=<seconds> on the command line, the kernel idles that long once its paths are
-// measured, so that the harness can ask each hypervisor for its memory report meanwhile.
-TEST(hold_for_the_memory_report)
-{
-    std::uint64_t seconds = 0;
-    if (!kt::cmdline_number(cmdline(), "bench.hold", &seconds)) return;
-    kt::print("BENCH holding for {} s\n", seconds);
-    kt::sleep_ms(seconds * 1000);
-}
-
 // Between two domains: this kernel as dom0 builds a second copy of itself (its initrd) with the
 // miniature toolstack; the copy binds to the port dom0 offers, says hello and then echoes
-// every event back (bench.echo) or yields forever (bench.yield).
+// every event back (bench.echo), yields forever (bench.yield) or waits forever (bench.idle).
 constexpr std::uint64_t PEER_PAGES = 1024;  // 4 MiB
 constexpr std::uint64_t SECOND = 1'000'000'000;
 constexpr unsigned BUILDS = 5;
@@ -222,9 +212,10 @@ std::uint64_t peer_startup_ticks;
 
 // Builds and starts the peer with vCPU 0 on `cpu` (dom0 stays on CPU 0); true once its hello
 // has arrived.
-bool start_peer(const char* mode, unsigned cpu, Peer& peer)
+bool start_peer(const char* mode, unsigned cpu, Peer& peer, unsigned vcpus = 1)
 {
     kt::DomainSpec spec;
+    spec.vcpus = vcpus;
     spec.elf = reinterpret_cast<const void*>(kt::start_info()->mod_start);
     spec.elf_size = kt::start_info()->mod_len;
     spec.pages = PEER_PAGES;
@@ -306,6 +297,23 @@ TEST(domain_build_to_first_instruction)
     report("domain_build_4mib", BUILDS);
 }
 
+// With bench.hold=<seconds> on the command line, the kernel idles that long once its paths are
+// measured ("BENCH holding 0"), so that the harness can ask the hypervisor for its memory report
+// meanwhile; with bench.pair as well it then starts an idle peer with one vCPU and holds again
+// (1), then a second one with two vCPUs (2): the differences are a domain's and a vCPU's cost.
+TEST(hold_for_the_memory_reports)
+{
+    std::uint64_t seconds = 0;
+    if (!kt::cmdline_number(cmdline(), "bench.hold", &seconds)) return;
+    Peer peers[2];
+    for (unsigned stage = 0; stage < (pair_run() ? 3u : 1u); ++stage) {
+        if (stage > 0) ASSERT_TRUE(start_peer("bench_micro kt.peer bench.idle", 0, peers[stage - 1], stage));
+        kt::print("BENCH holding {} for {} s\n", stage, seconds);
+        kt::sleep_ms(seconds * 1000);
+    }
+    for (unsigned i = 0; pair_run() && i < 2; ++i) EXPECT_TRUE(stop_peer(peers[i]));
+}
+
 } // namespace
 
 // The peer's side (see start_peer).
@@ -323,4 +331,6 @@ extern "C" void kt_peer_main(const char* line)
         }
     if (kt::has_word(line, "bench.yield"))
         for (;;) kt::sched_op(SCHEDOP_yield, nullptr);
+    if (kt::has_word(line, "bench.idle"))
+        for (;;) kt::poll(port);
 }

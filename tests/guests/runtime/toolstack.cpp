@@ -213,10 +213,10 @@ long start_vcpu(const Layout& l, domid_t dom)
     return domctl(op);
 }
 
-long create(domid_t& dom, std::uint64_t pages)
+long create(domid_t& dom, std::uint64_t pages, unsigned vcpus)
 {
     xen_domctl op = domctl_for(XEN_DOMCTL_createdomain, 0);
-    op.u.createdomain.max_vcpus = 1;
+    op.u.createdomain.max_vcpus = vcpus;
     op.u.createdomain.max_evtchn_port = 1023;
     op.u.createdomain.max_grant_frames = -1;
     op.u.createdomain.max_maptrack_frames = -1;
@@ -224,7 +224,7 @@ long create(domid_t& dom, std::uint64_t pages)
     if (long rc = domctl(op)) return rc;
     dom = op.domain;
     op = domctl_for(XEN_DOMCTL_max_vcpus, dom);
-    op.u.max_vcpus.max = 1;
+    op.u.max_vcpus.max = vcpus;
     if (long rc = domctl(op)) return rc;
     op = domctl_for(XEN_DOMCTL_max_mem, dom);
     op.u.max_mem.max_memkb = pages * (page_size / 1024);
@@ -317,7 +317,7 @@ long build_domain(const DomainSpec& s, BuiltDomain& out)
         return fail("laying out its memory", -XEN_EINVAL);
     if (!lookup_pte(arg(window), &window_pte)) return fail("finding the window", -XEN_EFAULT);
     domid_t dom = DOMID_INVALID;
-    if (long rc = create(dom, s.pages)) {
+    if (long rc = create(dom, s.pages, s.vcpus)) {
         if (dom != DOMID_INVALID) destroy_domain(dom);
         return fail("createdomain", rc);
     }

@@ -27,6 +27,7 @@ struct DomainSpec {
     std::uint64_t pages = 0;    // its memory, all of it mapped at the start of day
     const char* cmdline = "";   // start_info.cmd_line
     int cpu = -1;               // the CPU its vCPU 0 is pinned to (hard affinity), or -1
+    unsigned vcpus = 1;         // vCPU 0 starts; the others stay down
 };
 
 struct BuiltDomain {
