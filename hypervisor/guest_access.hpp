@@ -18,21 +18,37 @@ namespace guest {
 constexpr uint64_t HOLE_START = 0xffff800000000000;
 constexpr uint64_t HOLE_END = 0xffff880000000000;
 
-// Whether [va, va + n) is a range a guest may name: canonical, not wrapping, outside the hole.
-bool range_ok(Gva va, size_t n);
-bool canonical(uint64_t va);
+// The unchecked copies with fault recovery, provided by the architecture (or a host fake):
+// they return the number of bytes NOT copied (0 on success).
+size_t raw_copy_from(void* dst, uint64_t guest_src, size_t n);
+size_t raw_copy_to(uint64_t guest_dst, const void* src, size_t n);
 
-bool copy_from(void* dst, Gva src, size_t n);
-bool copy_to(Gva dst, const void* src, size_t n);
+// Bits 63..47 all equal: 48-bit virtual addresses, as every x86_64 PV guest uses.
+inline bool canonical(uint64_t va) {
+    uint64_t top = va >> 47;
+    return top == 0 || top == 0x1ffff;
+}
+
+// Whether [va, va + n) is a range a guest may name: canonical, not wrapping, outside the hole.
+// (Inline, as the copies below: every hypercall and bounce goes through them.)
+inline bool range_ok(Gva va, size_t n) {
+    uint64_t start = va.raw();
+    if (n == 0) return true;
+    uint64_t last = start + (n - 1);
+    if (last < start) return false;
+    if (!canonical(start) || !canonical(last)) return false;
+    // Both ends canonical and no wrap: a range crossing the non-canonical gap would have one
+    // end on each side, so checking that they are on the same side rules it out.
+    if ((start >> 63) != (last >> 63)) return false;
+    return last < HOLE_START || start >= HOLE_END;
+}
+
+inline bool copy_from(void* dst, Gva src, size_t n) { return range_ok(src, n) && raw_copy_from(dst, src.raw(), n) == 0; }
+inline bool copy_to(Gva dst, const void* src, size_t n) { return range_ok(dst, n) && raw_copy_to(dst.raw(), src, n) == 0; }
 
 template <typename T>
 bool read(Gva src, T& out) { return copy_from(&out, src, sizeof(T)); }
 template <typename T>
 bool write(Gva dst, const T& v) { return copy_to(dst, &v, sizeof(T)); }
-
-// The unchecked copies with fault recovery, provided by the architecture (or a host fake):
-// they return the number of bytes NOT copied (0 on success).
-size_t raw_copy_from(void* dst, uint64_t guest_src, size_t n);
-size_t raw_copy_to(uint64_t guest_dst, const void* src, size_t n);
 
 }  // namespace guest

@@ -28,7 +28,6 @@ set(KESTREL_CORE_SOURCES
     hypervisor/grant_table_map.cpp
     hypervisor/grant_table_op.cpp
     hypervisor/grant_table_transfer.cpp
-    hypervisor/guest_access.cpp
     hypervisor/hypercall_page.cpp
     hypervisor/hypercall.cpp
     hypervisor/inflate.cpp

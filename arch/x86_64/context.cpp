@@ -121,10 +121,6 @@ void load_selectors(Vcpu& v) {
 
 namespace context {
 
-arch::ExceptionFrame& guest_frame() {
-    return *reinterpret_cast<arch::ExceptionFrame*>(arch::this_cpu().guest_frame_top - sizeof(arch::ExceptionFrame));
-}
-
 void save(Vcpu& v, const arch::ExceptionFrame& frame) {
     v.regs = frame;
     v.fs_base = arch::rdmsr(msr::FS_BASE);

@@ -1,21 +1,33 @@
 /*
  * size_t guest::raw_copy_from(void* dst, uint64_t src, size_t n) and raw_copy_to(uint64_t
- * dst, const void* src, size_t n): one REP MOVSB whose page faults the #PF handler resumes
- * at guest_copy_fixup (see guest_copy_recover), which returns the bytes left in %rcx.
- * The callers have checked that the guest side lies outside the hypervisor's area.
+ * dst, const void* src, size_t n): REP MOVSQ for the whole quadwords, then REP MOVSB for the
+ * tail, returning the bytes left (0 when all were copied). A page fault or #GP in either is
+ * resumed by the #PF handler at the matching fixup (see apply_fixup), which turns what was left
+ * of the count into bytes. Quadwords first because each repetition of a string instruction is
+ * one instruction to an emulator counting them, and costs the same as a byte on hardware
+ * without fast byte strings. The callers have checked that the guest side lies outside the
+ * hypervisor's area.
  */
     .section .text
     .globl _ZN5guest13raw_copy_fromEPvmm
     .globl _ZN5guest11raw_copy_toEmPKvm
-    .globl guest_copy_fault_ip
-    .globl guest_copy_fixup
+    .globl guest_copy_fault_ip, guest_copy_fixup
+    .globl guest_copy_tail_fault_ip, guest_copy_tail_fixup
 _ZN5guest13raw_copy_fromEPvmm:
 _ZN5guest11raw_copy_toEmPKvm:
     mov     %rdx, %rcx
+    shr     $3, %rcx
+    and     $7, %edx
 guest_copy_fault_ip:
+    rep movsq
+    mov     %rdx, %rcx
+guest_copy_tail_fault_ip:
     rep movsb
-guest_copy_fixup:
+guest_copy_tail_fixup:
     mov     %rcx, %rax
+    ret
+guest_copy_fixup:                              /* quadwords left in rcx, tail bytes in rdx */
+    lea     (%rdx, %rcx, 8), %rax
     ret
     .section .note.GNU-stack, "", @progbits
 

@@ -32,7 +32,8 @@ constexpr uint64_t VECTOR_SEGMENT_NOT_PRESENT = 11;
 
 // Instructions that touch guest-controlled state and may fault by design; the handler resumes
 // at the fixup, which reports failure to the caller (guest_copy.S).
-extern "C" char guest_copy_fault_ip[], guest_copy_fixup[], load_gs_fault_ip[], load_gs_fixup[],
+extern "C" char guest_copy_fault_ip[], guest_copy_fixup[], guest_copy_tail_fault_ip[], guest_copy_tail_fixup[],
+    load_gs_fault_ip[], load_gs_fixup[],
     load_ds_fault_ip[], load_es_fault_ip[], load_fs_fault_ip[], read_msr_fault_ip[], read_msr_fixup[];
 
 bool is_selector_load(uint64_t rip) {
@@ -57,9 +58,13 @@ bool guest_watchpoint_in_hypervisor() {
 
 bool apply_fixup(ExceptionFrame& f) {
     uint64_t rip = f.rip;
-    if (rip == reinterpret_cast<uint64_t>(guest_copy_fault_ip) &&
-        (f.vector == VECTOR_PAGE_FAULT || f.vector == VECTOR_GENERAL_PROTECTION)) {
+    const bool copy_fault = f.vector == VECTOR_PAGE_FAULT || f.vector == VECTOR_GENERAL_PROTECTION;
+    if (copy_fault && rip == reinterpret_cast<uint64_t>(guest_copy_fault_ip)) {
         f.rip = reinterpret_cast<uint64_t>(guest_copy_fixup);
+        return true;
+    }
+    if (copy_fault && rip == reinterpret_cast<uint64_t>(guest_copy_tail_fault_ip)) {
+        f.rip = reinterpret_cast<uint64_t>(guest_copy_tail_fixup);
         return true;
     }
     if (rip == reinterpret_cast<uint64_t>(read_msr_fault_ip) && f.vector == VECTOR_GENERAL_PROTECTION) {

@@ -44,9 +44,26 @@ void report(const char* path, unsigned n = ITERATIONS)
     kt::print("BENCH {} {} {} {}\n", path, ns(samples[n / 2]), ns(samples[0]), ns(samples[n - 1]));
 }
 
+const char* cmdline() { return reinterpret_cast<const char*>(kt::start_info()->cmd_line); }
+
+// "bench.only=<path>" on the command line times that path alone (for profiling one path with
+// QEMU's execution log); the others are skipped, and pass.
+bool skipped(const char* path)
+{
+    static const char key[] = "bench.only=";
+    for (const char* w = cmdline(); *w != '\0'; ++w) {
+        if ((w != cmdline() && w[-1] != ' ') || !kt::starts_with(w, key)) continue;
+        const char* v = w + sizeof key - 1;
+        const std::size_t n = kt::strlen(path);
+        return !(kt::strncmp(v, path, n) == 0 && (v[n] == ' ' || v[n] == '\0'));
+    }
+    return false;
+}
+
 // Times `body` ITERATIONS times; false as soon as one run reports failure.
 template <typename F> bool measure(const char* path, F body)
 {
+    if (skipped(path)) return true;
     for (unsigned i = 0; i < ITERATIONS; ++i) {
         const std::uint64_t t0 = kt::rdtsc();
         const bool ok = body();
@@ -57,8 +74,6 @@ template <typename F> bool measure(const char* path, F body)
     report(path);
     return true;
 }
-
-const char* cmdline() { return reinterpret_cast<const char*>(kt::start_info()->cmd_line); }
 
 // "bench.pair" on the command line selects the paths between two domains (run on two CPUs, with
 // the kernel itself as its initrd for the second domain); the others run without it.
