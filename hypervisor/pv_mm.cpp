@@ -131,7 +131,8 @@ uint64_t adjust_entry(unsigned level, uint64_t e) {
 long validate_table(Domain& d, Mfn m, unsigned level) {
     uint64_t* e = entries_of(d, m);
     for (unsigned i = 0; i < 512; ++i) {
-        if (hypervisor_slot(level, i)) continue;
+        // Most entries of a new table are empty: they need neither adjusting nor a reference.
+        if (e[i] == 0 || hypervisor_slot(level, i)) continue;
         e[i] = adjust_entry(level, e[i]);
         long rc = get_entry(d, level, e[i], m);
         if (rc > 0) {
@@ -140,7 +141,7 @@ long validate_table(Domain& d, Mfn m, unsigned level) {
         }
         if (rc) {
             while (i-- > 0)
-                if (!hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
+                if (e[i] != 0 && !hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
             return rc;
         }
     }
@@ -151,7 +152,7 @@ long validate_table(Domain& d, Mfn m, unsigned level) {
 void devalidate_table(Domain& d, Mfn m, unsigned level) {
     const uint64_t* e = entries_of(d, m);
     for (unsigned i = 0; i < 512; ++i)
-        if (!hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
+        if (e[i] != 0 && !hypervisor_slot(level, i)) put_entry(d, level, e[i], m);
 }
 
 }  // namespace
