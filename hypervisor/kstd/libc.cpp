@@ -4,10 +4,15 @@
 
 extern "C" {
 
+// Whole quadwords first, then the tail: an emulator (QEMU's TCG) runs each repetition of a
+// string instruction as a step of its own, so byte strings made building a 512 MiB dom0 take
+// seconds; hardware with fast byte strings does both at the same speed.
 void* memcpy(void* dst, const void* src, size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
     auto* s = static_cast<const unsigned char*>(src);
-    asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+    size_t quads = n / 8, tail = n % 8;
+    asm volatile("rep movsq" : "+D"(d), "+S"(s), "+c"(quads) : : "memory");
+    asm volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(tail) : : "memory");
     return dst;
 }
 
@@ -22,7 +27,10 @@ void* memmove(void* dst, const void* src, size_t n) {
 
 void* memset(void* dst, int c, size_t n) {
     auto* d = static_cast<unsigned char*>(dst);
-    asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    uint64_t pattern = uint64_t(uint8_t(c)) * 0x0101010101010101ull;
+    size_t quads = n / 8, tail = n % 8;
+    asm volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+    asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
     return dst;
 }
 
