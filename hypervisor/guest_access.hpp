@@ -25,6 +25,10 @@ bool canonical(uint64_t va);
 bool copy_from(void* dst, Gva src, size_t n);
 bool copy_to(Gva dst, const void* src, size_t n);
 
+// The guest address a XEN_GUEST_HANDLE holds.
+template <typename Handle>
+Gva address_of(const Handle& h) { return Gva(reinterpret_cast<uint64_t>(h.p)); }
+
 template <typename T>
 bool read(Gva src, T& out) { return copy_from(&out, src, sizeof(T)); }
 template <typename T>
