@@ -37,3 +37,36 @@ private:
     kstd::Atomic<uint64_t>& word(CpuId c) { return words_[c.raw() / 64]; }
     kstd::Atomic<uint64_t> words_[WORDS];
 };
+
+// A set of physical CPUs as a plain value (copied, compared, changed by one writer under a
+// lock): a vCPU's affinity, the online CPUs.
+struct CpuSet {
+    static constexpr unsigned MAX_CPUS = CpuMask::MAX_CPUS;
+    static constexpr unsigned WORDS = MAX_CPUS / 64;
+    uint64_t words[WORDS]{};
+
+    static CpuSet all() {
+        CpuSet s;
+        for (uint64_t& w : s.words) w = ~uint64_t{0};
+        return s;
+    }
+    void set(CpuId c) {
+        if (c.raw() < MAX_CPUS) words[c.raw() / 64] |= uint64_t{1} << (c.raw() % 64);
+    }
+    bool test(CpuId c) const { return c.raw() < MAX_CPUS && (words[c.raw() / 64] >> (c.raw() % 64)) & 1; }
+    bool intersects(const CpuSet& o) const {
+        for (unsigned i = 0; i < WORDS; ++i)
+            if (words[i] & o.words[i]) return true;
+        return false;
+    }
+    CpuSet operator&(const CpuSet& o) const {
+        CpuSet r;
+        for (unsigned i = 0; i < WORDS; ++i) r.words[i] = words[i] & o.words[i];
+        return r;
+    }
+    bool operator==(const CpuSet& o) const {
+        for (unsigned i = 0; i < WORDS; ++i)
+            if (words[i] != o.words[i]) return false;
+        return true;
+    }
+};

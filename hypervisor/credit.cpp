@@ -157,12 +157,16 @@ Decision Scheduler::schedule(CpuId cpu, bool prev_wants, uint64_t now) {
 // MIGRATE_RESIST, or it is capped and no budget is left (it is parked then). A yielding prev
 // gives way to any waiting vCPU.
 Entity* Scheduler::candidate(RunQueue& rq, Entity* prev, bool prev_wants, bool yield, CpuId cpu, uint64_t now) {
-    Entity* best = prev && prev_wants ? prev : nullptr;
+    Entity* best = prev && prev_wants && prev->allowed(cpu) ? prev : nullptr;
     int64_t best_credit = best ? best->credit : IDLE_CREDIT;
     if (best && !yield && now - best->run_start < uint64_t(RATELIMIT)) return best;
     for (Entity* e = rq.waiting.front(); e;) {
         Entity* following = rq.waiting.next(e);
         if (!yield && e->credit <= best_credit) break;
+        if (!e->allowed(cpu)) {
+            e = following;
+            continue;
+        }
         bool for_another = e->tickled_cpu != NO_CPU && e->tickled_cpu != int32_t(cpu.raw()) &&
                            rq.tickled.test(CpuId(uint32_t(e->tickled_cpu)));
         bool resisted = e->cpu != cpu && best_credit + MIGRATE_RESIST > e->credit;
@@ -223,7 +227,7 @@ void Scheduler::burn(Entity& e, uint64_t now) {
 // the most credit (past its rate limit), else an idle CPU of another run queue to pull it.
 Tickle Scheduler::tickle(Entity& e, uint64_t now) {
     RunQueue& rq = *e.rq;
-    auto free_idle = [&](CpuId c) { return rq.idle.test(c) && !rq.tickled.test(c); };
+    auto free_idle = [&](CpuId c) { return e.allowed(c) && rq.idle.test(c) && !rq.tickled.test(c); };
     int32_t chosen = NO_CPU;
     if (rq.cpus.test(e.cpu) && free_idle(e.cpu)) chosen = int32_t(e.cpu.raw());
     int32_t after = NO_CPU, before = NO_CPU;
@@ -237,7 +241,7 @@ Tickle Scheduler::tickle(Entity& e, uint64_t now) {
     if (chosen == NO_CPU) {
         int64_t best = 0;
         rq.cpus.for_each([&](CpuId c) {
-            if (rq.idle.test(c) || rq.tickled.test(c)) return;
+            if (!e.allowed(c) || rq.idle.test(c) || rq.tickled.test(c)) return;
             int64_t score = preempt_score(e, c, now);
             if (score > best) {
                 best = score;
@@ -245,7 +249,7 @@ Tickle Scheduler::tickle(Entity& e, uint64_t now) {
             }
         });
     }
-    if (chosen == NO_CPU) return idle_elsewhere(rq);
+    if (chosen == NO_CPU) return idle_elsewhere(rq, e);
     CpuId c{uint32_t(chosen)};
     rq.tickled.set(c);
     e.tickled_cpu = chosen;
@@ -278,6 +282,38 @@ Tickle Scheduler::reconsider(Entity& e) {
     if (!e.scheduled || cpus_[e.cpu.raw()].current != &e) return {};
     e.rq->tickled.set(e.cpu);
     return Tickle{true, e.cpu};
+}
+
+}  // namespace credit
+
+namespace credit {
+
+Tickle Scheduler::set_affinity(Entity& e, const CpuSet& hard, uint64_t now) {
+    e.hard = hard;
+    if (e.scheduled) return e.allowed(e.cpu) ? Tickle{} : reconsider(e);
+    CpuId c{0};
+    if (!e.allowed(e.cpu) && first_allowed(*e.rq, e, c)) e.cpu = c;
+    if (!e.waiting() || (e.tickled_cpu != NO_CPU && e.allowed(CpuId(uint32_t(e.tickled_cpu))))) return {};
+    e.tickled_cpu = NO_CPU;
+    return tickle(e, now);
+}
+
+bool Scheduler::first_allowed(const RunQueue& rq, const Entity& e, CpuId& cpu) const {
+    bool found = false, idle = false;
+    rq.cpus.for_each([&](CpuId c) {
+        if (!e.allowed(c) || idle) return;
+        if (!found || rq.idle.test(c)) cpu = c;
+        found = true;
+        idle = rq.idle.test(c);
+    });
+    return found;
+}
+
+Tickle Scheduler::migrate(Entity& e, RunQueue& to, uint64_t now) {
+    CpuId c{0};
+    if (e.scheduled || e.rq == &to || !first_allowed(to, e, c)) return {};
+    move(e, to, c);
+    return e.waiting() ? tickle(e, now) : Tickle{};
 }
 
 }  // namespace credit

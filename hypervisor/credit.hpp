@@ -15,6 +15,11 @@
 // nothing to run pulls one, and run queues whose loads (vCPUs wanting a CPU, per CPU) differ
 // by more than one vCPU even out.
 //
+// Hard affinity. A vCPU runs only on CPUs of its hard affinity: a CPU passes over the waiting
+// vCPUs it may not run and stops running one whose affinity no longer has it, pokes go only to
+// allowed CPUs, and pulls and balancing move a vCPU only to a run queue with an allowed CPU (one
+// whose run queue has none is moved by the caller, migrate()).
+//
 // Who writes what. An Entity's fields, and a RunQueue's, change only under that run queue's
 // lock (RunQueue::lock); moving an Entity to another run queue takes both locks (in id order),
 // and a running (scheduled) Entity never moves. An Account's budget, cap and parked list change
@@ -79,8 +84,11 @@ struct Entity {
     kstd::ListNode queue_link;     // on rq->waiting while it waits for a CPU
     kstd::ListNode member_link;    // on rq->members while it belongs to rq
     kstd::ListNode park_link;      // on account->parked while parked
+    // Hard affinity (XEN_DOMCTL_setvcpuaffinity): the CPUs it may run on. Unrestricted: any.
+    CpuSet hard = CpuSet::all();
 
     bool capped() const { return budget != UNCAPPED; }
+    bool allowed(CpuId c) const { return hard.test(c); }
     bool waiting() const { return queue_link.linked(); }
 };
 
@@ -199,6 +207,15 @@ public:
     Tickle descheduled(Entity& prev, bool wants, uint64_t now);
     // A CPU should decide again now if its vCPU has run out of budget (cap just set).
     Tickle reconsider(Entity& e);
+    // e's hard affinity becomes `hard`. A running e whose CPU is no longer allowed has its CPU
+    // decide again (it waits, then runs where it may); a waiting one is offered to an allowed
+    // CPU. Whether e's run queue still has an allowed CPU is the caller's: see migrate().
+    Tickle set_affinity(Entity& e, const CpuSet& hard, uint64_t now);
+    // Whether some CPU of rq is in e's hard affinity, and the first such (an idle one first).
+    bool first_allowed(const RunQueue& rq, const Entity& e, CpuId& cpu) const;
+    // e (not scheduled) moves to run queue `to`, which has a CPU e may run on (both run queues'
+    // locks held); a waiting e is offered to a CPU there.
+    Tickle migrate(Entity& e, RunQueue& to, uint64_t now);
 
     // --- Caps (e's run queue lock held; they take the account's budget_lock) ---
     // e's domain got a cap (quota set, budget to be taken) or lost it.
@@ -218,8 +235,9 @@ public:
     // Moves one waiting vCPU from the busier of a and b to the other when that leaves the
     // busier still at least as loaded per CPU. The CPU to poke in the receiving run queue.
     Tickle balance(RunQueue& a, RunQueue& b, uint64_t now);
-    // An idle CPU of another run queue than rq's, to poke so that it pulls (a hint).
-    Tickle idle_elsewhere(const RunQueue& rq) const;
+    // An idle CPU of another run queue than rq's that e may run on, to poke so that it pulls
+    // (a hint).
+    Tickle idle_elsewhere(const RunQueue& rq, const Entity& e) const;
 
     // --- Accounting (exposed for the tests) ---
     // Charges e for the time it ran since its start_time.

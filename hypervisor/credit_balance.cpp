@@ -17,23 +17,6 @@ uint64_t load_per_cpu(const RunQueue& rq) {
     return cpus ? uint64_t(rq.load.load()) * 1024 / cpus : 0;
 }
 
-// The first idle CPU of rq, else its first CPU.
-CpuId first_cpu(const RunQueue& rq) {
-    CpuId any{0}, idle{0};
-    bool have_any = false, have_idle = false;
-    rq.cpus.for_each([&](CpuId c) {
-        if (!have_any) {
-            any = c;
-            have_any = true;
-        }
-        if (!have_idle && rq.idle.test(c)) {
-            idle = c;
-            have_idle = true;
-        }
-    });
-    return have_idle ? idle : any;
-}
-
 // A vCPU that a CPU of its run queue was asked to take, and that CPU has not decided yet,
 // stays for it.
 bool promised(const RunQueue& rq, const Entity& e) {
@@ -75,7 +58,7 @@ RunQueue* Scheduler::busiest_other(const RunQueue& mine) const {
 bool Scheduler::pull(RunQueue& to, RunQueue& from, CpuId cpu, uint64_t) {
     if (&to == &from) return false;
     for (Entity* e = from.waiting.front(); e; e = from.waiting.next(e)) {
-        if (promised(from, *e)) continue;
+        if (promised(from, *e) || !e->allowed(cpu)) continue;
         move(*e, to, cpu);
         return true;
     }
@@ -100,20 +83,21 @@ Tickle Scheduler::balance(RunQueue& a, RunQueue& b, uint64_t now) {
     // The one with the least credit waits the longest where it is: it goes, to an idle CPU of
     // the lighter run queue if there is one.
     for (Entity* e = busy.waiting.back(); e; e = busy.waiting.prev(e)) {
-        if (promised(busy, *e)) continue;
-        move(*e, light, first_cpu(light));
+        CpuId to{0};
+        if (promised(busy, *e) || !first_allowed(light, *e, to)) continue;
+        move(*e, light, to);
         return tickle(*e, now);
     }
     return {};
 }
 
-Tickle Scheduler::idle_elsewhere(const RunQueue& rq) const {
+Tickle Scheduler::idle_elsewhere(const RunQueue& rq, const Entity& e) const {
     for (unsigned i = 0, n = nr_runqueues(); i < n; ++i) {
         const RunQueue& other = runqueues_[i];
         if (&other == &rq || other.nr_cpus.load() == 0) continue;
         Tickle t;
         other.idle.for_each([&](CpuId c) {
-            if (!t.valid && !other.tickled.test(c)) t = Tickle{true, c};
+            if (!t.valid && e.allowed(c) && !other.tickled.test(c)) t = Tickle{true, c};
         });
         if (t.valid) return t;
     }

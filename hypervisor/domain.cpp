@@ -3,6 +3,7 @@
 #include <xen/xen.h>
 
 #include "event_channel_fifo.hpp"
+#include "kstd/string.hpp"
 #include "grant_table.hpp"
 #include "irq_lines.hpp"
 
@@ -32,12 +33,20 @@ const char* domain_error_name(DomainError e) {
 }
 
 Domain::Domain(MachineMemory& mm, const DomainConfig& c)
-    : mm_(mm), id_(c.id), privileged_(c.privileged), console_(c.console), max_pages_(c.max_pages ? c.max_pages : c.nr_pages) {}
+    : mm_(mm), id_(c.id), privileged_(c.privileged), console_(c.console), toolstack_(c.toolstack),
+      xs_domain_(c.xs_domain), ssidref_(c.ssidref), handle_(), emulation_flags_(c.emulation_flags),
+      misc_flags_(c.misc_flags), max_pages_(c.max_pages ? c.max_pages : c.nr_pages) {
+    memcpy(handle_, c.handle, sizeof handle_);
+    // A toolstack-built domain starts paused by the toolstack (Xen's controller pause), until
+    // its first XEN_DOMCTL_unpausedomain.
+    if (c.toolstack) controller_pauses_ = pause_count_ = 1;
+}
 
 kstd::Expected<Domain*, DomainError> Domain::create(MachineMemory& mm, const DomainConfig& c) {
     if (c.nr_vcpus == 0 || c.nr_vcpus > MAX_VCPUS) return kstd::unexpected(DomainError::too_many_vcpus);
     // The p2m table and the page list share one buddy block (P2M_LIMIT entries each).
-    if (c.nr_pages == 0 || c.nr_pages > P2M_LIMIT ||
+    // Only the toolstack creates empty domains (it populates them afterwards).
+    if ((c.nr_pages == 0 && !c.toolstack) || c.nr_pages > P2M_LIMIT ||
         (c.max_pages && c.max_pages < c.nr_pages))
         return kstd::unexpected(DomainError::bad_size);
     Domain* d = mm.create<Domain>(mm, c);
@@ -56,8 +65,7 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
     // domain can hold more frames than the machine has: a larger limit (dom0's is UINT_MAX
     // unless dom0_mem=max: says otherwise, as on Xen) is kept, the p2m stops at the machine's
     // size (and at P2M_LIMIT).
-    p2m_size_ = max_pages_ < P2M_LIMIT ? max_pages_ : P2M_LIMIT;
-    if (p2m_size_ > mm_.total_frames()) p2m_size_ = mm_.total_frames() > c.nr_pages ? mm_.total_frames() : c.nr_pages;
+    p2m_size_ = p2m_entries_for(max_pages_, c.nr_pages);
     p2m_order_ = MachineMemory::order_for(2 * p2m_size_ * sizeof(Mfn));
     auto table = mm_.alloc_zeroed(p2m_order_);
     if (!table) return kstd::unexpected(DomainError::out_of_memory);
@@ -103,6 +111,36 @@ kstd::Expected<bool, DomainError> Domain::allocate(const DomainConfig& c) {
         nr_pages_ = pfn + 1;
         ++frames_held_;
     }
+    return true;
+}
+
+// Entries of a p2m for a limit of max_pages: the limit, at most P2M_LIMIT and the machine's
+// size (but never fewer than at_least, the frames already held), and at least one.
+uint64_t Domain::p2m_entries_for(uint64_t max_pages, uint64_t at_least) const {
+    uint64_t n = max_pages < P2M_LIMIT ? max_pages : P2M_LIMIT;
+    if (n > mm_.total_frames()) n = mm_.total_frames() > at_least ? mm_.total_frames() : at_least;
+    if (n < at_least) n = at_least;
+    return n ? n : 1;
+}
+
+kstd::Expected<bool, DomainError> Domain::set_max_pages(uint64_t pages) {
+    uint64_t entries = p2m_entries_for(pages, nr_pages_);
+    if (entries > p2m_size_) {
+        unsigned order = MachineMemory::order_for(2 * entries * sizeof(Mfn));
+        auto table = mm_.alloc_zeroed(order);
+        if (!table) return kstd::unexpected(DomainError::out_of_memory);
+        Mfn* p2m = static_cast<Mfn*>(mm_.map(*table));
+        Mfn* pages_list = p2m + entries;
+        for (uint64_t i = 0; i < entries; ++i) p2m[i] = i < p2m_size_ ? p2m_[i] : NO_MFN;
+        for (uint64_t i = 0; i < nr_pages_; ++i) pages_list[i] = pages_[i];  // list_index stays valid
+        mm_.free(mm_.mfn_of(p2m_), p2m_order_);
+        frames_held_ += (uint64_t{1} << order) - (uint64_t{1} << p2m_order_);
+        p2m_ = p2m;
+        pages_ = pages_list;
+        p2m_size_ = entries;
+        p2m_order_ = order;
+    }
+    max_pages_ = pages;
     return true;
 }
 
@@ -269,6 +307,7 @@ void Domain::destroy(Domain* d) {
 bool Domain::shut_down(ShutdownReason r) {
     if (state_ != DomainState::running) return false;
     state_ = DomainState::shutdown;
+    has_shut_down_ = true;
     shutdown_reason_ = has_shutdown_code_ ? shutdown_code_ : r;
     for (unsigned i = 0; i < nr_vcpus_; ++i) vcpus_[i]->state = VcpuState::dead;
     return true;

@@ -51,6 +51,16 @@ struct DomainConfig {
     // Highest event channel port (Xen's max_evtchn_port); 0: Xen's defaults,
     // events::DOM0_MAX_PORT for a privileged domain, events::DOMU_MAX_PORT for others.
     uint32_t max_evtchn_port = 0;
+    // Built by the toolstack (XEN_DOMCTL_createdomain) rather than at boot: it may start with
+    // no memory (nr_pages 0), starts paused by the toolstack, and stays, shut down, until the
+    // toolstack destroys it (a boot-time domU is destroyed as soon as it shuts down).
+    bool toolstack = false;
+    // What the toolstack said about it, reported back by XEN_DOMCTL_getdomaininfo.
+    uint32_t ssidref = 0;
+    uint8_t handle[16]{};
+    uint32_t emulation_flags = 0;  // XEN_X86_EMU_*
+    uint32_t misc_flags = 0;       // XEN_X86_MSR_RELAXED
+    bool xs_domain = false;        // runs xenstore (XEN_DOMCTL_CDF_xs_domain)
 };
 
 class Domain {
@@ -65,6 +75,13 @@ public:
 
     DomId id() const { return id_; }
     bool privileged() const { return privileged_; }
+    bool toolstack_built() const { return toolstack_; }
+    // The toolstack's label, handle and x86 configuration, as given at creation.
+    uint32_t ssidref() const { return ssidref_; }
+    const uint8_t* handle() const { return handle_; }
+    uint32_t emulation_flags() const { return emulation_flags_; }
+    uint32_t misc_flags() const { return misc_flags_; }
+    bool xs_domain() const { return xs_domain_; }
     bool console_access() const { return privileged_ || console_; }
     MachineMemory& machine() const { return mm_; }
 
@@ -74,6 +91,11 @@ public:
     // Memory frames held (Xen's tot_pages): at creation, the guest frames [0, nr_pages).
     uint64_t nr_pages() const { return nr_pages_; }
     uint64_t max_pages() const { return max_pages_; }
+    // XEN_DOMCTL_max_mem: a new limit (Xen allows one below nr_pages: nothing more can be
+    // added until the domain is back under it). A larger limit grows the p2m and the page list
+    // (up to P2M_LIMIT and the machine's size); out_of_memory leaves everything as it was.
+    // Callers hold page_lock() and the MMU lock (the only other readers of the p2m).
+    kstd::Expected<bool, DomainError> set_max_pages(uint64_t pages);
     // Entries of the p2m (and room on the page list): max_pages, at most P2M_LIMIT.
     uint64_t p2m_size() const { return p2m_size_; }
     static constexpr uint64_t P2M_LIMIT = (PAGE_SIZE << FrameAllocator::MAX_ORDER) / (2 * sizeof(Mfn));
@@ -132,6 +154,8 @@ public:
     // Records the domain's shutdown: only the first one counts, and a reason recorded earlier
     // by SCHEDOP_shutdown_code takes precedence, as on Xen. False if it had already shut down.
     bool shut_down(ShutdownReason r);
+    // Whether it has shut down (and stays so once dying).
+    bool has_shut_down() const { return has_shut_down_; }
     // SCHEDOP_shutdown_code: the reason a later shutdown reports; the first one sticks.
     void set_shutdown_code(ShutdownReason r) {
         if (!has_shutdown_code_) shutdown_code_ = r;
@@ -164,6 +188,22 @@ public:
         return false;
     }
     bool paused() const { return __atomic_load_n(&pause_count_, __ATOMIC_SEQ_CST) != 0; }
+    // The toolstack's own pauses (Xen's controller_pause_count), each also one of the pauses
+    // above: a toolstack-built domain starts with one. At most CONTROLLER_PAUSE_MAX (false
+    // beyond: Xen's -EOVERFLOW); controller_unpause is false when there is none to undo. The
+    // caller then pauses or unpauses through the scheduler. Serialized by the domctl lock.
+    static constexpr unsigned CONTROLLER_PAUSE_MAX = 255;
+    bool controller_pause() {
+        if (controller_pauses_ >= CONTROLLER_PAUSE_MAX) return false;
+        __atomic_add_fetch(&controller_pauses_, 1, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    bool controller_unpause() {
+        if (controller_pauses_ == 0) return false;
+        __atomic_sub_fetch(&controller_pauses_, 1, __ATOMIC_SEQ_CST);
+        return true;
+    }
+    bool controller_paused() const { return __atomic_load_n(&controller_pauses_, __ATOMIC_SEQ_CST) != 0; }
 
     // Event channels (port 0 reserved) and their delivery state: event_channel.hpp. A port
     // past the valid ones has no channel.
@@ -203,6 +243,7 @@ private:
     Domain& operator=(const Domain&) = delete;
 
     kstd::Expected<bool, DomainError> allocate(const DomainConfig& c);
+    uint64_t p2m_entries_for(uint64_t max_pages, uint64_t at_least) const;
     bool room_for(unsigned order) const;
     void release();
 
@@ -210,6 +251,12 @@ private:
     DomId id_;
     bool privileged_;
     bool console_;
+    bool toolstack_;
+    bool xs_domain_;
+    uint32_t ssidref_;
+    uint8_t handle_[16];
+    uint32_t emulation_flags_;
+    uint32_t misc_flags_;
     // A page-list entry: the frame, and above it the order of the block it came in.
     static constexpr unsigned ENTRY_ORDER_SHIFT = 56;
     static Mfn entry(Mfn m, unsigned order) { return Mfn(m.raw() | uint64_t(order) << ENTRY_ORDER_SHIFT); }
@@ -239,7 +286,9 @@ private:
     ShutdownReason shutdown_reason_ = shutdown::poweroff;
     ShutdownReason shutdown_code_ = shutdown::poweroff;
     bool has_shutdown_code_ = false;
+    bool has_shut_down_ = false;
     unsigned pause_count_ = 0;
+    unsigned controller_pauses_ = 0;
     uint64_t foreign_refs_ = 0;
     bool torn_down_ = false;
     EventChannels events_;

@@ -1,11 +1,20 @@
-// domctl: domain control for the toolstack, as Xen 4.17's do_domctl checks it: the argument is
-// read (-EFAULT), the interface version must be 4.17's (-EACCES), the target domain must exist
-// (-ESRCH; a few commands name none, or the I/O domain), and only the control domain may go
-// further (-EPERM). XEN_DOMCTL_scheduler_op reads and sets a domain's credit2 weight and cap
-// (Xen's sched_adjust and csched2_dom_cntl); every other command is -ENOSYS until the
-// toolstack needs it. The whole argument is written back after a scheduler_op, as Xen does,
-// whatever its result.
-#include <xen/domctl.h>
+// domctl: domain control for the toolstack, as Xen 4.17's do_domctl checks it with the dummy
+// XSM policy: the argument is read (-EFAULT), the interface version must be 4.17's (-EACCES),
+// the target domain must exist (-ESRCH; a few commands name none, or the I/O domain), and
+// only the control domain may go further (-EPERM). XEN_DOMCTL_getdomaininfo looks for the
+// first domain at or above the id itself (domctl_domain.cpp). The commands a toolstack needs
+// to build and run a PV domain are in domctl_domain.cpp and domctl_vcpu.cpp; scheduler_op
+// reads and sets a domain's credit2 weight and cap (Xen's sched_adjust and csched2_dom_cntl).
+// Any other command is -ENOSYS.
+//
+// Locking. Commands run one at a time under the domctl lock (Xen's domctl_lock), which is not
+// the MMU lock: pausing a domain waits for its vCPUs to leave their CPUs, and one of them may
+// be spinning for the MMU lock. Each command takes the MMU lock itself where it changes frames.
+// The target is looked up under the MMU lock and then held by a foreign reference
+// (Domain::get_foreign_ref), so that a domain dying meanwhile (a boot-time domain shutting
+// down) is kept, dying, until the command lets go, then reaped.
+#include "domctl.hpp"
+
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -13,14 +22,17 @@
 #include "domain_control.hpp"
 #include "guest_access.hpp"
 #include "hypercall.hpp"
+#include "pv_mm.hpp"
 #include "scheduler.hpp"
+#include "spinlock.hpp"
 #include "vcpu.hpp"
 
 namespace {
 
+Spinlock domctl_lock;
+
 // The command's target: a domain (found, or -ESRCH), or none for the commands that need none
-// (creating one, asking for the first domain at or above an id, and DOMID_IO or DOMID_INVALID
-// where Xen allows them).
+// (creating one, and DOMID_IO or DOMID_INVALID where Xen allows them).
 long find_target(const xen_domctl& op, Domain*& target) {
     target = nullptr;
     switch (op.cmd) {
@@ -37,8 +49,14 @@ long find_target(const xen_domctl& op, Domain*& target) {
     default: break;
     }
     target = domain_control::lookup(DomId(op.domain));
-    if (!target && op.cmd != XEN_DOMCTL_getdomaininfo) return -XEN_ESRCH;
-    return 0;
+    return target ? 0 : -XEN_ESRCH;
+}
+
+// Lets go of the target: if it died meanwhile and this was the last hold, it is reaped once
+// the MMU lock is free.
+void release(Domain& d) {
+    pv_mm::MmGuard mm;
+    if (d.put_foreign_ref() && d.state() == DomainState::dying) pv_mm::reap_later(d.id());
 }
 
 // putinfo as credit2's: a weight of 0 keeps the current one; a cap of 0 removes the cap, any
@@ -51,7 +69,10 @@ long put_credit2(Domain& d, const xen_domctl_sched_credit2& p) {
     return 0;
 }
 
-long scheduler_op(Domain& d, xen_domctl_scheduler_op& op) {
+long scheduler_op(domctl::Command& c) {
+    xen_domctl_scheduler_op& op = c.op.u.scheduler_op;
+    Domain& d = *c.target;
+    c.copyback = true;  // whatever the result, as Xen
     if (op.sched_id != XEN_SCHEDULER_CREDIT2) return -XEN_EINVAL;
     switch (op.cmd) {
     case XEN_DOMCTL_SCHEDOP_getinfo:
@@ -63,6 +84,23 @@ long scheduler_op(Domain& d, xen_domctl_scheduler_op& op) {
     }
 }
 
+long run(domctl::Command& c) {
+    switch (c.op.cmd) {
+    case XEN_DOMCTL_createdomain: return domctl::createdomain(c);
+    case XEN_DOMCTL_destroydomain: return domctl::destroydomain(c);
+    case XEN_DOMCTL_pausedomain: return domctl::pausedomain(c);
+    case XEN_DOMCTL_unpausedomain: return domctl::unpausedomain(c);
+    case XEN_DOMCTL_max_mem: return domctl::max_mem(c);
+    case XEN_DOMCTL_setvcpucontext: return domctl::setvcpucontext(c);
+    case XEN_DOMCTL_getvcpucontext: return domctl::getvcpucontext(c);
+    case XEN_DOMCTL_setvcpuaffinity:
+    case XEN_DOMCTL_getvcpuaffinity: return domctl::vcpuaffinity(c);
+    case XEN_DOMCTL_hypercall_init: return domctl::hypercall_init(c);
+    case XEN_DOMCTL_scheduler_op: return scheduler_op(c);
+    default: return -XEN_ENOSYS;
+    }
+}
+
 }  // namespace
 
 long do_domctl(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
@@ -70,11 +108,26 @@ long do_domctl(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     xen_domctl op;
     if (!guest::read(arg, op)) return -XEN_EFAULT;
     if (op.interface_version != XEN_DOMCTL_INTERFACE_VERSION) return -XEN_EACCES;
-    Domain* target = nullptr;
-    if (long rc = find_target(op, target)) return rc;
-    if (!v.domain().privileged()) return -XEN_EPERM;
-    if (op.cmd != XEN_DOMCTL_scheduler_op) return -XEN_ENOSYS;
-    long rc = scheduler_op(*target, op.u.scheduler_op);
-    if (!guest::write(arg, op)) rc = -XEN_EFAULT;
+    long rc;
+    bool copyback = false;
+    if (op.cmd == XEN_DOMCTL_getdomaininfo) {
+        rc = domctl::getdomaininfo(v, op, copyback);
+    } else {
+        Domain* target = nullptr;
+        {
+            pv_mm::MmGuard mm;
+            if ((rc = find_target(op, target))) return rc;
+            if (!v.domain().privileged()) return -XEN_EPERM;
+            if (target) target->get_foreign_ref();
+        }
+        domctl::Command c{v, op, target};
+        {
+            LockGuard serial(domctl_lock);
+            rc = run(c);
+        }
+        if (target && !c.released) release(*target);
+        copyback = c.copyback;
+    }
+    if (copyback && !guest::write(arg, op)) rc = -XEN_EFAULT;
     return rc;
 }

@@ -46,6 +46,10 @@ inline bool range_ok(Gva va, size_t n) {
 inline bool copy_from(void* dst, Gva src, size_t n) { return range_ok(src, n) && raw_copy_from(dst, src.raw(), n) == 0; }
 inline bool copy_to(Gva dst, const void* src, size_t n) { return range_ok(dst, n) && raw_copy_to(dst.raw(), src, n) == 0; }
 
+// The guest address a XEN_GUEST_HANDLE holds.
+template <typename Handle>
+Gva address_of(const Handle& h) { return Gva(reinterpret_cast<uint64_t>(h.p)); }
+
 template <typename T>
 bool read(Gva src, T& out) { return copy_from(&out, src, sizeof(T)); }
 template <typename T>

@@ -48,9 +48,8 @@ constexpr HypercallHandler make_entry(unsigned nr) {
 }
 
 // Hypercalls that change frame types, counts or page tables (directly, or through the ops
-// they batch) run under the MMU lock (pv_mm::MmGuard). So does domctl, which acts on another
-// domain: a domain leaves the domain list and is freed only under that lock, so the one it
-// looked up stays while it runs (and domctls are serialized, as Xen's domctl lock does).
+// they batch) run under the MMU lock (pv_mm::MmGuard). domctl does not: it may wait for
+// another domain's vCPUs to leave their CPUs, so it takes the lock itself where it needs it.
 constexpr bool takes_mm_lock(uint64_t nr) {
     switch (nr) {
     case __HYPERVISOR_mmu_update:
@@ -62,7 +61,6 @@ constexpr bool takes_mm_lock(uint64_t nr) {
     case __HYPERVISOR_grant_table_op:
     case __HYPERVISOR_update_va_mapping_otherdomain:
     case __HYPERVISOR_vcpu_op:
-    case __HYPERVISOR_domctl:
     case __HYPERVISOR_mmuext_op: return true;
     default: return false;
     }

@@ -56,6 +56,14 @@ void stop_domain(Domain& d);
 void pause(Domain& d);
 bool unpause(Domain& d);
 
+// XEN_DOMCTL_setvcpuaffinity: v runs only on CPUs of `hard` (which has an online CPU) from
+// now on; if it is running elsewhere it moves at its next scheduling point.
+void set_affinity(Vcpu& v, const CpuSet& hard);
+// The CPUs the scheduler runs vCPUs on, and one more than the highest of their ids (Xen's
+// nr_cpu_ids: the width of the CPU bitmaps domctl reads and writes).
+CpuSet online_cpus();
+unsigned cpu_ids();
+
 // Each CPU, once its interrupts work.
 void init_cpu();
 // Registers the scheduler's debug key ('r': CPUs, run queues and vCPUs).

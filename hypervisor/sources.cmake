@@ -18,6 +18,8 @@ set(KESTREL_CORE_SOURCES
     hypervisor/credit_budget.cpp
     hypervisor/domain.cpp
     hypervisor/domctl.cpp
+    hypervisor/domctl_domain.cpp
+    hypervisor/domctl_vcpu.cpp
     hypervisor/elf.cpp
     hypervisor/event_channel.cpp
     hypervisor/event_channel_fifo.cpp
@@ -65,6 +67,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
     hypervisor/xen_elfnotes.cpp
+    hypervisor/vcpu_context.cpp
     hypervisor/vcpu_op.cpp
     hypervisor/wallclock.cpp
     hypervisor/xen_version.cpp

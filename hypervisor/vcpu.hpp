@@ -151,6 +151,14 @@ public:
     unsigned ldt_frames_held = 0;
     uint32_t iopl = 0;  // virtual IOPL (PHYSDEVOP_set_iopl), 0..3
 
+    // XEN_DOMCTL_setvcpuaffinity: where the toolstack said it may run (the scheduler keeps its
+    // own copy, sched.hard) and where it prefers to (remembered, not used by credit2 here).
+    CpuSet hard_affinity = CpuSet::all();
+    CpuSet soft_affinity = CpuSet::all();
+    // Whether its hard affinity is restricted: then a CPU it leaves checks that it waits where
+    // it may run (a hint for the scheduler, read without locks).
+    bool affinity_moved = false;
+
     // Its context has been set (by the builder for vCPU 0, by VCPUOP_initialise for the
     // others): only then can VCPUOP_up start it. A later VCPUOP_down keeps it.
     bool initialised = false;

@@ -5,6 +5,7 @@
 #include "boot_domains.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
+#include "event_channel.hpp"
 #include "grant_table.hpp"
 #include "kernel_image.hpp"
 #include "log.hpp"
@@ -23,7 +24,9 @@ namespace domains {
 
 namespace {
 
-constexpr size_t MAX_DOMAINS = 64;
+// Every id a domain may have (Xen's domids below DOMID_FIRST_RESERVED): the toolstack may ask
+// for any of them.
+constexpr size_t MAX_DOMAINS = DOMID_FIRST_RESERVED;
 // What the hypervisor keeps for itself when dom0_mem is not given: as Xen, the smaller of
 // 1/16 of the free memory and 128 MiB.
 constexpr uint64_t DOM0_RESERVE_MAX = 128ull << 20;
@@ -56,6 +59,21 @@ bool add(Domain* d) {
 uint64_t dom0_default_bytes(uint64_t free_bytes) {
     uint64_t reserve = free_bytes / 16 < DOM0_RESERVE_MAX ? free_bytes / 16 : DOM0_RESERVE_MAX;
     return free_bytes - reserve;
+}
+
+// VIRQ_DOM_EXC tells the control domain that a domain shut down or died (Xen's global VIRQ,
+// sent to the hardware domain), if it has bound it. The control domain is never freed.
+void notify_control_domain() {
+    Domain* control = nullptr;
+    {
+        TableGuard g;
+        for (Domain* d : table)
+            if (d && d->privileged()) {
+                control = d;
+                break;
+            }
+    }
+    if (control) events::send_virq(*control, VIRQ_DOM_EXC);
 }
 
 // The control domain's end is the machine's, as with Xen's hardware domain.
@@ -103,6 +121,7 @@ void finish_destroy(Domain* d) {
         Domain::destroy(d);
     }
     log::info("domain {} destroyed: {} frames returned, {} free", id, held, machine->free_frames());
+    notify_control_domain();
 }
 
 void destroy(Domain* d) {
@@ -147,6 +166,8 @@ unsigned count() {
 void vcpu_left_cpu(Vcpu& v) {
     Domain& d = v.domain();
     if (d.privileged()) return;  // the control domain's end ends the machine instead
+    // A toolstack-built domain stays, shut down, until the toolstack destroys it.
+    if (d.toolstack_built()) return;
     {
         TableGuard g;
         if (d.state() != DomainState::shutdown) return;
@@ -259,6 +280,7 @@ void shutdown(Domain& d, ShutdownReason reason) {
     log::info("domain {} shut down: {}", d.id(), shutdown_reason_name(d.shutdown_reason()));
     if (d.privileged()) domains::end_machine(d);
     sched::stop_domain(d);
+    domains::notify_control_domain();
 }
 
 void crash(Vcpu& v, const char* why) {
@@ -269,6 +291,59 @@ void crash(Vcpu& v, const char* why) {
 Domain* lookup(DomId id) {
     domains::TableGuard g;
     return id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
+}
+
+Domain* first_from(DomId id) {
+    domains::TableGuard g;
+    for (size_t i = id.raw(); i < domains::MAX_DOMAINS; ++i)
+        if (domains::table[i]) return domains::table[i];
+    return nullptr;
+}
+
+bool id_free(DomId id) {
+    domains::TableGuard g;
+    return id.raw() < domains::MAX_DOMAINS && !domains::table[id.raw()];
+}
+
+kstd::Expected<Domain*, DomainError> create(const DomainConfig& c) {
+    kstd::Expected<Domain*, DomainError> d = kstd::unexpected(DomainError::id_in_use);
+    {
+        pv_mm::MmGuard mm;  // its frames enter the frame table
+        d = Domain::create(*domains::machine, c);
+    }
+    if (!d) return d;
+    sched::add_domain(**d, CpuId(uint32_t(c.id.raw() % smp::online_count())));
+    uint64_t now = tsc::now_ns();
+    for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = now;
+    if (!domains::add(*d)) {
+        sched::remove_domain(**d);
+        pv_mm::MmGuard mm;
+        Domain::destroy(*d);
+        return kstd::unexpected(DomainError::id_in_use);
+    }
+    wallclock::publish(**d);
+    return d;
+}
+
+void destroy(Domain& d) {
+    sched::pause(d);  // off every CPU, for good
+    bool claimed = false;
+    {
+        domains::TableGuard g;
+        // Already dying (a boot-time domain that shut down, being torn down by another CPU, or
+        // one kept for others' mappings): the caller's hold kept it, letting go reaps it.
+        if (d.state() != DomainState::dying) {
+            d.set_dying();
+            claimed = d.claim_teardown();
+        }
+    }
+    {
+        pv_mm::MmGuard mm;
+        if (d.put_foreign_ref() && !claimed) pv_mm::reap_later(d.id());
+    }
+    if (!claimed) return;
+    log::info("domain {} destroyed by the toolstack", d.id());
+    domains::destroy(&d);
 }
 
 void for_each(void (*fn)(Domain&)) {

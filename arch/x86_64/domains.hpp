@@ -1,6 +1,7 @@
 // The domain list, the boot-time domains built from multiboot2 modules, and what happens when
-// a domain shuts down or crashes: a domain other than the control domain is destroyed (every
-// frame returned) once its vCPUs are off every CPU; the control domain's end ends the machine
+// a domain shuts down or crashes: a boot-time domain other than the control domain is destroyed
+// (every frame returned) once its vCPUs are off every CPU (a toolstack-built one stays, shut
+// down, until XEN_DOMCTL_destroydomain); the control domain's end ends the machine
 // (poweroff or reboot as it asked; with `noreboot`, a crash halts instead of rebooting).
 #pragma once
 

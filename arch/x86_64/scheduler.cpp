@@ -70,6 +70,35 @@ void unpark_all(credit::ParkedList& parked, uint64_t now) {
     }
 }
 
+void follow_affinity(Vcpu& v) {
+    credit::Entity& e = v.sched;
+    for (;;) {
+        credit::RunQueue* rq;
+        CpuId target{0};
+        {
+            VcpuGuard g(v);
+            if (!g || e.scheduled || policy.first_allowed(*e.rq, e, target)) return;
+            bool found = false;
+            for (unsigned c = 0; c < credit::MAX_CPUS && !found; ++c)
+                if (policy.has_cpu(CpuId(c)) && e.allowed(CpuId(c))) {
+                    target = CpuId(c);
+                    found = true;
+                }
+            if (!found) return;  // no online CPU allowed: domctl refuses such a mask
+            rq = e.rq;
+        }
+        credit::Tickle t;
+        {
+            PairGuard g(*rq, policy.runqueue_of(target));
+            // Ordering: relaxed; the pair's locks order it with whoever moved v.
+            if (__atomic_load_n(&e.rq, __ATOMIC_RELAXED) != rq) continue;  // moved meanwhile: again
+            t = policy.migrate(e, policy.runqueue_of(target), tsc::now_ns());
+        }
+        poke(t);
+        return;
+    }
+}
+
 }  // namespace detail
 
 using namespace detail;
@@ -273,6 +302,9 @@ void leave(arch::PerCpu& cpu, Vcpu& prev, arch::ExceptionFrame& frame, uint64_t 
         if (wants && !prev.sched.parked) runstate::change(prev, RUNSTATE_runnable, now);
     }
     poke(t);
+    // Pinned elsewhere while it ran: it waits in a run queue it may run from. Ordering:
+    // relaxed, a hint; set_affinity moves it itself if it had already left.
+    if (!dead && __atomic_load_n(&prev.affinity_moved, __ATOMIC_RELAXED)) follow_affinity(prev);
     if (dead) {
         // Its domain may now be destroyed and its page tables freed: stop using them first.
         context::load_idle_page_tables();

@@ -179,6 +179,32 @@ bool unpause(Domain& d) {
     return true;
 }
 
+void set_affinity(Vcpu& v, const CpuSet& hard) {
+    credit::Tickle t;
+    {
+        VcpuGuard g(v);
+        if (!g) return;
+        t = policy.set_affinity(v.sched, hard, tsc::now_ns());
+    }
+    __atomic_store_n(&v.affinity_moved, !(hard == CpuSet::all()), __ATOMIC_RELAXED);
+    poke(t);
+    follow_affinity(v);
+}
+
+CpuSet online_cpus() {
+    CpuSet s;
+    for (unsigned c = 0; c < credit::MAX_CPUS; ++c)
+        if (policy.has_cpu(CpuId(c))) s.set(CpuId(c));
+    return s;
+}
+
+unsigned cpu_ids() {
+    unsigned n = 0;
+    for (unsigned c = 0; c < credit::MAX_CPUS; ++c)
+        if (policy.has_cpu(CpuId(c))) n = c + 1;
+    return n;
+}
+
 void set_weight(Domain& d, uint16_t weight) {
     LockGuard params(params_lock);
     d.sched().weight = weight;

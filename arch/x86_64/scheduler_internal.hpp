@@ -97,6 +97,9 @@ bool wants_cpu(const Vcpu& v);
 // v (under its run queue lock, wanting a CPU) waits for one, or stays on the CPU it is still
 // on; its runstate follows. The CPU to poke.
 credit::Tickle requeue(Vcpu& v, uint64_t now);
+// v's run queue has no CPU of its hard affinity: it moves to the run queue of one that has
+// (unless it is on a CPU: then this is called again once it has left).
+void follow_affinity(Vcpu& v);
 // Unparks the vCPUs on `parked`, each under its run queue lock.
 void unpark_all(credit::ParkedList& parked, uint64_t now);
 

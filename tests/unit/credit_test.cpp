@@ -30,6 +30,7 @@ struct SimVcpu {
     uint64_t burst = 0;          // 0: busy for ever
     uint64_t pause = 0;
     uint64_t ran = 0;            // ns on a CPU in all
+    uint64_t ran_on[8] = {};     // ns on each of the first CPUs
     uint64_t ran_in_burst = 0;
     uint64_t wake_at = NEVER;    // while sleeping
     uint64_t woke = 0;           // when it last woke
@@ -110,6 +111,19 @@ public:
         advance(end);
     }
 
+    // XEN_DOMCTL_setvcpuaffinity as scheduler_domain.cpp applies it, with the run-queue move
+    // scheduler.cpp's follow_affinity makes when no CPU of v's run queue is allowed.
+    void pin(SimVcpu& v, const CpuSet& hard) {
+        poke(s->set_affinity(v.e, hard, now));
+        CpuId c{0};
+        if (v.e.scheduled || s->first_allowed(*v.e.rq, v.e, c)) return;
+        for (unsigned o = 0; o < cpus_; ++o)
+            if (v.e.allowed(CpuId(o))) {
+                poke(s->migrate(v.e, s->runqueue_of(CpuId(o)), now));
+                return;
+            }
+    }
+
     unsigned cpus() const { return cpus_; }
     uint64_t idle_time() const { return idle_; }
 
@@ -161,6 +175,7 @@ private:
                 continue;
             }
             of(e).ran += delta;
+            if (c < 8) of(e).ran_on[c] += delta;
             of(e).ran_in_burst += delta;
         }
         now = t;
@@ -767,3 +782,84 @@ TEST(CreditBalance, DetachLeavesNothingBehind) {
 }
 
 }  // namespace
+
+// --- Hard affinity ---------------------------------------------------------------------------
+
+CpuSet only(std::initializer_list<unsigned> cpus) {
+    CpuSet s;
+    for (unsigned c : cpus) s.set(CpuId(c));
+    return s;
+}
+
+TEST(CreditAffinity, TwoVcpusPinnedToOneCpuShareItAndLeaveTheOtherIdle) {
+    Sim sim(2);
+    Account a, b;
+    SimVcpu& va = sim.add(a, 0);
+    SimVcpu& vb = sim.add(b, 1);
+    sim.pin(va, only({0}));
+    sim.pin(vb, only({0}));
+    sim.run_for(2'000 * MS);
+    EXPECT_EQ(va.ran_on[1] + vb.ran_on[1], 0u) << "CPU 1 is never used once pinned";
+    expect_share(double(va.ran_on[0]), double(vb.ran_on[0]), 0.10, "equal weights share CPU 0");
+    EXPECT_FALSE(sim.two_cpus_at_once);
+}
+
+TEST(CreditAffinity, PinnedToDifferentCpusEachKeepsItsOwn) {
+    Sim sim(2);
+    Account a, b, c;
+    SimVcpu& va = sim.add(a, 0);
+    SimVcpu& vb = sim.add(b, 0);
+    SimVcpu& vc = sim.add(c, 0);
+    sim.pin(va, only({1}));
+    sim.pin(vb, only({0}));
+    sim.run_for(2'000 * MS);
+    uint64_t ran_before = va.ran_on[0];
+    sim.run_for(2'000 * MS);
+    EXPECT_EQ(va.ran_on[0], ran_before) << "va leaves CPU 0 at its next decision and never returns";
+    EXPECT_EQ(vb.ran_on[1], 0u);
+    EXPECT_GT(va.ran_on[1], 1'500 * MS) << "va runs on CPU 1 (sharing it with vc at most)";
+    EXPECT_GT(vc.ran, 0u) << "the unpinned one runs wherever there is room";
+}
+
+TEST(CreditAffinity, APinnedVcpuMovesToARunQueueWithItsCpu) {
+    Sim sim(4, Arrangement::per_cpu);
+    Account a, b;
+    SimVcpu& va = sim.add(a, 0);
+    SimVcpu& vb = sim.add(b, 0);  // waits behind va on CPU 0's run queue
+    sim.run_for(5 * MS);
+    sim.pin(vb, only({3}));
+    uint64_t elsewhere = vb.ran_on[0] + vb.ran_on[1] + vb.ran_on[2];
+    sim.run_for(1'000 * MS);
+    EXPECT_EQ(vb.e.rq, &sim.s->runqueue_of(CpuId(3)));
+    EXPECT_GT(vb.ran_on[3], 900 * MS);
+    EXPECT_LE(vb.ran_on[0] + vb.ran_on[1] + vb.ran_on[2], elsewhere + credit::MAX_SLICE)
+        << "at most the rest of a slice where it was";
+    EXPECT_GT(va.ran, 900 * MS);
+}
+
+TEST(CreditAffinity, PullsAndBalancingRespectAffinity) {
+    Sim sim(4, Arrangement::per_cpu);
+    Account a;
+    std::vector<SimVcpu*> v;
+    for (int i = 0; i < 6; ++i) v.push_back(&sim.add(a, 0));
+    for (SimVcpu* x : v) sim.pin(*x, only({0, 1}));
+    sim.run_for(3'000 * MS);
+    for (SimVcpu* x : v) EXPECT_EQ(x->ran_on[2] + x->ran_on[3], 0u);
+    uint64_t total = 0;
+    for (SimVcpu* x : v) total += x->ran;
+    EXPECT_GT(total, 2 * 2'900 * MS) << "both allowed CPUs busy";
+    EXPECT_FALSE(sim.two_cpus_at_once);
+}
+
+TEST(CreditAffinity, UnpinningLetsItRunAnywhereAgain) {
+    Sim sim(2);
+    Account a, b;
+    SimVcpu& va = sim.add(a, 0);
+    SimVcpu& vb = sim.add(b, 0);
+    sim.pin(va, only({0}));
+    sim.pin(vb, only({0}));
+    sim.run_for(100 * MS);
+    sim.pin(vb, CpuSet::all());
+    sim.run_for(1'000 * MS);
+    EXPECT_GT(va.ran_on[0] + vb.ran_on[1], 1'800 * MS) << "each has a CPU of its own again";
+}

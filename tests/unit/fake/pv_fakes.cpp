@@ -14,7 +14,10 @@ Record& record() {
     static Record r;
     return r;
 }
-void reset() { record() = Record{}; }
+void reset() {
+    for (Domain* d : record().owned) Domain::destroy(d);
+    record() = Record{};
+}
 bool happened(const std::string& event) {
     auto& e = record().events;
     return std::find(e.begin(), e.end(), event) != e.end();
@@ -162,6 +165,17 @@ bool unpause(Domain& d) {
     note("unpause d" + std::to_string(d.id().raw()));
     return d.unpause();
 }
+void set_affinity(Vcpu& v, const CpuSet& hard) {
+    v.sched.hard = hard;
+    note("affinity d" + std::to_string(v.domain().id().raw()) + "v" + std::to_string(v.id().raw()) + " " +
+         hex(hard.words[0]));
+}
+CpuSet online_cpus() {
+    CpuSet s;
+    for (unsigned c = 0; c < fake_pv::record().nr_cpus; ++c) s.set(CpuId(c));
+    return s;
+}
+unsigned cpu_ids() { return fake_pv::record().nr_cpus; }
 }  // namespace sched
 
 namespace domain_control {
@@ -182,4 +196,35 @@ Domain* lookup(DomId id) {
     return nullptr;
 }
 void reap(DomId id) { note("reap d" + std::to_string(id.raw())); }
+Domain* first_from(DomId id) {
+    Domain* best = nullptr;
+    for (Domain* d : fake_pv::record().domains)
+        if (d->id().raw() >= id.raw() && (!best || d->id().raw() < best->id().raw())) best = d;
+    return best;
+}
+bool id_free(DomId id) { return id.raw() < DOMID_FIRST_RESERVED && !lookup(id); }
+kstd::Expected<Domain*, DomainError> create(const DomainConfig& c) {
+    auto& r = fake_pv::record();
+    if (!r.machine) return kstd::unexpected(DomainError::out_of_memory);
+    if (lookup(c.id)) return kstd::unexpected(DomainError::id_in_use);
+    auto d = Domain::create(*r.machine, c);
+    if (!d) return d;
+    r.owned.push_back(*d);
+    r.domains.push_back(*d);
+    note("create d" + std::to_string(c.id.raw()));
+    return d;
+}
+// As the real one: the domain stops and dies; the caller's hold goes. The fake's own domains
+// are freed at once (nothing else holds their frames in these tests); the fixture's stay
+// allocated (it frees them) but leave the list.
+void destroy(Domain& d) {
+    auto& r = fake_pv::record();
+    note("destroy d" + std::to_string(d.id().raw()));
+    d.put_foreign_ref();
+    d.set_dying();
+    std::erase(r.domains, &d);
+    if (std::find(r.owned.begin(), r.owned.end(), &d) == r.owned.end()) return;
+    std::erase(r.owned, &d);
+    Domain::destroy(&d);
+}
 }  // namespace domain_control

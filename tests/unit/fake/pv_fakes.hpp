@@ -28,6 +28,12 @@ struct Record {
     std::map<uint64_t, CpuidRegs> cpuid;
     std::map<uint32_t, uint64_t> host_msrs;
     uint64_t efer = 0xd01, tsc = 0x123456789;
+    // domain_control::create builds domains in this machine's memory (null: it fails with
+    // out_of_memory); they are the fake's, destroyed by domain_control::destroy or reset().
+    MachineMemory* machine = nullptr;
+    std::vector<Domain*> owned;
+    // The CPUs sched::online_cpus and sched::cpu_ids describe: 0 .. nr_cpus - 1.
+    unsigned nr_cpus = 4;
 };
 
 Record& record();
