@@ -33,7 +33,7 @@ const char* domain_error_name(DomainError e) {
 }
 
 Domain::Domain(MachineMemory& mm, const DomainConfig& c)
-    : mm_(mm), id_(c.id), privileged_(c.privileged), console_(c.console), toolstack_(c.toolstack),
+    : mm_(mm), id_(c.id), privileged_(c.privileged), console_(c.console), toolstack_(c.toolstack), vcpus_made_(!c.toolstack),
       xs_domain_(c.xs_domain), ssidref_(c.ssidref), handle_(), emulation_flags_(c.emulation_flags),
       misc_flags_(c.misc_flags), max_pages_(c.max_pages ? c.max_pages : c.nr_pages) {
     memcpy(handle_, c.handle, sizeof handle_);

@@ -76,6 +76,11 @@ public:
     DomId id() const { return id_; }
     bool privileged() const { return privileged_; }
     bool toolstack_built() const { return toolstack_; }
+    // Whether the toolstack has made the domain's vCPUs (XEN_DOMCTL_max_vcpus). Kestrel
+    // allocates them at creation, but a toolstack-built domain shows none until that call, as
+    // Xen's (whose createdomain only sets the limit): the vCPU domctls find no vCPU before it.
+    bool vcpus_made() const { return vcpus_made_; }
+    void make_vcpus() { vcpus_made_ = true; }
     // The toolstack's label, handle and x86 configuration, as given at creation.
     uint32_t ssidref() const { return ssidref_; }
     const uint8_t* handle() const { return handle_; }
@@ -252,6 +257,7 @@ private:
     bool privileged_;
     bool console_;
     bool toolstack_;
+    bool vcpus_made_;
     bool xs_domain_;
     uint32_t ssidref_;
     uint8_t handle_[16];

@@ -91,6 +91,7 @@ long run(domctl::Command& c) {
     case XEN_DOMCTL_pausedomain: return domctl::pausedomain(c);
     case XEN_DOMCTL_unpausedomain: return domctl::unpausedomain(c);
     case XEN_DOMCTL_max_mem: return domctl::max_mem(c);
+    case XEN_DOMCTL_max_vcpus: return domctl::max_vcpus(c);
     case XEN_DOMCTL_setvcpucontext: return domctl::setvcpucontext(c);
     case XEN_DOMCTL_getvcpucontext: return domctl::getvcpucontext(c);
     case XEN_DOMCTL_setvcpuaffinity:

@@ -25,6 +25,9 @@ long destroydomain(Command& c);
 long pausedomain(Command& c);
 long unpausedomain(Command& c);
 long max_mem(Command& c);
+long max_vcpus(Command& c);
+// vCPU `id` of d as the vCPU domctls see it: none before XEN_DOMCTL_max_vcpus made them.
+Vcpu* made_vcpu(Domain& d, uint32_t id);
 long setvcpucontext(Command& c);
 long getvcpucontext(Command& c);
 long vcpuaffinity(Command& c);

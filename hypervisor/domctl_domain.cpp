@@ -114,7 +114,7 @@ uint32_t vcpu_flags(const Domain& d, xen_domctl_getdomaininfo& info) {
     uint32_t flags = XEN_DOMINF_blocked;
     uint64_t now = sched::system_time();
     info.max_vcpu_id = XEN_INVALID_MAX_VCPU_ID;
-    for (unsigned i = 0; i < d.nr_vcpus(); ++i) {
+    for (unsigned i = 0; d.vcpus_made() && i < d.nr_vcpus(); ++i) {
         const Vcpu& v = *d.vcpu(VcpuId(i));
         info.cpu_time += runstate::snapshot(v, now).time[RUNSTATE_running];
         info.max_vcpu_id = i;

@@ -139,11 +139,24 @@ long reset_vcpu(Vcpu& v) {
 
 }  // namespace
 
+Vcpu* made_vcpu(Domain& d, uint32_t id) {
+    return d.vcpus_made() && id < d.nr_vcpus() ? d.vcpu(VcpuId(id)) : nullptr;
+}
+
+// Xen's XEN_DOMCTL_max_vcpus: max must be createdomain's max_vcpus (-EINVAL otherwise, and for
+// the caller's own domain); the vCPUs exist from then on (again: nothing more to do).
+long max_vcpus(Command& c) {
+    Domain& d = *c.target;
+    if (&d == &c.caller.domain() || c.op.u.max_vcpus.max != d.nr_vcpus()) return -XEN_EINVAL;
+    d.make_vcpus();
+    return 0;
+}
+
 long setvcpucontext(Command& c) {
     Domain& d = *c.target;
     const xen_domctl_vcpucontext& vc = c.op.u.vcpucontext;
     if (&d == &c.caller.domain()) return -XEN_EINVAL;  // no pause of one's own domain
-    Vcpu* v = d.vcpu(VcpuId(vc.vcpu));
+    Vcpu* v = made_vcpu(d, vc.vcpu);
     if (!v) return -XEN_EINVAL;
     if (!vc.ctxt.p) return reset_vcpu(*v);
     if (!guest::read(guest::address_of(vc.ctxt), context)) return -XEN_EFAULT;
@@ -155,7 +168,7 @@ long setvcpucontext(Command& c) {
 long getvcpucontext(Command& c) {
     Domain& d = *c.target;
     const xen_domctl_vcpucontext& vc = c.op.u.vcpucontext;
-    Vcpu* v = d.vcpu(VcpuId(vc.vcpu));
+    Vcpu* v = made_vcpu(d, vc.vcpu);
     if (!v || v == &c.caller) return -XEN_EINVAL;
     if (!v->initialised) return -XEN_ENODATA;
     bool pause = &d != &c.caller.domain();
@@ -170,7 +183,7 @@ long vcpuaffinity(Command& c) {
     xen_domctl_vcpuaffinity& a = c.op.u.vcpuaffinity;
     Domain& d = *c.target;
     if (a.vcpu >= d.nr_vcpus()) return -XEN_EINVAL;
-    Vcpu* v = d.vcpu(VcpuId(a.vcpu));
+    Vcpu* v = made_vcpu(d, a.vcpu);
     if (!v) return -XEN_ESRCH;
     if (params_invalid(a)) return -XEN_EINVAL;
     // XEN_VCPUAFFINITY_FORCE undoes a SCHEDOP_pin_override, which Kestrel does not have.

@@ -252,10 +252,15 @@ protected:
         c.grant_opts = XEN_DOMCTL_GRANT_version(1);
         return c;
     }
+    // Creates domain `id` with two vCPUs and makes them (XEN_DOMCTL_max_vcpus), as a toolstack does.
     Domain* create(uint16_t id = 7) {
         config(id);
         EXPECT_EQ(from_dom0(), 0);
-        return domain_control::lookup(DomId(op().domain));
+        uint16_t made = op().domain;
+        command(XEN_DOMCTL_max_vcpus, made);
+        op().u.max_vcpus.max = 2;
+        EXPECT_EQ(from_dom0(), 0);
+        return domain_control::lookup(DomId(made));
     }
     long simple(uint32_t cmd, uint16_t id) {
         command(cmd, id);
@@ -383,6 +388,39 @@ TEST_F(Toolstack, GetdomaininfoDescribesTheFirstDomainAtOrAboveTheId) {
     EXPECT_EQ(domctl(*v0), -XEN_EPERM);
     EXPECT_EQ(info(0).domain, 0);
     EXPECT_EQ(info(1).domain, 1);
+}
+
+// Xen's createdomain only sets the vCPU limit; XEN_DOMCTL_max_vcpus makes them (max must equal
+// that limit), and until then no vCPU domctl finds one.
+TEST_F(Toolstack, VcpusExistOnlyAfterMaxVcpus) {
+    config(7);
+    ASSERT_EQ(from_dom0(), 0);
+    EXPECT_EQ(info(7).max_vcpu_id, XEN_INVALID_MAX_VCPU_ID);
+    command(XEN_DOMCTL_setvcpuaffinity, 7);
+    op().u.vcpuaffinity.vcpu = 0;
+    op().u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
+    EXPECT_EQ(from_dom0(), -XEN_ESRCH);
+    command(XEN_DOMCTL_setvcpucontext, 7);
+    op().u.vcpucontext.ctxt.p = reinterpret_cast<vcpu_guest_context*>(CTXT);
+    EXPECT_EQ(from_dom0(), -XEN_EINVAL);
+    command(XEN_DOMCTL_getvcpucontext, 7);
+    op().u.vcpucontext.ctxt.p = reinterpret_cast<vcpu_guest_context*>(CTXT);
+    EXPECT_EQ(from_dom0(), -XEN_EINVAL);
+    for (uint32_t wrong : {1u, 3u}) {
+        command(XEN_DOMCTL_max_vcpus, 7);
+        op().u.max_vcpus.max = wrong;
+        EXPECT_EQ(from_dom0(), -XEN_EINVAL) << "max " << wrong << " is not createdomain's 2";
+    }
+    command(XEN_DOMCTL_max_vcpus, 0);
+    op().u.max_vcpus.max = dom0->nr_vcpus();
+    EXPECT_EQ(from_dom0(), -XEN_EINVAL) << "not for the caller's own domain";
+    for (int again = 0; again < 2; ++again) {
+        command(XEN_DOMCTL_max_vcpus, 7);
+        op().u.max_vcpus.max = 2;
+        EXPECT_EQ(from_dom0(), 0);
+    }
+    EXPECT_EQ(info(7).max_vcpu_id, 1u);
+    EXPECT_EQ(info(7).nr_online_vcpus, 0u) << "made, still down";
 }
 
 TEST_F(Toolstack, GetdomaininfoShowsTheConfigurationAndTheState) {
