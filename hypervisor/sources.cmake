@@ -17,6 +17,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/credit_balance.cpp
     hypervisor/credit_budget.cpp
     hypervisor/domain.cpp
+    hypervisor/domain_list.cpp
     hypervisor/domctl.cpp
     hypervisor/domctl_domain.cpp
     hypervisor/domctl_vcpu.cpp

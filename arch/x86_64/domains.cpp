@@ -5,6 +5,7 @@
 #include "boot_domains.hpp"
 #include "domain.hpp"
 #include "domain_control.hpp"
+#include "domain_list.hpp"
 #include "event_channel.hpp"
 #include "grant_table.hpp"
 #include "kernel_image.hpp"
@@ -24,9 +25,6 @@ namespace domains {
 
 namespace {
 
-// Every id a domain may have (Xen's domids below DOMID_FIRST_RESERVED): the toolstack may ask
-// for any of them.
-constexpr size_t MAX_DOMAINS = DOMID_FIRST_RESERVED;
 // What the hypervisor keeps for itself when dom0_mem is not given: as Xen, the smaller of
 // 1/16 of the free memory and 128 MiB.
 constexpr uint64_t DOM0_RESERVE_MAX = 128ull << 20;
@@ -43,17 +41,15 @@ public:
 private:
     IrqLockGuard guard_;
 };
-Domain* table[MAX_DOMAINS];
-// Dying domains whose destruction waits for other domains to let go of their frames.
-bool held_for_others[MAX_DOMAINS];
+// Ids go up to DOMID_FIRST_RESERVED (the toolstack may ask for any); dying domains whose
+// destruction waits for other domains to let go of their frames stay in it, marked held.
+DomainList table;
 MachineMemory* machine;
 Options options;
 
 bool add(Domain* d) {
     TableGuard g;
-    if (d->id().raw() >= MAX_DOMAINS || table[d->id().raw()]) return false;
-    table[d->id().raw()] = d;
-    return true;
+    return table.add(d->id(), d);
 }
 
 uint64_t dom0_default_bytes(uint64_t free_bytes) {
@@ -67,11 +63,9 @@ void notify_control_domain() {
     Domain* control = nullptr;
     {
         TableGuard g;
-        for (Domain* d : table)
-            if (d && d->privileged()) {
-                control = d;
-                break;
-            }
+        table.for_each([&control](Domain& d) {
+            if (!control && d.privileged()) control = &d;
+        });
     }
     if (control) events::send_virq(*control, VIRQ_DOM_EXC);
 }
@@ -106,10 +100,10 @@ bool held_by_others(Domain* d, bool record) {
     TableGuard g;
     uint16_t id = d->id().raw();
     if (d->foreign_refs() != 0 || d->grant_table()->mapped_by_others()) {
-        if (record) held_for_others[id] = true;
+        if (record) table.set_held(DomId(id));
         return true;
     }
-    if (id < MAX_DOMAINS && table[id] == d) table[id] = nullptr;
+    table.remove(d->id(), d);
     return false;
 }
 
@@ -158,9 +152,7 @@ void init(MachineMemory& mm, const Options& o) {
 
 unsigned count() {
     TableGuard g;
-    unsigned n = 0;
-    for (Domain* d : table) n += d != nullptr;
-    return n;
+    return unsigned(table.count());
 }
 
 void vcpu_left_cpu(Vcpu& v) {
@@ -290,19 +282,17 @@ void crash(Vcpu& v, const char* why) {
 
 Domain* lookup(DomId id) {
     domains::TableGuard g;
-    return id.raw() < domains::MAX_DOMAINS ? domains::table[id.raw()] : nullptr;
+    return domains::table.find(id);
 }
 
 Domain* first_from(DomId id) {
     domains::TableGuard g;
-    for (size_t i = id.raw(); i < domains::MAX_DOMAINS; ++i)
-        if (domains::table[i]) return domains::table[i];
-    return nullptr;
+    return domains::table.first_from(id);
 }
 
 bool id_free(DomId id) {
     domains::TableGuard g;
-    return id.raw() < domains::MAX_DOMAINS && !domains::table[id.raw()];
+    return domains::table.id_free(id);
 }
 
 kstd::Expected<Domain*, DomainError> create(const DomainConfig& c) {
@@ -317,9 +307,10 @@ kstd::Expected<Domain*, DomainError> create(const DomainConfig& c) {
     for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = now;
     if (!domains::add(*d)) {
         sched::remove_domain(**d);
+        bool full = domains::count() == DomainList::CAPACITY;  // else the id was taken meanwhile
         pv_mm::MmGuard mm;
         Domain::destroy(*d);
-        return kstd::unexpected(DomainError::id_in_use);
+        return kstd::unexpected(full ? DomainError::out_of_memory : DomainError::id_in_use);
     }
     wallclock::publish(**d);
     return d;
@@ -348,8 +339,7 @@ void destroy(Domain& d) {
 
 void for_each(void (*fn)(Domain&)) {
     domains::TableGuard g;
-    for (Domain* d : domains::table)
-        if (d) fn(*d);
+    domains::table.for_each(fn);
 }
 
 void reap(DomId id) {
@@ -358,11 +348,10 @@ void reap(DomId id) {
         pv_mm::MmGuard mm;
         LockGuard grants(grant::ops_lock());
         domains::TableGuard g;
-        if (id.raw() >= domains::MAX_DOMAINS || !domains::held_for_others[id.raw()]) return;
-        d = domains::table[id.raw()];
+        if (!domains::table.held(id)) return;
+        d = domains::table.find(id);
         if (d->foreign_refs() != 0 || d->grant_table()->mapped_by_others()) return;
-        domains::table[id.raw()] = nullptr;  // only one caller gets past this
-        domains::held_for_others[id.raw()] = false;
+        domains::table.remove(id, d);  // only one caller gets past this
     }
     domains::finish_destroy(d);
 }
