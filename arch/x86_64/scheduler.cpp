@@ -145,6 +145,9 @@ void start(Vcpu& v) {
 }
 
 void wake(Vcpu& v) {
+    // The vCPU this CPU runs (an event it sent itself, a timer of its own): it finds the event
+    // on its way back to the guest, with nothing to take or poke. Only this CPU blocks it.
+    if (&v == arch::this_cpu().current && __atomic_load_n(&v.state, __ATOMIC_RELAXED) == VcpuState::running) return;
     credit::Tickle t;
     bool was_blocked = false, running = false;
     {
