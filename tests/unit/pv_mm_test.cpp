@@ -12,6 +12,7 @@
 #include "iomem_policy.hpp"
 #include "pv_mm.hpp"
 #include "pv_test_support.hpp"
+#include "tlb_clock.hpp"
 
 namespace {
 
@@ -247,6 +248,39 @@ TEST_F(PvMm, UpdateEntryReplacesAndDropsTheOldReferences) {
     EXPECT_NE(entries(5)[0] & pv_mm::PTE_D, 0u);
     pv_mm::put_page_and_type(*d, mfn(5));
     EXPECT_TRUE(untouched(7));
+}
+
+// A frame whose type was dropped may still be reached through a stale TLB entry of that
+// type: before it (or any frame) takes a type that entry could subvert, the CPUs that have not
+// flushed since the latest such drop flush, once (tlb_clock.hpp).
+TEST_F(PvMm, ATypeChangeFlushesForTheLatestDroppedTypeOnce) {
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(11), PageType::l1), 0);  // clears what earlier tests left
+    fake_pv::reset();
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(6, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    const TlbTime before = tlb_clock::now();
+    pv_mm::put_l1e(*d, pte(6, PTE_P | PTE_RW));  // a writable mapping gone, without a flush
+    // Another writable frame needs no flush for it: only a table's stale walk would matter.
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(7, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    pv_mm::put_l1e(*d, pte(7, PTE_P | PTE_RW));
+    const TlbTime latest = tlb_clock::now();
+    // A table now: the CPUs not flushed since the latest drop flush.
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(6), PageType::l1), 0);
+    EXPECT_TRUE(fake_pv::happened("flush stale tlbs"));
+    EXPECT_GT(fake_pv::record().stale_flush, before);
+    EXPECT_LT(fake_pv::record().stale_flush, latest);
+    fake_pv::reset();
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l1), 0);  // nothing dropped since
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    // A dropped table makes even a writable mapping wait for the flush.
+    pv_mm::put_page_and_type(*d, mfn(8));
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(9, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::happened("flush stale tlbs"));
+    pv_mm::put_l1e(*d, pte(9, PTE_P | PTE_RW));
+    pv_mm::put_page_and_type(*d, mfn(6));
+    pv_mm::put_page_and_type(*d, mfn(11));
+    for (unsigned p : {6u, 7u, 8u, 9u, 11u}) EXPECT_TRUE(untouched(p)) << p;
 }
 
 class PvMmHypercalls : public PvMm {
