@@ -158,7 +158,7 @@ void Domain::release() {
     nr_vcpus_ = 0;
     if (shared_) {
         if (t) t->release(shared_info_mfn_);
-        mm_.free(shared_info_mfn_);
+        mm_.free_guest_frames(shared_info_mfn_);
     }
     shared_ = nullptr;
     events_.release(mm_);
@@ -224,7 +224,8 @@ void Domain::drop_entry(uint64_t i) {
         uint64_t f = entry_frame(pages_[j]).raw();
         if (f >= head && f < head + n) return;  // the block still has frames in the domain
     }
-    mm_.free(Mfn(head), order);
+    // The guest may have dropped its last mapping of these frames without a flush.
+    mm_.free_guest_frames(Mfn(head), order);
     frames_held_ -= n;
 }
 

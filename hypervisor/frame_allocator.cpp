@@ -48,9 +48,10 @@ uint64_t FrameAllocator::mfn_of(const FreeBlock* b) const {
     return paddr_to_mfn(Paddr(reinterpret_cast<uintptr_t>(b) - offset_)).raw();
 }
 
-void FrameAllocator::push(uint64_t mfn, unsigned order) {
+void FrameAllocator::push(uint64_t mfn, unsigned order, TlbTime stamp) {
     FreeBlock*& head = lists_[zone_of(mfn)][order];
     FreeBlock* b = block_at(mfn);
+    b->stamp = stamp;
     b->prev = nullptr;
     b->next = head;
     if (head) head->prev = b;
@@ -66,21 +67,23 @@ void FrameAllocator::unlink(uint64_t mfn, unsigned order) {
     meta_[mfn] = INSIDE;
 }
 
-void FrameAllocator::release(uint64_t mfn, unsigned order) {
+void FrameAllocator::release(uint64_t mfn, unsigned order, TlbTime stamp) {
     while (order < MAX_ORDER) {
         uint64_t buddy = mfn ^ frames(order);
         if (buddy >= max_mfn_ || meta_[buddy] != (FREE_HEAD | order)) break;
+        // The merged block is as stale as its most recently freed part.
+        stamp = tlb_clock::later(stamp, block_at(buddy)->stamp);
         unlink(buddy, order);
         meta_[mfn] = INSIDE;
         mfn &= ~frames(order);
         ++order;
     }
-    push(mfn, order);
+    push(mfn, order, stamp);
 }
 
 void FrameAllocator::add_block(uint64_t mfn, unsigned order) {
     for (uint64_t i = 1; i < frames(order); ++i) meta_[mfn + i] = INSIDE;
-    release(mfn, order);
+    release(mfn, order, tlb_clock::CLEAN);
     free_ += frames(order);
     total_ += frames(order);
 }
@@ -127,30 +130,40 @@ bool FrameAllocator::find_block(unsigned order, uint64_t limit_mfn, uint64_t& mf
     return false;
 }
 
-kstd::Expected<Mfn, FrameAllocator::Error> FrameAllocator::alloc(unsigned order, Paddr below) {
-    if (order > MAX_ORDER) return kstd::unexpected(Error::bad_order);
+kstd::Expected<Mfn, FrameAllocator::Error> FrameAllocator::take(unsigned order, Paddr below, TlbTime& stamp) {
     LockGuard g(lock_);
     uint64_t mfn;
     unsigned o;
     if (!find_block(order, below.raw() >> PAGE_SHIFT, mfn, o)) return kstd::unexpected(Error::out_of_memory);
+    stamp = block_at(mfn)->stamp;
     unlink(mfn, o);
-    // Keep the lowest part, give the upper halves back.
+    // Keep the lowest part, give the upper halves back (each as stale as the whole was).
     while (o > order) {
         --o;
-        push(mfn + frames(o), o);
+        push(mfn + frames(o), o, stamp);
     }
     meta_[mfn] = uint8_t(USED_HEAD | order);
     free_ -= frames(order);
     return Mfn(mfn);
 }
 
-kstd::Expected<bool, FrameAllocator::Error> FrameAllocator::free(Mfn first, unsigned order) {
+kstd::Expected<Mfn, FrameAllocator::Error> FrameAllocator::alloc(unsigned order, Paddr below) {
+    if (order > MAX_ORDER) return kstd::unexpected(Error::bad_order);
+    TlbTime stamp = tlb_clock::CLEAN;
+    auto m = take(order, below, stamp);
+    // Before the caller (a domain, or the hypervisor itself) uses the frames, and outside the
+    // lock: no CPU may still reach them through an entry a guest dropped without a flush.
+    if (m && stamp != tlb_clock::CLEAN && stale_tlb_flush_) stale_tlb_flush_(stamp);
+    return m;
+}
+
+kstd::Expected<bool, FrameAllocator::Error> FrameAllocator::free(Mfn first, unsigned order, TlbTime stamp) {
     if (order > MAX_ORDER) return kstd::unexpected(Error::bad_order);
     LockGuard g(lock_);
     uint64_t mfn = first.raw();
     if (mfn >= max_mfn_ || meta_[mfn] != (USED_HEAD | order)) return kstd::unexpected(Error::not_allocated);
     meta_[mfn] = INSIDE;
-    release(mfn, order);
+    release(mfn, order, stamp);
     free_ += frames(order);
     return true;
 }

@@ -47,7 +47,7 @@ Mfn GrantTable::new_shared_frame() {
 
 void GrantTable::free_shared_frame(Mfn m) {
     if (FrameTable* ft = d_.machine().table()) ft->release(m);
-    d_.machine().free(m);
+    d_.machine().free_guest_frames(m);  // the guest mapped it
 }
 
 bool GrantTable::add_frame() {

@@ -70,10 +70,13 @@ int16_t transfer(Vcpu& v, const gnttab_transfer& op) {
         LockGuard pages(d.page_lock());
         if (!d.take_page(m)) return GNTST_bad_page;
     }
-    pv_arch::flush_tlb(v);
+    // The frame changes hands without the allocator: every CPU that may still reach it through
+    // a mapping dropped without a flush (the giver's, or a control domain's foreign one, on
+    // whatever CPU) flushes before the receiver gets it.
+    pv_arch::flush_guest_tlbs();
     Domain* e = op.domid < DOMID_FIRST_RESERVED ? domain_control::lookup(DomId(op.domid)) : nullptr;
     int16_t rc = !e ? GNTST_bad_domain : deliver(*e, d.id().raw(), op.ref, m) ? GNTST_okay : GNTST_general_error;
-    if (rc) d.machine().free(m);  // the giver has lost it, as on Xen
+    if (rc) d.machine().free_guest_frames(m);  // the giver has lost it, as on Xen
     return rc;
 }
 

@@ -12,3 +12,8 @@ kstd::Expected<Mfn, FrameAllocator::Error> MachineMemory::alloc_zeroed(unsigned 
 void MachineMemory::free(Mfn first, unsigned order) {
     if (!frames_.free(first, order)) panic("freeing frame {:#x} (order {}) that is not an allocated block", first, order);
 }
+
+void MachineMemory::free_guest_frames(Mfn first, unsigned order) {
+    if (!frames_.free(first, order, tlb_clock::tick()))
+        panic("freeing guest frame {:#x} (order {}) that is not an allocated block", first, order);
+}

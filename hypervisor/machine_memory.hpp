@@ -17,7 +17,13 @@ public:
     // A zeroed block of 2^order frames, or out_of_memory.
     kstd::Expected<Mfn, FrameAllocator::Error> alloc_zeroed(unsigned order = 0);
     // Returns a block handed out by alloc_zeroed; a refusal is a hypervisor bug and panics.
+    // For blocks no guest could map (the hypervisor's own records).
     void free(Mfn first, unsigned order = 0);
+    // The same for a block a guest could have mapped (its memory, shared_info, grant table
+    // frames), once no page table maps it any more: stamped with the TLB clock, so that the
+    // allocator has every CPU that may still reach it through a stale entry flush before the
+    // block serves anyone again.
+    void free_guest_frames(Mfn first, unsigned order = 0);
 
     void* map(Mfn m) const { return reinterpret_cast<void*>(offset_ + (m.raw() << PAGE_SHIFT)); }
     Mfn mfn_of(const void* p) const { return Mfn((reinterpret_cast<uintptr_t>(p) - offset_) >> PAGE_SHIFT); }

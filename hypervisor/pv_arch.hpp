@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cpuid_policy.hpp"
+#include "tlb_clock.hpp"
 #include "types.hpp"
 
 class Domain;
@@ -39,9 +40,11 @@ void flush_tlb(Vcpu& v);
 void flush_tlb_domain(Domain& d);
 void flush_tlb_local(Vcpu& v);
 void invalidate_page(Vcpu& v, uint64_t va);
-// Every CPU that has a guest's address space loaded flushes its TLB (safety flushes when a
-// frame changes type or is freed); returns once they all have.
+// Every CPU that has a guest's address space loaded flushes its TLB; returns once they all have.
 void flush_guest_tlbs();
+// The same for those of them that have not flushed since `stamp` was taken (tlb_clock.hpp):
+// the safety flush before a frame whose type was dropped takes a new one.
+void flush_stale_tlbs(TlbTime stamp);
 // Performs a flush another CPU asked this one for, if any (for CPUs that wait with
 // interrupts off).
 void service_tlb_flush();

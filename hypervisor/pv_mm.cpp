@@ -10,6 +10,7 @@
 #include "iomem_policy.hpp"
 #include "pv_arch.hpp"
 #include "pv_descriptors.hpp"
+#include "tlb_clock.hpp"
 #include "vcpu.hpp"
 
 namespace pv_mm {
@@ -40,22 +41,23 @@ Spinlock mm_lock;
 
 // A frame whose type count fell to zero may still be reachable through TLB entries on other
 // CPUs: a writable mapping, or a walk cached through it while it was a page table. Before a
-// frame takes a new type those could subvert, every CPU running a guest flushes (Xen's
-// type-change flush; it filters by per-page timestamps, Kestrel by these two flags, cleared
-// by each such flush).
-bool stale_writable;  // some writable type was dropped since the last flush
-bool stale_table;     // some page-table or descriptor type was dropped since the last flush
+// frame takes a new type those could subvert, every CPU running a guest that has not flushed
+// since flushes (Xen's type-change flush). Xen stamps each frame with the TLB clock when its
+// type goes; Kestrel keeps one stamp per kind, the clock's reading at the latest such drop
+// (tlb_clock.hpp), cleared by the flush: CPUs that loaded page tables since are left alone.
+TlbTime stale_writable = tlb_clock::CLEAN;  // the latest writable type dropped since the flush
+TlbTime stale_table = tlb_clock::CLEAN;     // the latest page-table or descriptor type dropped
 
 void before_new_type(PageType type) {
-    bool needs = type == PageType::writable ? stale_table : (stale_table || stale_writable);
-    if (!needs) return;
-    pv_arch::flush_guest_tlbs();
-    stale_writable = stale_table = false;
+    TlbTime stamp = type == PageType::writable ? stale_table : tlb_clock::later(stale_table, stale_writable);
+    if (stamp == tlb_clock::CLEAN) return;
+    pv_arch::flush_stale_tlbs(stamp);
+    stale_writable = stale_table = tlb_clock::CLEAN;
 }
 
 void type_dropped(PageType type) {
-    if (type == PageType::writable) stale_writable = true;
-    else if (type != PageType::none) stale_table = true;
+    if (type == PageType::writable) stale_writable = tlb_clock::tick();
+    else if (type != PageType::none) stale_table = tlb_clock::tick();
 }
 
 // A linear page table (Xen's pv-linear-pt, on by default in 4.17): an entry of a level-N
@@ -200,11 +202,9 @@ long get_page(Domain& d, Mfn m) {
 
 void put_page(Domain& d, Mfn m) {
     PageInfo& pi = table(d).info(m);
-    if (pi.refs && --pi.refs == 0 && (pi.flags & PAGE_FREE_PENDING)) {
-        // The reference just dropped may have been a mapping some CPU still caches.
-        pv_arch::flush_guest_tlbs();
-        d.free_if_pending(m);
-    }
+    // The reference just dropped may have been a mapping some CPU still caches: the free
+    // stamps the frame, and the allocator has those CPUs flush before it serves anyone again.
+    if (pi.refs && --pi.refs == 0 && (pi.flags & PAGE_FREE_PENDING)) d.free_if_pending(m);
 }
 
 // A ticket, not try_lock in a loop: the holder may wait for this CPU's TLB flush (answered

@@ -12,6 +12,15 @@
 // default without a device-model target): -EPERM otherwise, except for DOMID_IO, where the
 // caller's own rights apply. Upper-level tables only ever point at the pt_owner's own tables.
 // The rules for the entries themselves are pv_mm's.
+//
+// TLB maintenance, as on Xen: an mmu_update that changed an L2, L3 or L4 entry flushes every
+// CPU that may hold the tables' translations before it returns (a cached walk through the old
+// entry would reach tables the guest no longer has, and a multicall's next call must not see
+// it); one that changed L1 entries only leaves the TLB to the guest, which flushes as it needs
+// (update_va_mapping does what its UVMF_* flags ask, nothing more). What a stale L1 entry
+// could still reach is the hypervisor's concern elsewhere: a frame given back is stamped with
+// the TLB clock and flushed for before the allocator hands it out, and a frame changing type
+// is flushed for first (pv_mm).
 #include <xen/errno.h>
 #include <xen/xen.h>
 
@@ -86,8 +95,9 @@ long update_va(Vcpu& v, uint64_t va, uint64_t pte, uint64_t flags, const PgOwner
 }
 
 // One MMU_NORMAL_PT_UPDATE into a frame of pt: a validated table is changed by the rules of
-// its level; any other frame of pt is written plainly, if it may be written.
-long normal_update(Domain& pt, const PgOwner& pg, uint64_t ptr, uint64_t val, bool preserve_ad) {
+// its level; any other frame of pt is written plainly, if it may be written. upper: set when
+// an L2, L3 or L4 entry changed.
+long normal_update(Domain& pt, const PgOwner& pg, uint64_t ptr, uint64_t val, bool preserve_ad, bool& upper) {
     FrameTable& ft = *pt.machine().table();
     Mfn m(ptr >> PAGE_SHIFT);
     if (!ft.owned_by(m, pt.id())) return -XEN_EINVAL;
@@ -95,7 +105,12 @@ long normal_update(Domain& pt, const PgOwner& pg, uint64_t ptr, uint64_t val, bo
     const PageInfo& pi = ft.info(m);
     bool is_table = pi.type_count && (pi.type == PageType::l1 || pi.type == PageType::l2 ||
                                       pi.type == PageType::l3 || pi.type == PageType::l4);
-    if (is_table) return update_entry(pt, m, index, val, preserve_ad, pg.domain, pg.io);
+    if (is_table) {
+        const bool l1 = pi.type == PageType::l1;
+        long rc = update_entry(pt, m, index, val, preserve_ad, pg.domain, pg.io);
+        if (rc == 0 && !l1) upper = true;
+        return rc;
+    }
     if (get_page_type(pt, m, PageType::writable)) return -XEN_EINVAL;
     __atomic_store_n(&entries_of(pt, m)[index], val, __ATOMIC_RELAXED);
     put_page_type(pt, m);
@@ -112,14 +127,14 @@ long machphys_update(Domain& caller, Domain& pt, Domain* pg, uint64_t ptr, uint6
     return 0;
 }
 
-long one_update(Domain& caller, Domain& pt, const PgOwner& pg, const mmu_update& req) {
+long one_update(Domain& caller, Domain& pt, const PgOwner& pg, const mmu_update& req, bool& upper) {
     const unsigned cmd = unsigned(req.ptr & 7);
     switch (cmd) {
     case MMU_NORMAL_PT_UPDATE:
     case MMU_PT_UPDATE_PRESERVE_AD:
     case MMU_PT_UPDATE_NO_TRANSLATE:
         if (!may_use(caller, pg) || !may_use(caller, &pt)) return -XEN_EPERM;
-        return normal_update(pt, pg, req.ptr - cmd, req.val, cmd == MMU_PT_UPDATE_PRESERVE_AD);
+        return normal_update(pt, pg, req.ptr - cmd, req.val, cmd == MMU_PT_UPDATE_PRESERVE_AD, upper);
     case MMU_MACHPHYS_UPDATE:
         if (&pt == &caller && !may_use(caller, pg)) return -XEN_EPERM;
         return machphys_update(caller, pt, pg.domain, req.ptr, req.val);
@@ -163,19 +178,19 @@ long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     if (!pg.found) return -XEN_ESRCH;
     long rc = 0;
     uint32_t i = 0;
-    bool flush = false;
+    bool upper = false;
     for (; i < count; ++i) {
         mmu_update req;
         if (!guest::read(Gva(reqs + uint64_t(i) * sizeof req), req)) {
             rc = -XEN_EFAULT;
             break;
         }
-        rc = one_update(d, *pt, pg, req);
+        rc = one_update(d, *pt, pg, req, upper);
         if (rc) break;
-        flush = true;
     }
-    // A changed entry may be cached by any CPU the tables' owner runs on (and the caller's).
-    if (flush) {
+    // A changed upper entry may be cached by any CPU the tables' owner runs on (and the
+    // caller's), also when a later request failed.
+    if (upper) {
         pv_arch::flush_tlb(v);
         if (pt != &d) pv_arch::flush_tlb_domain(*pt);
     }

@@ -67,6 +67,7 @@ set(KESTREL_CORE_SOURCES
     hypervisor/sched_op.cpp
     hypervisor/symbols.cpp
     hypervisor/timer_queue.cpp
+    hypervisor/tlb_clock.cpp
     hypervisor/xen_elfnotes.cpp
     hypervisor/vcpu_context.cpp
     hypervisor/vcpu_op.cpp

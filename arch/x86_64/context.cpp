@@ -136,7 +136,7 @@ void save(Vcpu& v, const arch::ExceptionFrame& frame) {
 
 void load(Vcpu& v, arch::ExceptionFrame& frame) {
     tlb::switch_address_space(&v.domain());
-    arch::write_cr3(root_of(v).raw());
+    tlb::load_root(root_of(v));
     // The descriptor tables first: the selectors loaded next may name their entries.
     arch::show_guest_gdt(arch::this_cpu().tables, v.gdt_frames, v.gdt_pages());
     pv_arch::load_ldt(v);
@@ -161,7 +161,7 @@ void load_idle_page_tables() {
     arch::show_guest_gdt(arch::this_cpu().tables, nullptr, 0);
     arch::show_guest_ldt(arch::this_cpu().tables, arch::this_cpu().id, nullptr, 0, 0);
     tlb::switch_address_space(nullptr);
-    arch::write_cr3(paging::root().raw());
+    tlb::load_root(paging::root());
 }
 
 }  // namespace context
@@ -178,7 +178,7 @@ void toggle_guest_mode(Vcpu& v) {
         arch::wrmsr(msr::KERNEL_GS_BASE, v.gs_base_kernel);
     }
     v.kernel_mode = !v.kernel_mode;
-    arch::write_cr3(root_of(v).raw());
+    tlb::load_root(root_of(v));
     // A runstate copy that failed in user mode is written now that the kernel's tables are in.
     if (v.kernel_mode && v.runstate_pending) runstate::publish_or_defer(v);
     if (v.kernel_mode) pv_time::flush_pending(v);
@@ -209,8 +209,9 @@ void load_user_gs_selector(Vcpu& v, uint16_t sel) {
 
 void flush_tlb(Vcpu& v) { tlb::flush(v.domain().dirty_cpus); }
 void flush_tlb_domain(Domain& d) { tlb::flush(d.dirty_cpus); }
-void flush_tlb_local(Vcpu&) { arch::flush_tlb_local(); }
+void flush_tlb_local(Vcpu&) { tlb::flush_local(); }
 void flush_guest_tlbs() { tlb::flush_guest_cpus(); }
+void flush_stale_tlbs(TlbTime stamp) { tlb::flush_stale(stamp); }
 void service_tlb_flush() { tlb::service(); }
 
 void flush_caches(bool all_cpus) {
@@ -247,7 +248,7 @@ uint64_t guest_cr4() {
     constexpr uint64_t PAE = 1u << 5, OSFXSR = 1u << 9, OSXMMEXCPT = 1u << 10, OSXSAVE = 1u << 18;
     return arch::read_cr4() & (PAE | OSFXSR | OSXMMEXCPT | OSXSAVE);
 }
-void load_page_tables(Vcpu& v) { arch::write_cr3(root_of(v).raw()); }
+void load_page_tables(Vcpu& v) { tlb::load_root(root_of(v)); }
 void invalidate_page(Vcpu&, uint64_t va) { arch::invlpg(va); }
 
 void write_debugreg(Vcpu& v, unsigned reg, uint64_t value) {

@@ -9,6 +9,7 @@
 #include "paging.hpp"
 #include "panic.hpp"
 #include "percpu.hpp"
+#include "tlb.hpp"
 
 namespace memory {
 
@@ -54,6 +55,8 @@ void init_allocator(MemoryMap& map) {
     Paddr meta;
     if (!map.take_pages(meta_pages, Paddr(~uint64_t{0}), meta)) panic("no room for frame allocator metadata");
     allocator.init(layout::DIRECTMAP_BASE, max, static_cast<uint8_t*>(paging::phys_to_virt(meta)));
+    // Only frames guests gave back carry stamps, so this runs once guests do, never at boot.
+    allocator.set_stale_tlb_flush(tlb::flush_stale);
     // The first MiB is I/O memory, as on Xen (the BIOS areas dom0 reads): never allocated.
     for (size_t i = 0; i < map.count(); ++i) {
         if (map[i].type != RegionType::available || map[i].end() <= LOW_MEMORY_END) continue;

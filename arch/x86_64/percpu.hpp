@@ -37,10 +37,12 @@ struct PerCpu {
 
     // TLB (tlb.cpp): the domain whose page tables this CPU has loaded (null: the hypervisor's
     // own), and the flush handshake with other CPUs: they set flush_request and wait for
-    // flush_done to move.
+    // flush_done to move. tlb_flushed: the TLB clock's reading (tlb_clock.hpp) before this
+    // CPU last dropped every guest entry (a CR3 load or flush); written by this CPU only.
     Domain* address_space;
     kstd::Atomic<bool> flush_request;
     kstd::Atomic<uint32_t> flush_done;
+    kstd::Atomic<uint64_t> tlb_flushed;
 };
 // The first fields are plain data at fixed offsets (assembly uses them); GCC supports offsetof
 // here although later members make PerCpu non-standard-layout.

@@ -52,10 +52,34 @@ void switch_address_space(Domain* d) {
     cpu.address_space = d;
 }
 
+namespace {
+
+// The clock is read before the TLB drops its entries and the reading recorded after: a CPU
+// that reads the record sees a flush that has happened. A flush interrupt between the two
+// (service()) may record a newer reading that this one then overwrites with an older one:
+// that only makes the CPU look staler than it is. Ordering: the release store pairs with the
+// acquire load in flush_stale.
+template <typename F>
+void recorded(F drop_entries) {
+    TlbTime t = tlb_clock::now();
+    drop_entries();
+    arch::this_cpu().tlb_flushed.store(t.raw(), kstd::MemoryOrder::release);
+}
+
+}  // namespace
+
+void load_root(Paddr root) {
+    recorded([root] { arch::write_cr3(root.raw()); });
+}
+
+void flush_local() {
+    recorded([] { arch::flush_tlb_local(); });
+}
+
 void service() {
     arch::PerCpu& cpu = arch::this_cpu();
     if (!cpu.flush_request.exchange(false)) return;
-    arch::flush_tlb_local();
+    flush_local();
     cpu.flush_done.fetch_add(1);
 }
 
@@ -77,10 +101,20 @@ void flush(const CpuMask& cpus) {
             asked[nr_asked++] = p;
         }
     });
-    if (local) arch::flush_tlb_local();
+    if (local) flush_local();
     for (unsigned i = 0; i < nr_asked; ++i) wait(*asked[i], before[i]);
 }
 
 void flush_guest_cpus() { flush(guest_cpus); }
+
+void flush_stale(TlbTime stamp) {
+    CpuMask stale;
+    auto flushed_at = [](CpuId c) {
+        arch::PerCpu* p = arch::percpu_of(c);
+        // Ordering: acquire pairs with the release store in recorded().
+        return p ? TlbTime(p->tlb_flushed.load(kstd::MemoryOrder::acquire)) : tlb_clock::CLEAN;
+    };
+    if (tlb_clock::stale_cpus(guest_cpus, stamp, flushed_at, stale)) flush(stale);
+}
 
 }  // namespace tlb

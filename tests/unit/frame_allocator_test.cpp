@@ -380,3 +380,78 @@ TEST(FrameAllocator, ConcurrentCpusNeverShareABlock) {
 }
 
 }  // namespace
+
+// TLB stamps (tlb_clock.hpp): frames freed from guests carry one, and handing them out again
+// first calls the stale-TLB hook with the newest stamp among them.
+namespace stamps {
+
+std::vector<uint64_t> asked;            // the stamps the hook was called with
+FrameAllocator* reentered = nullptr;    // an allocator the hook calls into (its lock is free)
+uint64_t free_seen_by_hook = 0;
+
+void hook(TlbTime stamp) {
+    asked.push_back(stamp.raw());
+    if (reentered) free_seen_by_hook = reentered->free_frames();
+}
+
+struct Stamped : FakeMachine {
+    Stamped() : FakeMachine(0, MiB) {
+        asked.clear();
+        reentered = nullptr;
+        fa.set_stale_tlb_flush(hook);
+        add(0, 4 * P);  // frames 0-3: one block of order 2
+    }
+};
+
+}  // namespace stamps
+
+TEST(FrameAllocator, AFrameFreedCleanIsHandedOutWithoutAFlush) {
+    stamps::Stamped mc;
+    auto m = mc.fa.alloc(0);
+    ASSERT_TRUE(m.has_value());
+    ASSERT_TRUE(mc.fa.free(*m, 0).has_value());
+    ASSERT_TRUE(mc.fa.alloc(2).has_value());
+    EXPECT_TRUE(stamps::asked.empty());
+}
+
+TEST(FrameAllocator, AStampedFrameIsFlushedForBeforeItIsHandedOutAgain) {
+    stamps::Stamped mc;
+    auto m = mc.fa.alloc(0);
+    ASSERT_TRUE(m.has_value());
+    ASSERT_TRUE(mc.fa.free(*m, 0, TlbTime(41)).has_value());
+    EXPECT_TRUE(stamps::asked.empty());  // freeing asks nothing
+    auto again = mc.fa.alloc(2);         // the whole block, the stamped frame merged in
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(stamps::asked, std::vector<uint64_t>{41});
+    ASSERT_TRUE(mc.fa.free(*again, 2).has_value());
+    ASSERT_TRUE(mc.fa.alloc(2).has_value());  // freed clean this time
+    EXPECT_EQ(stamps::asked.size(), 1u);
+}
+
+TEST(FrameAllocator, MergedBuddiesKeepTheNewerStampAndSplitHalvesInheritIt) {
+    stamps::Stamped mc;
+    std::vector<Mfn> f = drain(mc.fa, 0);
+    ASSERT_EQ(f.size(), 4u);
+    std::sort(f.begin(), f.end());
+    ASSERT_TRUE(mc.fa.free(f[0], 0, TlbTime(9)).has_value());
+    ASSERT_TRUE(mc.fa.free(f[1], 0, TlbTime(30)).has_value());
+    ASSERT_TRUE(mc.fa.free(f[2], 0, TlbTime(12)).has_value());
+    ASSERT_TRUE(mc.fa.free(f[3], 0).has_value());
+    EXPECT_TRUE(mc.fa.check_consistency());
+    // One block of order 2 now, as stale as its newest frame; split again, each part is.
+    for (unsigned i = 0; i < 4; ++i) ASSERT_TRUE(mc.fa.alloc(0).has_value());
+    EXPECT_EQ(stamps::asked, (std::vector<uint64_t>{30, 30, 30, 30}));
+}
+
+TEST(FrameAllocator, TheStaleTlbHookRunsOutsideTheAllocatorLock) {
+    // The flush waits for other CPUs, which may be waiting for the allocator: the hook must be
+    // able to take the lock itself (here: free_frames()) without deadlocking.
+    stamps::Stamped mc;
+    stamps::reentered = &mc.fa;
+    auto m = mc.fa.alloc(1);
+    ASSERT_TRUE(m.has_value());
+    ASSERT_TRUE(mc.fa.free(*m, 1, TlbTime(5)).has_value());
+    ASSERT_TRUE(mc.fa.alloc(1).has_value());
+    EXPECT_EQ(stamps::asked.size(), 1u);
+    EXPECT_EQ(stamps::free_seen_by_hook, 2u);  // already taken when the hook ran
+}

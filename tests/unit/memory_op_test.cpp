@@ -8,10 +8,13 @@
 //   - the size queries: own domain or DOMID_SELF, others only for the control domain;
 //   - the M2P queries, the memory map (-ENOSYS for PV), the physmap family (-EACCES for PV),
 //     and every error path in Xen's order.
+#include <algorithm>
+
 #include "memory_op_fixture.hpp"
 // After the fixture (and the C library headers it brings): Kestrel's own string declarations.
 #include "iomem_policy.hpp"
 #include "memory_map.hpp"
+#include "tlb_clock.hpp"
 
 namespace {
 
@@ -496,6 +499,58 @@ TEST_F(MemoryOp, DecreaseFreesTheFrameAndClearsP2mAndM2p) {
     ASSERT_EQ(op(XENMEM_populate_physmap), 1);
     EXPECT_TRUE(d->pfn_valid(Pfn(3)));
     EXPECT_EQ(d->nr_pages(), 4u);
+}
+
+// The guest may still reach a frame it gave back through a TLB entry it never flushed: the
+// frame goes back to the allocator stamped with the TLB clock, and before it serves again the
+// allocator has the CPUs that have not flushed since flush (tlb_clock.hpp).
+TEST_F(MemoryOp, AFrameGivenBackIsFlushedForBeforeItServesAgain) {
+    Mfn m = d->mfn_of(Pfn(3));
+    const TlbTime before = tlb_clock::now();
+    reserve({m.raw()}, 1);
+    ASSERT_EQ(op(XENMEM_decrease_reservation), 1);
+    EXPECT_TRUE(fake_pv::record().allocator_flushes.empty());  // giving back flushes nothing
+    EXPECT_FALSE(fake_pv::happened("flush tlb"));
+    reserve({3}, 1);
+    ASSERT_EQ(op(XENMEM_populate_physmap), 1);
+    EXPECT_EQ(d->mfn_of(Pfn(3)), m);  // the same frame, handed out again
+    ASSERT_EQ(fake_pv::record().allocator_flushes.size(), 1u);
+    const TlbTime stamp = fake_pv::record().allocator_flushes[0];
+    EXPECT_GE(stamp, before);                 // taken when it was given back
+    EXPECT_LT(stamp, tlb_clock::now());       // so CPUs flushing from now on are past it
+    // Handed out again with no give-back in between: no flush.
+    reserve({2}, 1);
+    ASSERT_EQ(op(XENMEM_populate_physmap), 1);  // p2m 2 was mapped: a fresh frame replaces it
+    EXPECT_EQ(fake_pv::record().allocator_flushes.size(), 1u);
+}
+
+TEST_F(MemoryOp, AFrameFreedWithItsLastReferenceIsFlushedForAtReuseNotAtTheFree) {
+    Mfn m = d->mfn_of(Pfn(2));
+    ASSERT_EQ(pv_mm::get_page(*d, m), 0);  // a mapping the guest then drops without a flush
+    reserve({m.raw()}, 1);
+    ASSERT_EQ(op(XENMEM_decrease_reservation), 1);
+    pv_mm::put_page(*d, m);  // freed now
+    EXPECT_FALSE(table.owned_by(m, d->id()));
+    EXPECT_FALSE(fake_pv::happened("flush guest tlbs"));  // no flush of every CPU here any more
+    EXPECT_TRUE(fake_pv::record().allocator_flushes.empty());
+    auto again = machine.mm.alloc_zeroed();
+    ASSERT_TRUE(again.has_value());
+    EXPECT_EQ(*again, m);
+    EXPECT_EQ(fake_pv::record().allocator_flushes.size(), 1u);
+    machine.mm.free(*again);
+}
+
+TEST_F(MemoryOp, ADestroyedDomainsFramesAreFlushedForBeforeTheyServeAgain) {
+    auto r = Domain::create(machine.mm, DomainConfig{DomId(6), 4, 4, 1, false, false});
+    ASSERT_TRUE(r.has_value());
+    Mfn m = (*r)->mfn_of(Pfn(0));
+    EXPECT_TRUE(fake_pv::record().allocator_flushes.empty());  // a fresh machine: nothing stamped
+    Domain::destroy(*r);
+    std::vector<Mfn> taken;
+    for (auto f = machine.mm.alloc_zeroed(); f; f = machine.mm.alloc_zeroed()) taken.push_back(*f);
+    EXPECT_NE(std::find(taken.begin(), taken.end(), m), taken.end());
+    EXPECT_FALSE(fake_pv::record().allocator_flushes.empty());
+    for (Mfn f : taken) machine.mm.free(f);
 }
 
 TEST_F(MemoryOp, DecreaseStopsAtAFrameNotTheDomains) {

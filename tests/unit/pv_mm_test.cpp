@@ -2,6 +2,7 @@
 // tables and its undoing, the refused shapes (writable mapping of a table, superpages, a table
 // containing itself, foreign frames, overflowing counts), and the hypercalls built on them
 // (mmu_update, pins, new base pointers) leaving every count where it was when they fail.
+#include <algorithm>
 #include <memory>
 #include <utility>
 
@@ -12,6 +13,7 @@
 #include "iomem_policy.hpp"
 #include "pv_mm.hpp"
 #include "pv_test_support.hpp"
+#include "tlb_clock.hpp"
 
 namespace {
 
@@ -249,6 +251,39 @@ TEST_F(PvMm, UpdateEntryReplacesAndDropsTheOldReferences) {
     EXPECT_TRUE(untouched(7));
 }
 
+// A frame whose type was dropped may still be reached through a stale TLB entry of that
+// type: before it (or any frame) takes a type that entry could subvert, the CPUs that have not
+// flushed since the latest such drop flush, once (tlb_clock.hpp).
+TEST_F(PvMm, ATypeChangeFlushesForTheLatestDroppedTypeOnce) {
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(11), PageType::l1), 0);  // clears what earlier tests left
+    fake_pv::reset();
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(6, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    const TlbTime before = tlb_clock::now();
+    pv_mm::put_l1e(*d, pte(6, PTE_P | PTE_RW));  // a writable mapping gone, without a flush
+    // Another writable frame needs no flush for it: only a table's stale walk would matter.
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(7, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    pv_mm::put_l1e(*d, pte(7, PTE_P | PTE_RW));
+    const TlbTime latest = tlb_clock::now();
+    // A table now: the CPUs not flushed since the latest drop flush.
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(6), PageType::l1), 0);
+    EXPECT_TRUE(fake_pv::happened("flush stale tlbs"));
+    EXPECT_GT(fake_pv::record().stale_flush, before);
+    EXPECT_LT(fake_pv::record().stale_flush, latest);
+    fake_pv::reset();
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l1), 0);  // nothing dropped since
+    EXPECT_TRUE(fake_pv::record().events.empty());
+    // A dropped table makes even a writable mapping wait for the flush.
+    pv_mm::put_page_and_type(*d, mfn(8));
+    ASSERT_EQ(pv_mm::get_l1e(*d, pte(9, PTE_P | PTE_RW)), 0);
+    EXPECT_TRUE(fake_pv::happened("flush stale tlbs"));
+    pv_mm::put_l1e(*d, pte(9, PTE_P | PTE_RW));
+    pv_mm::put_page_and_type(*d, mfn(6));
+    pv_mm::put_page_and_type(*d, mfn(11));
+    for (unsigned p : {6u, 7u, 8u, 9u, 11u}) EXPECT_TRUE(untouched(p)) << p;
+}
+
 class PvMmHypercalls : public PvMm {
 protected:
     long call(uint64_t nr, uint64_t a0, uint64_t a1 = 0, uint64_t a2 = 0, uint64_t a3 = 0) {
@@ -279,6 +314,48 @@ TEST_F(PvMmHypercalls, MmuUpdateStopsAtTheFirstFailureAndCountsWhatWasDone) {
     EXPECT_TRUE(untouched(7));
     pv_mm::put_page_and_type(*d, mfn(5));
     EXPECT_TRUE(untouched(6));
+}
+
+// As Xen: L1 changes leave TLB maintenance to the guest; a changed L2, L3 or L4 entry
+// flushes the domain's CPUs before mmu_update returns (even when a later request fails).
+TEST_F(PvMmHypercalls, MmuUpdateFlushesForUpperLevelEntriesOnly) {
+    for (unsigned p : {1u, 5u, 8u, 9u}) std::fill(entries(p), entries(p) + 512, 0);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(5), PageType::l1), 0);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(8), PageType::l2), 0);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(9), PageType::l3), 0);
+    ASSERT_EQ(pv_mm::get_page_and_type(*d, mfn(1), PageType::l4), 0);
+    GuestBuffer reqs(REQS, 2 * sizeof(mmu_update));
+    mmu_update* r = &reqs.at<mmu_update>(REQS);
+    auto slot = [&](unsigned pfn, unsigned i) { return (mfn(pfn).raw() << PAGE_SHIFT) + 8 * i; };
+    auto flushes_after = [&](uint32_t count, long want) {
+        fake_pv::reset();
+        EXPECT_EQ(call(__HYPERVISOR_mmu_update, REQS, count, 0, DOMID_SELF), want);
+        return fake_pv::happened("flush tlb");
+    };
+    r[0] = {slot(5, 0), pte(6, PTE_P | PTE_RW)};
+    EXPECT_FALSE(flushes_after(1, 0));  // an L1 entry made
+    r[0] = {slot(5, 0), 0};
+    EXPECT_FALSE(flushes_after(1, 0));  // and dropped: the guest flushes if it wants to
+    EXPECT_TRUE(untouched(6));
+    r[0] = {slot(8, 0), pte(5, PTE_P)};
+    EXPECT_TRUE(flushes_after(1, 0));  // L2
+    r[0] = {slot(9, 0), pte(8, PTE_P)};
+    EXPECT_TRUE(flushes_after(1, 0));  // L3
+    r[0] = {slot(1, 0), pte(9, PTE_P)};
+    EXPECT_TRUE(flushes_after(1, 0));  // L4
+    r[0] = {slot(1, 0), 0};
+    r[1] = {slot(5, 1), pte(5, PTE_P | PTE_RW)};  // refused: a table mapped writable
+    EXPECT_TRUE(flushes_after(2, -XEN_EBUSY));   // the L4 entry changed all the same
+    r[0] = {slot(5, 0), pte(6, PTE_P)};
+    EXPECT_FALSE(flushes_after(2, -XEN_EBUSY));  // only an L1 entry changed
+    r[0] = {slot(5, 0), 0};
+    EXPECT_FALSE(flushes_after(1, 0));
+    r[0] = {slot(9, 0), 0};
+    EXPECT_TRUE(flushes_after(1, 0));  // upper entries dropped flush too
+    r[0] = {slot(8, 0), 0};
+    EXPECT_TRUE(flushes_after(1, 0));
+    for (unsigned p : {1u, 9u, 8u, 5u}) pv_mm::put_page_and_type(*d, mfn(p));
+    for (unsigned p : {1u, 5u, 6u, 8u, 9u}) EXPECT_TRUE(untouched(p)) << p;
 }
 
 TEST_F(PvMmHypercalls, MmuUpdateOfAnOrdinaryFrameIsAPlainWriteAndMachphysSetsTheM2p) {

@@ -44,6 +44,7 @@ public:
           mm(frames_, reinterpret_cast<uintptr_t>(host_) - BASE) {
         frames_.init(reinterpret_cast<uintptr_t>(host_) - BASE, Mfn(meta_.size()), meta_.data());
         frames_.add_free_range(Paddr(BASE), Paddr(BASE + bytes_));
+        frames_.set_stale_tlb_flush(fake_pv::allocator_tlb_flush);
     }
     ~TestMachine() { std::free(host_); }
     TestMachine(const TestMachine&) = delete;

@@ -33,6 +33,11 @@ std::string hex(uint64_t v) {
 }
 }  // namespace
 
+void fake_pv::allocator_tlb_flush(TlbTime stamp) {
+    record().allocator_flushes.push_back(stamp);
+    note("allocator flush");
+}
+
 namespace console {
 void write(kstd::StringView s) { fake_pv::record().console.append(s.data(), s.size()); }
 }  // namespace console
@@ -64,6 +69,10 @@ void flush_tlb(Vcpu&) { note("flush tlb"); }
 void flush_tlb_local(Vcpu&) { note("flush tlb local"); }
 void flush_tlb_domain(Domain& d) { note("flush domain " + std::to_string(d.id().raw())); }
 void flush_guest_tlbs() { note("flush guest tlbs"); }
+void flush_stale_tlbs(TlbTime stamp) {
+    fake_pv::record().stale_flush = stamp;
+    note("flush stale tlbs");
+}
 void service_tlb_flush() {}
 void flush_caches(bool all) { note(all ? "wbinvd all" : "wbinvd"); }
 void install_hypervisor_slots(uint64_t* l4) {

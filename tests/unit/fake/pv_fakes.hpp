@@ -8,6 +8,7 @@
 
 #include "domain.hpp"
 #include "pv_arch.hpp"
+#include "tlb_clock.hpp"
 
 namespace fake_pv {
 
@@ -34,9 +35,16 @@ struct Record {
     std::vector<Domain*> owned;
     // The CPUs sched::online_cpus and sched::cpu_ids describe: 0 .. nr_cpus - 1.
     unsigned nr_cpus = 4;
+    // The stamps the frame allocator asked stale TLBs flushed for (allocator_tlb_flush), in
+    // order, and the one pv_arch::flush_stale_tlbs was last asked for.
+    std::vector<TlbTime> allocator_flushes;
+    TlbTime stale_flush{0};
 };
 
 Record& record();
+// The frame allocator's stale-TLB hook in host tests (TestMachine installs it): records the
+// stamp and notes "allocator flush".
+void allocator_tlb_flush(TlbTime stamp);
 void reset();
 bool happened(const std::string& event);
 
