@@ -231,6 +231,20 @@ uint64_t ram_bytes() {
            memory_map.total(RegionType::hypervisor) + memory_map.total(RegionType::module);
 }
 
+// Once the boot-time domains are built, nothing reads the modules again: kernels were loaded
+// or unpacked into domain memory, initrds copied. Their frames go to the allocator, as Xen
+// discards its initial images. Only whole frames of module regions: a page a module shares
+// with the boot information or another region stays reserved. (They stay "boot module" in
+// the memory map, which RAM totals count either way.)
+void release_boot_modules() {
+    FrameAllocator& frames = memory::frames();
+    uint64_t before = frames.free_frames();
+    for (size_t i = 0; i < memory_map.count(); ++i)
+        if (memory_map[i].type == RegionType::module) frames.add_free_range(memory_map[i].base, memory_map[i].end());
+    if (frames.free_frames() != before)
+        log::info("boot modules: {} KiB given back to the allocator", (frames.free_frames() - before) * PAGE_SIZE / 1024);
+}
+
 uint64_t domain_pages_kib;
 
 // Debug key 'm': where the machine's memory is. What is neither free nor a domain's memory
@@ -291,6 +305,7 @@ void boot_continue() {
     domains::init(memory::machine(), options);
     xen_version::set_command_line(boot_info.cmdline);
     unsigned started = domains::start_boot_domains(boot_info.modules, boot_info.module_count);
+    release_boot_modules();
     if (started == 0) log::info("no domain to start: CPUs idle");
     sched::run();
 }
