@@ -213,7 +213,14 @@ TEST(event_send_to_self_with_upcall)
 // every event back (bench.echo), yields forever (bench.yield) or waits forever (bench.idle).
 constexpr std::uint64_t PEER_PAGES = 1024;  // 4 MiB
 constexpr std::uint64_t SECOND = 1'000'000'000;
-constexpr unsigned BUILDS = 5;
+// Domain builds timed: bench.builds=<n> on the command line (tools/bench asks for ITERATIONS),
+// else a few, so that the check's functional run stays short.
+unsigned builds()
+{
+    std::uint64_t n = 5;
+    (void)kt::cmdline_number(cmdline(), "bench.builds", &n);
+    return n < 1 ? 1 : n > ITERATIONS ? ITERATIONS : unsigned(n);
+}
 
 struct Peer {
     kt::BuiltDomain domain;
@@ -299,7 +306,8 @@ TEST(yield_between_two_domains_one_cpu)
 TEST(domain_build_to_first_instruction)
 {
     if (!pair_run() || skipped("domain_build_4mib")) return;
-    for (unsigned i = 0; i < BUILDS; ++i) {
+    const unsigned n = builds();
+    for (unsigned i = 0; i < n; ++i) {
         Peer peer;
         const std::uint64_t t0 = kt::rdtsc();
         ASSERT_TRUE(start_peer("bench_micro kt.peer", 0, peer));
@@ -310,7 +318,7 @@ TEST(domain_build_to_first_instruction)
         samples[i] = peer.hello_tsc - t0 - startup;
         EXPECT_TRUE(stop_peer(peer));
     }
-    report("domain_build_4mib", BUILDS);
+    report("domain_build_4mib", n);
 }
 
 // With bench.hold=<seconds> on the command line, the kernel idles that long once its paths are

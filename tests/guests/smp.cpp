@@ -313,8 +313,17 @@ TEST(a_flush_for_all_vcpus_reaches_the_others)
                                     UVMF_INVLPG | UVMF_ALL), 0);
 }
 
+// Only where the command line has "kt.pin_race" (the Kestrel runs): Xen 4.17.7 (Debian's
+// 4.17.7+13-g2445b30a44-0+deb12u1) once hit BUG_ON in _put_page_type (arch/x86/mm.c: a full
+// type drop on an L2 that was not validated) while this race ran under a loaded host, taking
+// the machine down; it did not recur in 140 runs, but a test run must not be able to crash
+// the reference.
 TEST(two_vcpus_racing_to_pin_and_unpin_leave_the_counts_right)
 {
+    if (!kt::has_word(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.pin_race")) {
+        kt::print("skipped: the pin race runs with kt.pin_race only\n");
+        return;
+    }
     ASSERT_EQ(kt::update_va_mapping(va(race_page), pte_of(race_page, false), UVMF_INVLPG | UVMF_ALL), 0);
     std::uint64_t d1 = box[1].done, d2 = box[2].done;
     box[1].arg = MMUEXT_PIN_L1_TABLE;
