@@ -47,6 +47,11 @@ DomainList table;
 MachineMemory* machine;
 Options options;
 
+bool table_full() {
+    TableGuard g;
+    return table.full();
+}
+
 bool add(Domain* d) {
     TableGuard g;
     return table.add(d->id(), d);
@@ -307,7 +312,7 @@ kstd::Expected<Domain*, DomainError> create(const DomainConfig& c) {
     for (unsigned v = 0; v < (*d)->nr_vcpus(); ++v) (*d)->vcpu(VcpuId(v))->runstate_entry = now;
     if (!domains::add(*d)) {
         sched::remove_domain(**d);
-        bool full = domains::count() == DomainList::CAPACITY;  // else the id was taken meanwhile
+        bool full = domains::table_full();  // else the id was taken meanwhile
         pv_mm::MmGuard mm;
         Domain::destroy(*d);
         return kstd::unexpected(full ? DomainError::out_of_memory : DomainError::id_in_use);

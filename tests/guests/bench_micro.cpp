@@ -202,7 +202,7 @@ TEST(event_send_to_self_with_upcall)
     ASSERT_EQ(kt::evtchn_op(EVTCHNOP_bind_interdomain, &b), 0);
     loop_a = a.port;
     loop_b = b.local_port;
-    kt::shared_info()->evtchn_pending[loop_b / 64] &= ~(1ull << (loop_b % 64));  // a new port starts pending
+    kt::clear_pending(loop_b);  // a new port starts pending
     kt::vcpu0()->evtchn_upcall_pending = 0;
     kt::vcpu0()->evtchn_pending_sel = 0;
     EXPECT_TRUE(measure("event_send_self_upcall", send_and_take_upcall));
@@ -236,19 +236,12 @@ std::uint64_t peer_startup_ticks;
 // has arrived.
 bool start_peer(const char* mode, unsigned cpu, Peer& peer, unsigned vcpus = 1)
 {
-    kt::DomainSpec spec;
+    kt::DomainSpec spec = kt::spec_from_initrd(PEER_PAGES, mode);
     spec.vcpus = vcpus;
-    spec.elf = reinterpret_cast<const void*>(kt::start_info()->mod_start);
-    spec.elf_size = kt::start_info()->mod_len;
-    spec.pages = PEER_PAGES;
-    spec.cmdline = mode;
     spec.cpu = int(cpu);
     if (kt::pin_vcpu(0, 0, 0) != 0 || kt::build_domain(spec, peer.domain) != 0) return false;
-    evtchn_alloc_unbound_t a{};
-    a.dom = DOMID_SELF;
-    a.remote_dom = peer.domain.id;
-    if (kt::evtchn_op(EVTCHNOP_alloc_unbound, &a) != 0) return false;
-    peer.port = a.port;
+    peer.port = kt::offer_port(peer.domain.id);
+    if (peer.port == 0) return false;
     if (kt::unpause_domain(peer.domain.id) != 0) return false;
     const bool hello = kt::poll(peer.port, kt::system_time_ns() + 10 * SECOND) == 0 && kt::pending(peer.port);
     peer.hello_tsc = kt::rdtsc();

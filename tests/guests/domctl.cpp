@@ -24,25 +24,6 @@ namespace {
 constexpr std::uint64_t PEER_PAGES = 1024;  // 4 MiB
 constexpr std::uint64_t SECOND = 1'000'000'000;
 
-// A port of ours that domain `peer` may bind to.
-evtchn_port_t offer_port(domid_t peer)
-{
-    evtchn_alloc_unbound_t a{};
-    a.dom = DOMID_SELF;
-    a.remote_dom = peer;
-    return kt::evtchn_op(EVTCHNOP_alloc_unbound, &a) == 0 ? a.port : 0;
-}
-
-kt::DomainSpec peer_spec(const char* cmdline)
-{
-    kt::DomainSpec s;
-    s.elf = reinterpret_cast<const void*>(kt::start_info()->mod_start);
-    s.elf_size = kt::start_info()->mod_len;
-    s.pages = PEER_PAGES;
-    s.cmdline = cmdline;
-    return s;
-}
-
 xen_domctl_getdomaininfo info_of(domid_t dom)
 {
     xen_domctl_getdomaininfo info{};
@@ -69,8 +50,8 @@ TEST(a_built_domain_runs_says_hello_and_is_destroyed)
 {
     xen_domctl_getdomaininfo self = info_of(0);
     kt::BuiltDomain peer;
-    ASSERT_EQ(kt::build_domain(peer_spec("peer kt.peer"), peer), 0);
-    const evtchn_port_t port = offer_port(peer.id);
+    ASSERT_EQ(kt::build_domain(kt::spec_from_initrd(PEER_PAGES, "peer kt.peer"), peer), 0);
+    const evtchn_port_t port = kt::offer_port(peer.id);
     ASSERT_NE(port, 0u);
 
     xen_domctl_getdomaininfo info = info_of(peer.id);

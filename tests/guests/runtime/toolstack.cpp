@@ -329,6 +329,24 @@ long build_domain(const DomainSpec& s, BuiltDomain& out)
     return 0;
 }
 
+DomainSpec spec_from_initrd(std::uint64_t pages, const char* cmdline)
+{
+    DomainSpec s;
+    s.elf = reinterpret_cast<const void*>(start_info()->mod_start);
+    s.elf_size = start_info()->mod_len;
+    s.pages = pages;
+    s.cmdline = cmdline;
+    return s;
+}
+
+evtchn_port_t offer_port(domid_t peer)
+{
+    evtchn_alloc_unbound_t a{};
+    a.dom = DOMID_SELF;
+    a.remote_dom = peer;
+    return evtchn_op(EVTCHNOP_alloc_unbound, &a) == 0 ? a.port : 0;
+}
+
 evtchn_port_t bind_offered_port(domid_t dom)
 {
     constexpr evtchn_port_t last = 1023;  // max_evtchn_port as Xen gives a domain by default

@@ -49,6 +49,13 @@ long domain_info(domid_t dom, xen_domctl_getdomaininfo& info);
 // lives), for a toolstack that reads what the domain wrote; false if out of its memory.
 bool peek_built_domain(std::uint64_t va, void* out, std::size_t len);
 
+// This kernel's own initrd (start_info's mod_start/mod_len, a virtual address for the control
+// domain) as the image of a domain of `pages` pages with that command line.
+DomainSpec spec_from_initrd(std::uint64_t pages, const char* cmdline);
+
+// A port of ours that domain `peer` may bind to (EVTCHNOP_alloc_unbound), or 0.
+evtchn_port_t offer_port(domid_t peer);
+
 // For the domain built: the port domain `dom` offers it (EVTCHNOP_alloc_unbound for this
 // domain), found by trying each of dom's ports in turn; bound here, its local port returned,
 // or 0 if none is offered.
