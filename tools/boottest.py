@@ -74,6 +74,8 @@ def parse_args():
     p.add_argument("--emulator", choices=["qemu", "bochs"], default="qemu",
                    help="bochs: Bochs with a Skylake-X CPU (x2APIC, TSC-deadline, VMX); needs --stop-on")
     p.add_argument("--expect", action="append", default=[], help="regex that must appear, in order")
+    p.add_argument("--present", action="append", default=[],
+                   help="regex that must appear somewhere, in any order (lines from domains that race)")
     p.add_argument("--forbid", action="append", default=[], help="regex that must not appear")
     p.add_argument("--exit", type=int, default=0, help="expected QEMU exit status")
     p.add_argument("--stop-on", help="regex: end the run successfully once it appears")
@@ -319,6 +321,9 @@ def check(args, status, log, stopped):
             problems.append(f"expected /{pattern}/ not found" + (" after earlier matches" if pos else ""))
             continue
         pos = m.end()
+    for pattern in args.present:
+        if not re.search(pattern, log, re.M):
+            problems.append(f"expected /{pattern}/ not found anywhere")
     for pattern in args.forbid:
         if re.search(pattern, log, re.M):
             problems.append(f"forbidden /{pattern}/ found")
