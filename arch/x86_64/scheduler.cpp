@@ -302,7 +302,9 @@ void leave(arch::PerCpu& cpu, Vcpu& prev, arch::ExceptionFrame& frame, uint64_t 
         bool wants = wants_cpu(prev);
         if (prev.state == VcpuState::running) prev.state = VcpuState::runnable;  // woken while leaving
         t = policy.descheduled(prev.sched, wants, now);
-        if (wants && !prev.sched.parked) runstate::change(prev, RUNSTATE_runnable, now);
+        // Woken while leaving, it was blocked until just now, not until the decision: stamped
+        // with the decision's time, a vCPU woken in that window would show no blocked time.
+        if (wants && !prev.sched.parked) runstate::change(prev, RUNSTATE_runnable, tsc::now_ns());
     }
     poke(t);
     // Pinned elsewhere while it ran: it waits in a run queue it may run from. Ordering:
