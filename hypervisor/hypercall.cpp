@@ -92,23 +92,41 @@ long unsupported_op(Vcpu& v, unsigned nr, uint64_t op) {
 
 HypercallHandler handler(unsigned nr) { return nr < TABLE_SIZE ? table.entries[nr] : nullptr; }
 
-void dispatch(Vcpu& v, arch::ExceptionFrame& regs) {
+namespace {
+
+// The frame's first five quadwords are the argument registers in argument order.
+static_assert(offsetof(arch::ExceptionFrame, rdi) == 0 * sizeof(uint64_t));
+static_assert(offsetof(arch::ExceptionFrame, rsi) == 1 * sizeof(uint64_t));
+static_assert(offsetof(arch::ExceptionFrame, rdx) == 2 * sizeof(uint64_t));
+static_assert(offsetof(arch::ExceptionFrame, r10) == 3 * sizeof(uint64_t));
+static_assert(offsetof(arch::ExceptionFrame, r8) == 4 * sizeof(uint64_t));
+static_assert(sizeof(HypercallArgs) == 5 * sizeof(uint64_t));
+
+const HypercallArgs& arguments(const arch::ExceptionFrame& regs) {
+    return *reinterpret_cast<const HypercallArgs*>(&regs.rdi);
+}
+
+[[gnu::noinline, gnu::cold]] long unknown(Vcpu& v, uint64_t nr) {
+    uint64_t bit = uint64_t{1} << (nr < TABLE_SIZE ? nr : TABLE_SIZE - 1);
+    if (!(__atomic_fetch_or(&reported_unknown, bit, __ATOMIC_RELAXED) & bit))
+        log::warning("d{}v{}: hypercall {} not supported: -ENOSYS", v.domain().id(), v.id(), nr);
+    return -XEN_ENOSYS;
+}
+
+// Out of line, so that the lock's guard costs the other hypercalls nothing.
+[[gnu::noinline]] long call_locked(HypercallHandler h, Vcpu& v, arch::ExceptionFrame& regs) {
+    pv_mm::MmGuard g;
+    return h(v, regs, arguments(regs));
+}
+
+}  // namespace
+
+long call(Vcpu& v, arch::ExceptionFrame& regs) {
     uint64_t nr = regs.rax;
     HypercallHandler h = nr < TABLE_SIZE ? table.entries[nr] : nullptr;
-    if (!h) {
-        uint64_t bit = uint64_t{1} << (nr < TABLE_SIZE ? nr : TABLE_SIZE - 1);
-        if (!(__atomic_fetch_or(&reported_unknown, bit, __ATOMIC_RELAXED) & bit))
-            log::warning("d{}v{}: hypercall {} not supported: -ENOSYS", v.domain().id(), v.id(), nr);
-        regs.rax = uint64_t(-long(XEN_ENOSYS));
-        return;
-    }
-    HypercallArgs args{regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8};
-    if (takes_mm_lock(nr)) {
-        pv_mm::MmGuard g;
-        regs.rax = uint64_t(h(v, regs, args));
-        return;
-    }
-    regs.rax = uint64_t(h(v, regs, args));
+    if (!h) [[unlikely]] return unknown(v, nr);
+    if (takes_mm_lock(nr)) return call_locked(h, v, regs);
+    return h(v, regs, arguments(regs));
 }
 
 }  // namespace hypercall

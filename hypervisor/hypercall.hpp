@@ -10,7 +10,9 @@
 
 class Vcpu;
 
-struct HypercallArgs {
+// may_alias: dispatch hands a handler the argument registers where they lie in the saved
+// frame (ExceptionFrame begins with rdi, rsi, rdx, r10, r8), rather than a copy of them.
+struct [[gnu::may_alias]] HypercallArgs {
     uint64_t a0, a1, a2, a3, a4;
 };
 
@@ -20,8 +22,10 @@ namespace hypercall {
 
 constexpr unsigned TABLE_SIZE = 64;
 
+// Runs the hypercall in regs for v and returns its result, for the guest's rax.
+long call(Vcpu& v, arch::ExceptionFrame& regs);
 // Runs the hypercall in regs for v and stores the result in regs.rax.
-void dispatch(Vcpu& v, arch::ExceptionFrame& regs);
+inline void dispatch(Vcpu& v, arch::ExceptionFrame& regs) { regs.rax = uint64_t(call(v, regs)); }
 // The handler for a number, or null.
 HypercallHandler handler(unsigned nr);
 // An op of a multiplexed hypercall (its first argument) that Kestrel does not offer: -ENOSYS,

@@ -18,7 +18,6 @@ namespace {
 
 constexpr uint64_t RFLAGS_TF = 1u << 8, RFLAGS_IF = 1u << 9, RFLAGS_DF = 1u << 10, RFLAGS_IOPL = 3u << 12,
                    RFLAGS_NT = 1u << 14, RFLAGS_RF = 1u << 16, RFLAGS_VM = 1u << 17, RFLAGS_AC = 1u << 18;
-constexpr uint64_t RFLAGS_FIXED = 1u << 1;
 
 uint8_t& upcall_mask(Vcpu& v) { return v.info()->evtchn_upcall_mask; }
 
@@ -128,12 +127,6 @@ void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs) {
         return;
     }
     deliver_bounce(v, regs);
-}
-
-void sanitize_return_frame(arch::ExceptionFrame& regs) {
-    regs.cs = guest_selector(uint16_t(regs.cs));
-    regs.ss = guest_selector(uint16_t(regs.ss));
-    regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | RFLAGS_FIXED;
 }
 
 }  // namespace pv

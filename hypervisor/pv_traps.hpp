@@ -48,7 +48,13 @@ void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs);
 // Selectors a guest names get guest privilege (RPL 3): the guest never runs in ring 0.
 inline uint16_t guest_selector(uint16_t sel) { return sel | 3; }
 
-// Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear.
-void sanitize_return_frame(arch::ExceptionFrame& regs);
+// Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear. Inline:
+// every return to a guest passes here.
+inline void sanitize_return_frame(arch::ExceptionFrame& regs) {
+    constexpr uint64_t RFLAGS_FIXED = 1u << 1, RFLAGS_IF = 1u << 9, RFLAGS_IOPL = 3u << 12, RFLAGS_VM = 1u << 17;
+    regs.cs = guest_selector(uint16_t(regs.cs));
+    regs.ss = guest_selector(uint16_t(regs.ss));
+    regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | RFLAGS_FIXED;
+}
 
 }  // namespace pv

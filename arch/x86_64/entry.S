@@ -52,38 +52,39 @@ vector_stub_\n:
     .endr
     .noaltmacro
 
+/* The order of struct ExceptionFrame: the hypercall argument registers (rdi, rsi, rdx, r10,
+   r8) pushed last, so that they lie at the frame's bottom in argument order. */
 .macro save_registers
-    cld
     pushq   %rax
     pushq   %rbx
     pushq   %rcx
-    pushq   %rdx
-    pushq   %rsi
-    pushq   %rdi
     pushq   %rbp
-    pushq   %r8
     pushq   %r9
-    pushq   %r10
     pushq   %r11
     pushq   %r12
     pushq   %r13
     pushq   %r14
     pushq   %r15
+    pushq   %r8
+    pushq   %r10
+    pushq   %rdx
+    pushq   %rsi
+    pushq   %rdi
 .endm
 
 .macro restore_registers
+    popq    %rdi
+    popq    %rsi
+    popq    %rdx
+    popq    %r10
+    popq    %r8
     popq    %r15
     popq    %r14
     popq    %r13
     popq    %r12
     popq    %r11
-    popq    %r10
     popq    %r9
-    popq    %r8
     popq    %rbp
-    popq    %rdi
-    popq    %rsi
-    popq    %rdx
     popq    %rcx
     popq    %rbx
     popq    %rax
@@ -91,6 +92,7 @@ vector_stub_\n:
 .endm
 
 exception_common:
+    cld
     save_registers
     testb   $3, FRAME_CS(%rsp)
     jnz     1f
@@ -115,6 +117,7 @@ exception_common:
     ud2
 
 paranoid_common:
+    cld
     save_registers
     mov     $MSR_GS_BASE, %ecx
     rdmsr
@@ -152,7 +155,7 @@ paranoid_common:
     pushq   %rcx                              /* rip */
     pushq   $0                                /* error code */
     pushq   $\vector
-    save_registers
+    save_registers                            /* DF is clear: SFMASK masks it */
     xor     %ebp, %ebp
     mov     %rsp, %rdi
     call    guest_syscall                     /* does not return */
@@ -179,6 +182,7 @@ sysenter_entry:
     pushq   $0                                /* rip */
     pushq   $0                                /* error code */
     pushq   $VECTOR_SYSENTER
+    cld
     save_registers
     xor     %ebp, %ebp
     mov     %rsp, %rdi
@@ -187,12 +191,11 @@ sysenter_entry:
 
 /*
  * void guest_restore(ExceptionFrame* frame): back to the guest with the registers in frame,
- * which the caller has validated (canonical rip, guest selectors, sane rflags). Interrupts
- * stay off from here to IRETQ, which sets the guest's IF.
+ * which the caller has validated (canonical rip, guest selectors, sane rflags). The caller
+ * turned interrupts off; they stay off to IRETQ, which sets the guest's IF.
  */
     .globl guest_restore
 guest_restore:
-    cli
     mov     %rdi, %rsp
     restore_registers
     swapgs

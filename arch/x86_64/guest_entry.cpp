@@ -3,6 +3,7 @@
 #include <arch/cpu.hpp>
 #include <arch/msr.hpp>
 #include <arch/vectors.hpp>
+#include <xen/xen.h>
 
 #include "context.hpp"
 #include "descriptors.hpp"
@@ -55,32 +56,47 @@ void init_cpu() {
     xstate::init_cpu(arch::this_cpu().id == CpuId(0));
 }
 
+namespace {
+
+// The quick look before events::queue_upcall, which checks again: events pending, unmasked.
+bool upcall_due(const Vcpu& v) {
+    const vcpu_info* info = v.info();
+    return info && info->evtchn_upcall_pending && !info->evtchn_upcall_mask;
+}
+
+// The IRETQ to a non-canonical rip would fault: the guest kernel gets the #GP(0), as on Xen.
+// Out of line: the crash message's formatting would cost every return a larger stack frame.
+[[gnu::noinline, gnu::cold]] void refuse_noncanonical_return(Vcpu& v, const arch::ExceptionFrame& f) {
+    arch::interrupts_on();
+    if (!pv::queue_exception(v, pv::vector::GP, true, 0))
+        domain_control::crash(v, "return to non-canonical rip {:#x} with no #GP handler", f.rip);
+}
+
+}  // namespace
+
 void return_to_guest() {
     for (;;) {
         arch::interrupts_off();
         arch::PerCpu& cpu = arch::this_cpu();
         Vcpu* v = cpu.current;
-        if (!v || v->state != VcpuState::running || cpu.need_resched.load()) {
+        if (!v || v->state != VcpuState::running || cpu.need_resched.load()) [[unlikely]] {
             sched::reschedule();
             continue;
         }
-        arch::ExceptionFrame& f = context::guest_frame();
+        arch::ExceptionFrame& f = context::guest_frame(cpu);
         // An event upcall due and not masked goes in ahead of the return.
-        if (!v->bounce.pending) events::queue_upcall(*v);
+        if (!v->bounce.pending && upcall_due(*v)) events::queue_upcall(*v);
         if (v->bounce.pending) {
             arch::interrupts_on();
             pv::deliver_bounce(*v, f);
             continue;
         }
         pv::sanitize_return_frame(f);
-        if (!guest::canonical(f.rip)) {
-            // The IRETQ would fault: the guest kernel gets the #GP(0), as on Xen.
-            arch::interrupts_on();
-            if (!pv::queue_exception(*v, pv::vector::GP, true, 0))
-                domain_control::crash(*v, "return to non-canonical rip {:#x} with no #GP handler", f.rip);
+        if (!guest::canonical(f.rip)) [[unlikely]] {
+            refuse_noncanonical_return(*v, f);
             continue;
         }
-        guest_restore(&f);
+        guest_restore(&f);  // with interrupts off, as it needs them
     }
 }
 
@@ -126,7 +142,7 @@ extern "C" [[noreturn]] void guest_sysenter(arch::ExceptionFrame* f) {
 extern "C" [[noreturn]] void guest_syscall(arch::ExceptionFrame* f) {
     arch::interrupts_on();
     Vcpu& v = *arch::this_cpu().current;
-    if (v.kernel_mode) hypercall::dispatch(v, *f);
+    if (v.kernel_mode) [[likely]] hypercall::dispatch(v, *f);
     else pv::bounce_user_syscall(v, *f, f->vector == guest_entry::VECTOR_SYSCALL32);
     guest_entry::return_to_guest();
 }
