@@ -30,17 +30,16 @@ inline bool canonical(uint64_t va) {
 }
 
 // Whether [va, va + n) is a range a guest may name: canonical, not wrapping, outside the hole.
-// (Inline, as the copies below: every hypercall and bounce goes through them.)
+// (Inline, as the copies below: every hypercall and bounce goes through them.) The addresses
+// a guest may name are the lower canonical half and the upper half above the hole; a range
+// that does not wrap lies within one of them exactly when it ends in the lower half or starts
+// above the hole (the non-canonical gap and the hole lie between the two).
 inline bool range_ok(Gva va, size_t n) {
+    constexpr uint64_t LOWER_HALF_END = 0x0000800000000000;
     uint64_t start = va.raw();
     if (n == 0) return true;
     uint64_t last = start + (n - 1);
-    if (last < start) return false;
-    if (!canonical(start) || !canonical(last)) return false;
-    // Both ends canonical and no wrap: a range crossing the non-canonical gap would have one
-    // end on each side, so checking that they are on the same side rules it out.
-    if ((start >> 63) != (last >> 63)) return false;
-    return last < HOLE_START || start >= HOLE_END;
+    return last >= start && (last < LOWER_HALF_END || start >= HOLE_END);
 }
 
 inline bool copy_from(void* dst, Gva src, size_t n) { return range_ok(src, n) && raw_copy_from(dst, src.raw(), n) == 0; }

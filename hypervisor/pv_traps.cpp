@@ -23,10 +23,27 @@ uint8_t& upcall_mask(Vcpu& v) { return v.info()->evtchn_upcall_mask; }
 
 }  // namespace
 
+namespace {
+
+// The bounce for the next return to the guest, field by field (the failsafe selectors are
+// only read when failsafe is set).
+void set_bounce(Vcpu& v, uint8_t vec, bool has_error_code, uint32_t error_code, uint64_t address, bool mask) {
+    PendingBounce& b = v.bounce;
+    b.pending = true;
+    b.vector = vec;
+    b.has_error_code = has_error_code;
+    b.error_code = error_code;
+    b.address = address;
+    b.mask_events = mask;
+    b.failsafe = false;
+}
+
+}  // namespace
+
 bool queue_exception(Vcpu& v, uint8_t vec, bool has_error_code, uint32_t error_code) {
     const GuestTrap& t = v.traps[vec];
     if (!t.address) return false;
-    v.bounce = PendingBounce{true, vec, has_error_code, error_code, t.address, (t.flags & 4) != 0};
+    set_bounce(v, vec, has_error_code, error_code, t.address, (t.flags & 4) != 0);
     return true;
 }
 
@@ -36,7 +53,7 @@ bool queue_callback(Vcpu& v, unsigned type) {
     // The event upcall always masks events (Xen's TBF_INTERRUPT); the failsafe callback masks
     // them when registered with CALLBACKF_mask_events.
     bool mask = type == CALLBACKTYPE_event || (c.flags & CALLBACKF_mask_events) != 0;
-    v.bounce = PendingBounce{true, 0, false, 0, c.address, mask};
+    set_bounce(v, 0, false, 0, c.address, mask);
     return true;
 }
 
@@ -47,8 +64,18 @@ bool queue_failsafe(Vcpu& v, const uint16_t (&selectors)[4]) {
     return true;
 }
 
+namespace {
+
+// Out of line, so that the bounce's path needs no stack for formatting a message.
+[[gnu::noinline, gnu::cold]] bool crash_bounce(Vcpu& v, const char* why, uint64_t value) {
+    domain_control::crash(v, "{} {:#x}", why, value);
+    return false;
+}
+
+}  // namespace
+
 bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
-    PendingBounce b = v.bounce;
+    const PendingBounce& b = v.bounce;
     v.bounce.pending = false;
     uint64_t interrupted_cs = regs.cs;
     uint64_t sp;
@@ -62,37 +89,33 @@ bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
     sp &= ~uint64_t{15};
     unsigned words = b.failsafe ? 11 : b.has_error_code ? 8 : 7;
     sp -= words * 8;
-    if (!guest::range_ok(Gva(sp), words * 8)) {
-        domain_control::crash(v, "exception frame at {:#x} would overlap the hypervisor area", sp);
-        return false;
-    }
+    if (!guest::range_ok(Gva(sp), words * 8))
+        return crash_bounce(v, "exception frame would overlap the hypervisor area at", sp);
 
     uint8_t saved_mask = upcall_mask(v);
     if (b.mask_events) upcall_mask(v) = 1;
     uint64_t rflags = (regs.rflags & ~(RFLAGS_IF | RFLAGS_IOPL)) | (saved_mask ? 0 : RFLAGS_IF);
     if (v.domain().vm_assist & (1u << VMASST_TYPE_architectural_iopl)) rflags |= uint64_t(v.iopl) << 12;
 
-    uint64_t frame[11];
-    unsigned i = 0;
-    frame[i++] = regs.rcx;
-    frame[i++] = regs.r11;
+    // Filled from its top, where the five words every frame ends with have fixed places; the
+    // frame is the last `words` of it.
+    constexpr unsigned MAX_WORDS = 11;
+    uint64_t frame[MAX_WORDS];
+    frame[MAX_WORDS - 1] = regs.ss;
+    frame[MAX_WORDS - 2] = regs.rsp;
+    frame[MAX_WORDS - 3] = rflags;
+    frame[MAX_WORDS - 4] = (interrupted_cs & 0xffff) | (uint64_t(saved_mask) << 32);
+    frame[MAX_WORDS - 5] = regs.rip;
     if (b.failsafe)
-        for (uint16_t sel : b.selectors) frame[i++] = sel;
+        for (unsigned i = 0; i < 4; ++i) frame[MAX_WORDS - 9 + i] = b.selectors[i];
     else if (b.has_error_code)
-        frame[i++] = b.error_code;
-    frame[i++] = regs.rip;
-    frame[i++] = (interrupted_cs & 0xffff) | (uint64_t(saved_mask) << 32);
-    frame[i++] = rflags;
-    frame[i++] = regs.rsp;
-    frame[i++] = regs.ss;
-    if (!guest::copy_to(Gva(sp), frame, words * 8)) {
-        domain_control::crash(v, "fault writing an exception frame to the guest stack at {:#x}", sp);
-        return false;
-    }
-    if (!b.address) {
-        domain_control::crash(v, "no handler to bounce vector {} to", b.vector);
-        return false;
-    }
+        frame[MAX_WORDS - 6] = b.error_code;
+    uint64_t* bottom = frame + (MAX_WORDS - words);
+    bottom[0] = regs.rcx;
+    bottom[1] = regs.r11;
+    if (guest::raw_copy_to(sp, bottom, words * 8) != 0)
+        return crash_bounce(v, "fault writing an exception frame to the guest stack at", sp);
+    if (!b.address) return crash_bounce(v, "no handler to bounce to: vector", b.vector);
     regs.rflags &= ~(RFLAGS_AC | RFLAGS_VM | RFLAGS_RF | RFLAGS_NT | RFLAGS_TF);
     regs.ss = FLAT_KERNEL_SS;
     regs.rsp = sp;

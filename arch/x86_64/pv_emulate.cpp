@@ -65,9 +65,7 @@ bool soft_interrupt(Vcpu& v, arch::ExceptionFrame& f) {
     return pv::queue_exception(v, vec, false, 0);
 }
 
-void bounce_or_crash(Vcpu& v, arch::ExceptionFrame& f) {
-    bool ec = has_error_code(f.vector);
-    if (pv::queue_exception(v, uint8_t(f.vector), ec, uint32_t(f.error_code))) return;
+[[gnu::noinline, gnu::cold]] void crash_unhandled(Vcpu& v, const arch::ExceptionFrame& f) {
     if (f.vector == pv::vector::PF)
         domain_control::crash(v, "#PF at rip {:#x} for address {:#x} (error {:#x}) with no handler in the guest's trap table",
                               f.rip, v.info()->arch.cr2, f.error_code);
@@ -76,9 +74,23 @@ void bounce_or_crash(Vcpu& v, arch::ExceptionFrame& f) {
                               arch::exception_name(f.vector), f.rip, f.error_code);
 }
 
+void bounce_or_crash(Vcpu& v, arch::ExceptionFrame& f) {
+    bool ec = has_error_code(f.vector);
+    if (!pv::queue_exception(v, uint8_t(f.vector), ec, uint32_t(f.error_code))) crash_unhandled(v, f);
+}
+
 }  // namespace
 
-void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
+namespace {
+
+// The exceptions Kestrel looks at before the guest sees them: the rest go straight to the
+// guest's handler.
+constexpr uint32_t EXAMINED = (1u << pv::vector::DB) | (1u << pv::vector::PF) | (1u << pv::vector::UD) |
+                              (1u << pv::vector::NM) | (1u << pv::vector::GP);
+
+// Whether Kestrel handled an examined exception itself, so that the guest sees nothing of it.
+// Out of line, so that the other exceptions' path needs none of its stack.
+[[gnu::noinline]] bool handled_here(Vcpu& v, arch::ExceptionFrame& f) {
     switch (f.vector) {
     case pv::vector::DB: {
         // The guest reads why with get_debugreg(6); the hardware's DR6 is reset for the next one.
@@ -99,14 +111,14 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
         constexpr uint64_t PFEC_PRESENT_WRITE = 3;
         if ((f.error_code & PFEC_PRESENT_WRITE) == PFEC_PRESENT_WRITE) {
             pv_mm::MmGuard g;
-            if (pv_ptwr::emulate(v, f, v.info()->arch.cr2)) return;
+            if (pv_ptwr::emulate(v, f, v.info()->arch.cr2)) return true;
         }
         break;
     }
     case pv::vector::UD:
         if (is_forced_cpuid(f)) {
             emulate_cpuid(v, f);
-            return;
+            return true;
         }
         break;
     case pv::vector::NM:
@@ -118,13 +130,20 @@ void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
             break;
         }
         asm volatile("clts" ::: "memory");
-        return;
+        return true;
     case pv::vector::GP:
-        if (soft_interrupt(v, f)) return;
-        if (f.error_code == 0 && pv_priv_op::emulate(v, f)) return;
+        if (soft_interrupt(v, f)) return true;
+        if (f.error_code == 0 && pv_priv_op::emulate(v, f)) return true;
         break;
     default: break;
     }
+    return false;
+}
+
+}  // namespace
+
+void guest_exception(Vcpu& v, arch::ExceptionFrame& f) {
+    if (f.vector < 32 && ((EXAMINED >> f.vector) & 1) && handled_here(v, f)) return;
     bounce_or_crash(v, f);
 }
 
