@@ -113,19 +113,13 @@ const HypercallArgs& arguments(const arch::ExceptionFrame& regs) {
     return -XEN_ENOSYS;
 }
 
-// Out of line, so that the lock's guard costs the other hypercalls nothing.
-[[gnu::noinline]] long call_locked(HypercallHandler h, Vcpu& v, arch::ExceptionFrame& regs) {
-    pv_mm::MmGuard g;
-    return h(v, regs, arguments(regs));
-}
-
 }  // namespace
 
 long call(Vcpu& v, arch::ExceptionFrame& regs) {
     uint64_t nr = regs.rax;
     HypercallHandler h = nr < TABLE_SIZE ? table.entries[nr] : nullptr;
     if (!h) [[unlikely]] return unknown(v, nr);
-    if (takes_mm_lock(nr)) return call_locked(h, v, regs);
+    if (takes_mm_lock(nr)) return pv_mm::call_locked(h, v, regs, arguments(regs));
     return h(v, regs, arguments(regs));
 }
 

@@ -211,7 +211,13 @@ void put_page(Domain& d, Mfn m) {
 // while waiting), and a CPU that only tried would lose every race to a holder that takes the
 // lock again at once (seen under single-threaded TCG as a dom0 vCPU starved of the lock for
 // good while the other issued mmu_updates).
-MmGuard::MmGuard() { mm_lock.lock_servicing([] { pv_arch::service_tlb_flush(); }); }
+namespace {
+
+[[gnu::always_inline]] inline void lock_mm() { mm_lock.lock_servicing([] { pv_arch::service_tlb_flush(); }); }
+
+}  // namespace
+
+MmGuard::MmGuard() { lock_mm(); }
 
 namespace {
 
@@ -236,9 +242,7 @@ void reap_pending_domains() {
     }
 }
 
-}  // namespace
-
-MmGuard::~MmGuard() {
+[[gnu::always_inline]] inline void unlock_mm() {
     mm_lock.unlock();
     // Ordering: pairs with reap_later's store of reap_any and its look at the lock; one of
     // the two sees the other.
@@ -246,7 +250,19 @@ MmGuard::~MmGuard() {
     if (__atomic_load_n(&reap_any, __ATOMIC_RELAXED)) reap_pending_domains();
 }
 
+}  // namespace
+
+MmGuard::~MmGuard() { unlock_mm(); }
+
 bool mm_locked() { return mm_lock.is_locked(); }
+
+long call_locked(long (*handler)(Vcpu&, arch::ExceptionFrame&, const HypercallArgs&), Vcpu& v,
+                 arch::ExceptionFrame& regs, const HypercallArgs& args) {
+    lock_mm();
+    long rc = handler(v, regs, args);
+    unlock_mm();
+    return rc;
+}
 
 void reap_later(DomId id) {
     if (id.raw() >= DOMID_FIRST_RESERVED) return;

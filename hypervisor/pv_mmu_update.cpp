@@ -44,7 +44,7 @@ struct PgOwner {
     bool io;  // DOMID_IO: the caller's own rights are checked, not the control domain's
 };
 
-PgOwner pg_owner_of(Vcpu& v, uint16_t id) {
+[[gnu::always_inline]] inline PgOwner pg_owner_of(Vcpu& v, uint16_t id) {
     Domain& self = v.domain();
     if (id == DOMID_SELF) return {&self, true, false};
     if (id == self.id().raw()) return {nullptr, false, false};  // "cannot specify itself"
@@ -180,8 +180,8 @@ long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
     uint32_t i = 0;
     bool upper = false;
     for (; i < count; ++i) {
-        mmu_update req;
-        if (!guest::read(Gva(reqs + uint64_t(i) * sizeof req), req)) {
+        mmu_update req;  // the whole array's range was checked above
+        if (guest::raw_copy_from(&req, reqs + uint64_t(i) * sizeof req, sizeof req) != 0) {
             rc = -XEN_EFAULT;
             break;
         }
@@ -194,6 +194,7 @@ long do_mmu_update(Vcpu& v, arch::ExceptionFrame&, const HypercallArgs& args) {
         pv_arch::flush_tlb(v);
         if (pt != &d) pv_arch::flush_tlb_domain(*pt);
     }
-    if (pdone && !guest::write(Gva(pdone), i)) return -XEN_EFAULT;
+    const uint32_t done = i;  // a copy to write out, so that the loop's count stays in a register
+    if (pdone && !guest::write(Gva(pdone), done)) return -XEN_EFAULT;
     return rc;
 }

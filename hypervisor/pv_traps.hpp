@@ -52,8 +52,8 @@ inline uint16_t guest_selector(uint16_t sel) { return sel | 3; }
 // every return to a guest passes here.
 inline void sanitize_return_frame(arch::ExceptionFrame& regs) {
     constexpr uint64_t RFLAGS_FIXED = 1u << 1, RFLAGS_IF = 1u << 9, RFLAGS_IOPL = 3u << 12, RFLAGS_VM = 1u << 17;
-    regs.cs = guest_selector(uint16_t(regs.cs));
-    regs.ss = guest_selector(uint16_t(regs.ss));
+    regs.cs = (regs.cs & 0xffff) | 3;  // guest_selector, without narrowing and widening again
+    regs.ss = (regs.ss & 0xffff) | 3;
     regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | RFLAGS_FIXED;
 }
 
