@@ -161,22 +161,37 @@ void devalidate_table(Domain& d, Mfn m, unsigned level) {
 
 uint64_t* entries_of(Domain& d, Mfn m) { return static_cast<uint64_t*>(d.machine().map(m)); }
 
+namespace {
+
+// One level of find_l1e: whether t is a table of d's at that level in use, and if so the
+// entry va selects in it. A template, so that each level's type and index shift are constants
+// (the lookup is update_va_mapping's largest part).
+template <unsigned LEVEL>
+uint64_t* walk_level(Domain& d, const FrameTable& ft, Mfn t, uint64_t va) {
+    if (!ft.owned_by(t, d.id())) return nullptr;
+    const PageInfo& pi = ft.info(t);
+    if (pi.type != table_type(LEVEL) || pi.type_count == 0) return nullptr;
+    return &entries_of(d, t)[index_at(va, LEVEL)];
+}
+
+// The table an upper entry points to, or false for an absent entry or a superpage.
+bool next_table(const uint64_t* e, Mfn& t) {
+    if (!(*e & PTE_P) || (*e & PTE_PS)) return false;
+    t = mfn_in(*e);
+    return true;
+}
+
+}  // namespace
+
 uint64_t* find_l1e(Domain& d, Mfn root, uint64_t va, Mfn& l1) {
-    FrameTable& ft = table(d);
+    const FrameTable& ft = table(d);
     Mfn t = root;
-    for (unsigned level = 4;; --level) {
-        if (!ft.owned_by(t, d.id())) return nullptr;
-        const PageInfo& pi = ft.info(t);
-        if (pi.type != table_type(level) || pi.type_count == 0) return nullptr;
-        uint64_t* entries = entries_of(d, t);
-        if (level == 1) {
-            l1 = t;
-            return &entries[index_at(va, 1)];
-        }
-        uint64_t e = entries[index_at(va, level)];
-        if (!(e & PTE_P) || (e & PTE_PS)) return nullptr;
-        t = mfn_in(e);
-    }
+    uint64_t* e = walk_level<4>(d, ft, t, va);
+    if (!e || !next_table(e, t) || !(e = walk_level<3>(d, ft, t, va))) return nullptr;
+    if (!next_table(e, t) || !(e = walk_level<2>(d, ft, t, va))) return nullptr;
+    if (!next_table(e, t) || !(e = walk_level<1>(d, ft, t, va))) return nullptr;
+    l1 = t;
+    return e;
 }
 
 PageType table_type(unsigned level) {
