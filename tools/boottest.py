@@ -28,7 +28,14 @@ newline arrives (QEMU's serial output is read as soon as it is written):
     offsets, over the guest time between those lines, is the guest clock's drift against the
     host's monotonic clock. It must stay within --max-drift-ppm.
   --wallclock REGEX: a line whose first group is the guest's wall-clock time in seconds since
-    1970 (a fraction allowed) must be within --max-wallclock-error seconds of the host's time."""
+    1970 (a fraction allowed) must be within --max-wallclock-error seconds of the host's time.
+  --clock-pair START END MAX_ERROR: lines whose first groups are guest times in seconds (a
+    fraction allowed; e.g. Linux's /proc/uptime): from the first START line to the first END line
+    after it, the host's and the guest's clocks must advance by amounts within MAX_ERROR seconds
+    of each other. A host stall between the lines lengthens both alike, unlike --interval's. If
+    the guest prints a burst of START lines (before that END line) or of END lines (from it on),
+    each with its time read just before, the line of each burst with the smallest offset
+    host - guest is used: the one that came through fastest, as with --clock-marks."""
 import argparse
 import os
 import re
@@ -85,6 +92,9 @@ def parse_args():
     p.add_argument("--interval", nargs=4, action="append", default=[], metavar=("START", "END", "MIN", "MAX"),
                    help="host seconds from the first line matching START to the first matching END after "
                         "it must lie in [MIN, MAX] (lines are stamped as they arrive); repeatable")
+    p.add_argument("--clock-pair", nargs=3, action="append", default=[], metavar=("START", "END", "MAX_ERROR"),
+                   help="the first groups of the first START line and the first END line after it are guest "
+                        "seconds: |host delta - guest delta| between them must be at most MAX_ERROR; repeatable")
     p.add_argument("--timeout", type=float, default=120)
     p.add_argument("--log", help="also write the serial log here")
     p.add_argument("--report-boot-time", action="store_true",
@@ -290,20 +300,54 @@ def wallclock_problems(args, stamps):
     return problems
 
 
+def line_pair(stamps, start, end):
+    """The indices of the first line matching START and of the first matching END after it, or
+    None."""
+    begin = next((i for i, (_, _, text) in enumerate(stamps.lines) if re.search(start, text)), None)
+    if begin is None:
+        return None
+    finish = next((i for i in range(begin + 1, len(stamps.lines)) if re.search(end, stamps.lines[i][2])), None)
+    return None if finish is None else (begin, finish)
+
+
 def interval_problems(args, stamps):
     problems = []
     for start, end, low, high in args.interval:
-        begin = next((i for i, (_, _, text) in enumerate(stamps.lines) if re.search(start, text)), None)
-        finish = None
-        if begin is not None:
-            finish = next((i for i in range(begin + 1, len(stamps.lines)) if re.search(end, stamps.lines[i][2])), None)
-        if finish is None:
+        pair = line_pair(stamps, start, end)
+        if pair is None:
             problems.append(f"interval /{start}/ to /{end}/: lines not found")
             continue
+        begin, finish = pair
         took = (stamps.lines[finish][0] - stamps.lines[begin][0]) / 1e9
         print(f"interval /{start}/ to /{end}/: {took:.3f} s by the host clock")
         if not float(low) <= took <= float(high):
             problems.append(f"interval /{start}/ to /{end}/ took {took:.3f} s, not within [{low}, {high}]")
+    return problems
+
+
+def clock_pair_problems(args, stamps):
+    problems = []
+    for start, end, max_error in args.clock_pair:
+        pair = line_pair(stamps, start, end)
+        if pair is None:
+            problems.append(f"clock pair /{start}/ to /{end}/: lines not found")
+            continue
+        # (host seconds, guest seconds) of the fastest line of each burst
+        sides = []
+        for pattern, lines in ((start, stamps.lines[:pair[1]]), (end, stamps.lines[pair[1]:])):
+            marks = [(mono / 1e9, m) for mono, _, text in lines for m in [re.search(pattern, text)] if m]
+            if not all(m.groups() and m.group(1) for _, m in marks):
+                break
+            sides.append(min(((host, float(m.group(1))) for host, m in marks), key=lambda hg: hg[0] - hg[1]))
+        if len(sides) < 2:
+            problems.append(f"clock pair /{start}/ to /{end}/: a pattern has no first group with the guest's time")
+            continue
+        host_s, guest_s = sides[1][0] - sides[0][0], sides[1][1] - sides[0][1]
+        error = host_s - guest_s
+        print(f"clock pair /{start}/ to /{end}/: host {host_s:.3f} s, guest {guest_s:.3f} s: {error:+.3f} s")
+        if abs(error) > float(max_error):
+            problems.append(f"clock pair /{start}/ to /{end}/: host {host_s:.3f} s against guest {guest_s:.3f} s, "
+                            f"{error:+.3f} s apart (limit {max_error} s)")
     return problems
 
 
@@ -343,6 +387,7 @@ def main():
     if args.wallclock:
         problems += wallclock_problems(args, stamps)
     problems += interval_problems(args, stamps)
+    problems += clock_pair_problems(args, stamps)
     if args.report_boot_time and first_line_at is not None:
         print(f"boot-time: {first_line_at:.3f} s from QEMU start to the first hypervisor line")
     if problems:

@@ -1,15 +1,17 @@
 // demo: what ./tools/demo boots, once as the control domain and once as a second boot-time
 // domain. Each says who it is through console_io, from what the hypervisor told it; the
-// control domain then waits a second (yielding) so that the other one finishes first.
+// control domain then waits (yielding) until the domain its kt.await_destroyed=N names has
+// come and been destroyed (kt::await_destroyed, 60 s at most), so that it finishes last.
 #include <xen/sched.h>
 #include <xen/version.h>
 #include <xen/xen.h>
 
-#include "runtime/clock.hpp"
+#include "runtime/cmdline.hpp"
 #include "runtime/console.hpp"
 #include "runtime/hypercall.hpp"
 #include "runtime/runtime.hpp"
 #include "runtime/test.hpp"
+#include "runtime/toolstack.hpp"
 
 namespace {
 
@@ -34,6 +36,10 @@ TEST(control_domain_outlives_the_others)
 {
     if (!is_control_domain())
         return;
-    EXPECT_GT(kt::yield_for_ms(1000), 0u);
+    std::uint64_t dom = 0;
+    if (kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.await_destroyed", &dom)) {
+        ASSERT_TRUE(dom > 0 && dom < DOMID_FIRST_RESERVED);
+        EXPECT_TRUE(kt::await_destroyed(static_cast<domid_t>(dom), 60'000));
+    }
     kt::print("control domain: done, powering off\n");
 }

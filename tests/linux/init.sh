@@ -35,18 +35,29 @@ cpus_online() {
 check "every CPU online" cpus_online
 
 # /proc/uptime counts in hundredths of a second; read with shell builtins only, so that no
-# process start-up (slow under emulation) is counted.
+# process start-up (slow under emulation) is counted. Three lines before the sleep and three
+# after carry the uptime read just before each: the harness holds the guest's time across the
+# sleep to the host's (--clock-pair, through the line of each three that reached it fastest),
+# which checks the guest clock's rate and is not upset by a host stall, since that lengthens
+# both alike. Here the sleep must not end early by the guest clock, nor more than a second late
+# (a lost timer wake-up, not a stall of the emulator).
+uptime_lines() {
+    for i in 1 2 3; do
+        read now rest </proc/uptime
+        echo "LINUX-TEST: $1, uptime $now"
+    done
+}
 sleep_two_seconds() {
+    uptime_lines "sleep starts"
     read before rest </proc/uptime
-    echo "LINUX-TEST: sleep starts"
     sleep 2
-    echo "LINUX-TEST: sleep ends"
     read after rest </proc/uptime
+    uptime_lines "sleep ends"
     took=$((${after%.*}${after#*.} - ${before%.*}${before#*.}))
     echo "LINUX-TEST: sleep 2 took $took cs by the guest clock"
-    [ "$took" -ge 180 ] && [ "$took" -le 220 ]
+    [ "$took" -ge 180 ] && [ "$took" -le 300 ]
 }
-check "sleep 2 takes 2 s +-10% by the guest clock" sleep_two_seconds
+check "sleep 2 takes at least 1.8 s and at most 3 s by the guest clock" sleep_two_seconds
 
 memory_round_trip() {
     dd if=/dev/urandom of=/tmp/a bs=1M count=64 2>/dev/null || return 1

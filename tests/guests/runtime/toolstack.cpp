@@ -5,7 +5,9 @@
 #include <xen/elfnote.h>
 #include <xen/errno.h>
 #include <xen/memory.h>
+#include <xen/sched.h>
 
+#include "clock.hpp"
 #include "console.hpp"
 #include "hypercall.hpp"
 #include "lib.hpp"
@@ -277,12 +279,15 @@ long domain_info(domid_t dom, xen_domctl_getdomaininfo& info)
     return info.domain == dom ? 0 : -XEN_ESRCH;
 }
 
-long pin_vcpu(domid_t dom, unsigned vcpu, unsigned cpu)
+namespace {
+
+constexpr unsigned affinity_bytes = 8;  // CPU maps of 64 CPUs
+
+long set_hard_affinity(domid_t dom, unsigned vcpu, const std::uint8_t (&map)[affinity_bytes])
 {
-    static std::uint8_t hard[8], soft[8];
-    memset(hard, 0, sizeof hard);
+    static std::uint8_t hard[affinity_bytes], soft[affinity_bytes];
+    memcpy(hard, map, sizeof hard);
     memset(soft, 0, sizeof soft);
-    hard[cpu / 8] = std::uint8_t(1u << (cpu % 8));
     xen_domctl op = domctl_for(XEN_DOMCTL_setvcpuaffinity, dom);
     op.u.vcpuaffinity.vcpu = vcpu;
     op.u.vcpuaffinity.flags = XEN_VCPUAFFINITY_HARD;
@@ -291,6 +296,44 @@ long pin_vcpu(domid_t dom, unsigned vcpu, unsigned cpu)
     op.u.vcpuaffinity.cpumap_soft.bitmap.p = soft;
     op.u.vcpuaffinity.cpumap_soft.nr_bits = sizeof soft * 8;
     return domctl(op);
+}
+
+bool listed(domid_t dom)
+{
+    xen_domctl_getdomaininfo info;
+    return domain_info(dom, info) != -XEN_ESRCH;
+}
+
+// Runs our vCPU 0 (of domain 0) on every online CPU in turn, pinned to each (-EINVAL: that CPU
+// is not online) and yielding once to get there, then lets it run anywhere again.
+bool visit_every_cpu()
+{
+    for (unsigned cpu = 0; cpu < affinity_bytes * 8; ++cpu) {
+        std::uint8_t one[affinity_bytes] = {};
+        one[cpu / 8] = std::uint8_t(1u << (cpu % 8));
+        if (set_hard_affinity(0, 0, one) == 0) sched_op(SCHEDOP_yield, nullptr);
+    }
+    std::uint8_t anywhere[affinity_bytes];
+    memset(anywhere, 0xff, sizeof anywhere);
+    return set_hard_affinity(0, 0, anywhere) == 0;
+}
+
+} // namespace
+
+long pin_vcpu(domid_t dom, unsigned vcpu, unsigned cpu)
+{
+    std::uint8_t map[affinity_bytes] = {};
+    map[cpu / 8] = std::uint8_t(1u << (cpu % 8));
+    return set_hard_affinity(dom, vcpu, map);
+}
+
+bool await_destroyed(domid_t dom, std::uint64_t timeout_ms)
+{
+    if (!visit_every_cpu()) return false;  // the boot CPU among them: every boot domain is made
+    const std::uint64_t end = rdtsc() + std::uint64_t{tsc_khz()} * timeout_ms;
+    while (listed(dom))
+        if (rdtsc() >= end || sched_op(SCHEDOP_yield, nullptr) != 0) return false;
+    return visit_every_cpu();  // the one of the teardown among them
 }
 
 long unpause_domain(domid_t id)

@@ -45,6 +45,17 @@ long destroy_domain(domid_t id);
 long pin_vcpu(domid_t dom, unsigned vcpu, unsigned cpu);
 long domain_info(domid_t dom, xen_domctl_getdomaininfo& info);
 
+// For the control domain (domain 0) beside a boot-time domain `dom` on Kestrel: waits, yielding,
+// until `dom` has been destroyed; false if `timeout_ms` of TSC time pass first. Kestrel makes
+// the boot-time domains on the boot CPU before that CPU runs any guest, and another CPU may
+// run dom0 meanwhile: so dom0's vCPU 0 first runs on every online CPU in turn (pinned to
+// each), after which `dom` exists unless it has been destroyed. Then it waits until `dom` is no
+// longer listed. That is not yet the end: Kestrel takes a domain off its list when its last
+// vCPU leaves its CPU, then gives its frames back and logs "domain N destroyed", all on that
+// CPU before it runs a guest again. So vCPU 0 runs on every CPU once more (after which it may
+// run anywhere again): on the CPU of the teardown, that is after it.
+bool await_destroyed(domid_t dom, std::uint64_t timeout_ms);
+
 // Copies `len` bytes at start-of-day virtual address `va` of the domain built last (while it
 // lives), for a toolstack that reads what the domain wrote; false if out of its memory.
 bool peek_built_domain(std::uint64_t va, void* out, std::size_t len);
