@@ -35,7 +35,9 @@ namespace smp {
 
 namespace {
 
-constexpr uint64_t AP_START_TIMEOUT_NS = 2'000'000'000;
+// As Linux waits for an AP: long, since an emulator on a loaded host may be slow to run the
+// new CPU's thread, and the wait ends as soon as the AP checks in.
+constexpr uint64_t AP_START_TIMEOUT_NS = 10'000'000'000;
 
 struct CallRequest {
     CallFunction fn;
