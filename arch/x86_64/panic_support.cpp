@@ -33,19 +33,27 @@ void print_frame(const ExceptionFrame& f) {
 
 // Captures the caller's registers when panic() was called directly rather than from a fault.
 [[gnu::noinline]] void capture(ExceptionFrame& f) {
+    // Offsets from the frame's definition (%c: as plain numbers), so that the layout lives in
+    // one place.
+#define KESTREL_AT(reg) [reg] "i"(offsetof(ExceptionFrame, reg))
     asm volatile(
-        "movq %%rax, 0x70(%0); movq %%rbx, 0x68(%0); movq %%rcx, 0x60(%0); movq %%rdx, 0x58(%0)\n\t"
-        "movq %%rsi, 0x50(%0); movq %%rdi, 0x48(%0); movq %%r8, 0x38(%0); movq %%r9, 0x30(%0)\n\t"
-        "movq %%r10, 0x28(%0); movq %%r11, 0x20(%0); movq %%r12, 0x18(%0); movq %%r13, 0x10(%0)\n\t"
-        "movq %%r14, 0x08(%0); movq %%r15, 0x00(%0)\n\t"
-        "movq (%%rbp), %%rax; movq %%rax, 0x40(%0)\n\t"      // the caller's frame pointer
-        "movq 8(%%rbp), %%rax; movq %%rax, 0x88(%0)\n\t"     // and its return address
-        "leaq 16(%%rbp), %%rax; movq %%rax, 0xa0(%0)\n\t"
-        "movw %%cs, 0x90(%0); movw %%ss, 0xa8(%0)\n\t"
-        "pushfq; popq 0x98(%0)"
+        "movq %%rax, %c[rax](%[f]); movq %%rbx, %c[rbx](%[f]); movq %%rcx, %c[rcx](%[f])\n\t"
+        "movq %%rdx, %c[rdx](%[f]); movq %%rsi, %c[rsi](%[f]); movq %%rdi, %c[rdi](%[f])\n\t"
+        "movq %%r8, %c[r8](%[f]); movq %%r9, %c[r9](%[f]); movq %%r10, %c[r10](%[f])\n\t"
+        "movq %%r11, %c[r11](%[f]); movq %%r12, %c[r12](%[f]); movq %%r13, %c[r13](%[f])\n\t"
+        "movq %%r14, %c[r14](%[f]); movq %%r15, %c[r15](%[f])\n\t"
+        "movq (%%rbp), %%rax; movq %%rax, %c[rbp](%[f])\n\t"      // the caller's frame pointer
+        "movq 8(%%rbp), %%rax; movq %%rax, %c[rip](%[f])\n\t"     // and its return address
+        "leaq 16(%%rbp), %%rax; movq %%rax, %c[rsp](%[f])\n\t"
+        "movw %%cs, %c[cs](%[f]); movw %%ss, %c[ss](%[f])\n\t"
+        "pushfq; popq %c[rflags](%[f])"
         :
-        : "r"(&f)
+        : [f] "r"(&f), KESTREL_AT(rax), KESTREL_AT(rbx), KESTREL_AT(rcx), KESTREL_AT(rdx), KESTREL_AT(rsi),
+          KESTREL_AT(rdi), KESTREL_AT(r8), KESTREL_AT(r9), KESTREL_AT(r10), KESTREL_AT(r11), KESTREL_AT(r12),
+          KESTREL_AT(r13), KESTREL_AT(r14), KESTREL_AT(r15), KESTREL_AT(rbp), KESTREL_AT(rip), KESTREL_AT(rsp),
+          KESTREL_AT(cs), KESTREL_AT(ss), KESTREL_AT(rflags)
         : "rax", "memory");
+#undef KESTREL_AT
     f.vector = ~uint64_t{0};
     f.error_code = 0;
 }
