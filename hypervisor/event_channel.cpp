@@ -163,8 +163,7 @@ void unmask(Domain& d, uint32_t port) {
 }
 
 bool queue_upcall(Vcpu& v) {
-    vcpu_info* info = v.info();
-    if (!info || !info->evtchn_upcall_pending || info->evtchn_upcall_mask || v.bounce.pending) return false;
+    if (!upcall_due(v.info()) || v.bounce.pending) return false;
     return pv::queue_callback(v, CALLBACKTYPE_event);
 }
 

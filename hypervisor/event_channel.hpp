@@ -19,6 +19,7 @@
 #pragma once
 
 #include <arch/cpu.hpp>
+#include <xen/xen.h>
 
 #include "spinlock.hpp"
 #include "types.hpp"
@@ -135,6 +136,11 @@ void poll_start(Vcpu& v);
 void poll_end(Vcpu& v);
 // Xen's vcpu_mark_events_pending: sets v's upcall flag, waking v if it was clear.
 void mark_pending(Vcpu& v);
+// Whether a vCPU's events are pending and unmasked (its vcpu_info, null before it has one).
+// Inline: every return to a guest asks.
+inline bool upcall_due(const vcpu_info* info) {
+    return info && info->evtchn_upcall_pending && !info->evtchn_upcall_mask;
+}
 // When the guest's events are unmasked and an upcall is due, arranges the event callback
 // for v's next return to the guest. False if nothing was due.
 bool queue_upcall(Vcpu& v);

@@ -271,8 +271,7 @@ MmGuard::~MmGuard() { unlock_mm(); }
 
 bool mm_locked() { return mm_lock.is_locked(); }
 
-long call_locked(long (*handler)(Vcpu&, arch::ExceptionFrame&, const HypercallArgs&), Vcpu& v,
-                 arch::ExceptionFrame& regs, const HypercallArgs& args) {
+long call_locked(HypercallHandler handler, Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args) {
     lock_mm();
     long rc = handler(v, regs, args);
     unlock_mm();

@@ -17,15 +17,13 @@
 // type references left, so it is never both a page table and writably mapped.
 #pragma once
 
-#include <arch/frame.hpp>
-
 #include "frame_table.hpp"
+#include "hypercall.hpp"
 #include "spinlock.hpp"
 #include "types.hpp"
 
 class Domain;
 class Vcpu;
-struct HypercallArgs;
 
 namespace pv_mm {
 
@@ -45,8 +43,7 @@ public:
 bool mm_locked();
 // A page-table hypercall's handler run under the MMU lock (for hypercall::call; here, where
 // the guard's lock and unlock are inlined).
-long call_locked(long (*handler)(Vcpu&, arch::ExceptionFrame&, const HypercallArgs&), Vcpu& v,
-                 arch::ExceptionFrame& regs, const HypercallArgs& args);
+long call_locked(HypercallHandler handler, Vcpu& v, arch::ExceptionFrame& regs, const HypercallArgs& args);
 // Asks for domain_control::reap(id) once no CPU holds the MMU lock (at once if none does):
 // reaping destroys, and destruction takes the lock.
 void reap_later(DomId id);

@@ -16,14 +16,13 @@ namespace pv {
 
 namespace {
 
-constexpr uint64_t RFLAGS_TF = 1u << 8, RFLAGS_IF = 1u << 9, RFLAGS_DF = 1u << 10, RFLAGS_IOPL = 3u << 12,
-                   RFLAGS_NT = 1u << 14, RFLAGS_RF = 1u << 16, RFLAGS_VM = 1u << 17, RFLAGS_AC = 1u << 18;
-
 uint8_t& upcall_mask(Vcpu& v) { return v.info()->evtchn_upcall_mask; }
 
-}  // namespace
-
-namespace {
+// Out of line, so that the bounce's path needs no stack for formatting a message.
+[[gnu::noinline, gnu::cold]] bool crash_bounce(Vcpu& v, const char* why, uint64_t value) {
+    domain_control::crash(v, "{} {:#x}", why, value);
+    return false;
+}
 
 // The bounce for the next return to the guest, field by field (the failsafe selectors are
 // only read when failsafe is set).
@@ -63,16 +62,6 @@ bool queue_failsafe(Vcpu& v, const uint16_t (&selectors)[4]) {
     for (unsigned i = 0; i < 4; ++i) v.bounce.selectors[i] = selectors[i];
     return true;
 }
-
-namespace {
-
-// Out of line, so that the bounce's path needs no stack for formatting a message.
-[[gnu::noinline, gnu::cold]] bool crash_bounce(Vcpu& v, const char* why, uint64_t value) {
-    domain_control::crash(v, "{} {:#x}", why, value);
-    return false;
-}
-
-}  // namespace
 
 bool deliver_bounce(Vcpu& v, arch::ExceptionFrame& regs) {
     const PendingBounce& b = v.bounce;

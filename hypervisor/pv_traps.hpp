@@ -45,13 +45,17 @@ void bounce_user_syscall(Vcpu& v, arch::ExceptionFrame& regs, bool compat);
 // a #GP(0) when it has none.
 void bounce_sysenter(Vcpu& v, arch::ExceptionFrame& regs);
 
+// RFLAGS bits the PV code sets, clears or reads.
+constexpr uint64_t RFLAGS_FIXED = 1u << 1, RFLAGS_TF = 1u << 8, RFLAGS_IF = 1u << 9, RFLAGS_DF = 1u << 10,
+                   RFLAGS_IOPL = 3u << 12, RFLAGS_NT = 1u << 14, RFLAGS_RF = 1u << 16, RFLAGS_VM = 1u << 17,
+                   RFLAGS_AC = 1u << 18;
+
 // Selectors a guest names get guest privilege (RPL 3): the guest never runs in ring 0.
 inline uint16_t guest_selector(uint16_t sel) { return sel | 3; }
 
 // Sanitizes the frame a guest is resumed with: guest privilege, IF on, IOPL clear. Inline:
 // every return to a guest passes here.
 inline void sanitize_return_frame(arch::ExceptionFrame& regs) {
-    constexpr uint64_t RFLAGS_FIXED = 1u << 1, RFLAGS_IF = 1u << 9, RFLAGS_IOPL = 3u << 12, RFLAGS_VM = 1u << 17;
     regs.cs = (regs.cs & 0xffff) | 3;  // guest_selector, without narrowing and widening again
     regs.ss = (regs.ss & 0xffff) | 3;
     regs.rflags = (regs.rflags & ~(RFLAGS_IOPL | RFLAGS_VM)) | RFLAGS_IF | RFLAGS_FIXED;

@@ -22,7 +22,6 @@ namespace vcpu_context {
 namespace {
 
 constexpr uint64_t MAX_LDT_ENTRIES = 8192;
-constexpr uint64_t RFLAGS_IOPL = 3u << 12;
 constexpr uint64_t CR0_TS = 1u << 3;
 // What vm_assist may hold for a 64-bit PV guest (Xen's PV64_VM_ASSIST_MASK).
 constexpr uint64_t VM_ASSIST_VALID = (1ull << VMASST_TYPE_4gb_segments) | (1ull << VMASST_TYPE_4gb_segments_notify) |
@@ -83,7 +82,7 @@ void load_registers(Vcpu& v, const cpu_user_regs& r) {
     f.cs = r.cs;
     f.ss = r.ss;
     // The IOPL is virtual (Xen keeps it aside), and real interrupts stay enabled.
-    v.iopl = uint32_t((r.rflags & RFLAGS_IOPL) >> 12);
+    v.iopl = uint32_t((r.rflags & pv::RFLAGS_IOPL) >> 12);
     f.rflags = r.rflags;
     pv::sanitize_return_frame(f);
     v.ds = r.ds, v.es = r.es, v.fs = r.fs, v.gs = r.gs;
@@ -177,7 +176,7 @@ void get(const Vcpu& v, vcpu_guest_context& c) {
     r.rdx = f.rdx, r.rsi = f.rsi, r.rdi = f.rdi, r.rip = f.rip, r.rsp = f.rsp;
     r.cs = uint16_t(f.cs);
     r.ss = uint16_t(f.ss);
-    r.rflags = (f.rflags & ~RFLAGS_IOPL) | uint64_t(v.iopl) << 12;  // the virtual IOPL, as Xen shows it
+    r.rflags = (f.rflags & ~pv::RFLAGS_IOPL) | uint64_t(v.iopl) << 12;  // the virtual IOPL, as Xen shows it
     r.ds = v.ds, r.es = v.es, r.fs = v.fs, r.gs = v.gs;
     if (v.fpu_initialised) {
         memcpy(c.fpu_ctxt.x, v.fpu_state, sizeof c.fpu_ctxt.x);

@@ -3,7 +3,6 @@
 #include <arch/cpu.hpp>
 #include <arch/msr.hpp>
 #include <arch/vectors.hpp>
-#include <xen/xen.h>
 
 #include "context.hpp"
 #include "descriptors.hpp"
@@ -58,12 +57,6 @@ void init_cpu() {
 
 namespace {
 
-// The quick look before events::queue_upcall, which checks again: events pending, unmasked.
-bool upcall_due(const Vcpu& v) {
-    const vcpu_info* info = v.info();
-    return info && info->evtchn_upcall_pending && !info->evtchn_upcall_mask;
-}
-
 // The IRETQ to a non-canonical rip would fault: the guest kernel gets the #GP(0), as on Xen.
 // Out of line: the crash message's formatting would cost every return a larger stack frame.
 [[gnu::noinline, gnu::cold]] void refuse_noncanonical_return(Vcpu& v, const arch::ExceptionFrame& f) {
@@ -85,7 +78,7 @@ void return_to_guest() {
         }
         arch::ExceptionFrame& f = context::guest_frame(cpu);
         // An event upcall due and not masked goes in ahead of the return.
-        if (!v->bounce.pending && upcall_due(*v)) events::queue_upcall(*v);
+        if (events::upcall_due(v->info())) events::queue_upcall(*v);
         if (v->bounce.pending) {
             arch::interrupts_on();
             pv::deliver_bounce(*v, f);
@@ -131,8 +124,7 @@ extern "C" [[noreturn]] void guest_iret_fault(arch::ExceptionFrame* fault) {
 
 // SYSENTER from the guest (entry.S): to its sysenter callback, or #GP(0) without one, as Xen does.
 extern "C" [[noreturn]] void guest_sysenter(arch::ExceptionFrame* f) {
-    constexpr uint64_t RFLAGS_IF = 1u << 9;
-    f->rflags |= RFLAGS_IF;
+    f->rflags |= pv::RFLAGS_IF;
     arch::interrupts_on();
     pv::bounce_sysenter(*arch::this_cpu().current, *f);
     guest_entry::return_to_guest();

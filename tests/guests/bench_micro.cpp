@@ -44,15 +44,13 @@ void report(const char* path, unsigned n = ITERATIONS)
     kt::print("BENCH {} {} {} {}\n", path, ns(samples[n / 2]), ns(samples[0]), ns(samples[n - 1]));
 }
 
-const char* cmdline() { return reinterpret_cast<const char*>(kt::start_info()->cmd_line); }
-
 // "bench.only=<path>" on the command line times that path alone (for profiling one path with
 // QEMU's execution log); the others are skipped, and pass.
 bool skipped(const char* path)
 {
     static const char key[] = "bench.only=";
-    for (const char* w = cmdline(); *w != '\0'; ++w) {
-        if ((w != cmdline() && w[-1] != ' ') || !kt::starts_with(w, key)) continue;
+    for (const char* w = kt::command_line(); *w != '\0'; ++w) {
+        if ((w != kt::command_line() && w[-1] != ' ') || !kt::starts_with(w, key)) continue;
         const char* v = w + sizeof key - 1;
         const std::size_t n = kt::strlen(path);
         return !(kt::strncmp(v, path, n) == 0 && (v[n] == ' ' || v[n] == '\0'));
@@ -77,7 +75,7 @@ template <typename F> bool measure(const char* path, F body)
 
 // "bench.pair" on the command line selects the paths between two domains (run on two CPUs, with
 // the kernel itself as its initrd for the second domain); the others run without it.
-bool pair_run() { return kt::has_word(cmdline(), "bench.pair"); }
+bool pair_run() { return kt::has_word(kt::command_line(), "bench.pair"); }
 
 // From the machine's reset (where the TSC starts) to this kernel's first instruction: firmware,
 // boot loader, the hypervisor's start and the construction of this domain.
@@ -218,7 +216,7 @@ constexpr std::uint64_t SECOND = 1'000'000'000;
 unsigned builds()
 {
     std::uint64_t n = 5;
-    (void)kt::cmdline_number(cmdline(), "bench.builds", &n);
+    (void)kt::cmdline_number(kt::command_line(), "bench.builds", &n);
     return n < 1 ? 1 : n > ITERATIONS ? ITERATIONS : unsigned(n);
 }
 
@@ -321,7 +319,7 @@ TEST(domain_build_to_first_instruction)
 TEST(hold_for_the_memory_reports)
 {
     std::uint64_t seconds = 0;
-    if (!kt::cmdline_number(cmdline(), "bench.hold", &seconds)) return;
+    if (!kt::cmdline_number(kt::command_line(), "bench.hold", &seconds)) return;
     Peer peers[2];
     for (unsigned stage = 0; stage < (pair_run() ? 3u : 1u); ++stage) {
         if (stage > 0) ASSERT_TRUE(start_peer("bench_micro kt.peer bench.idle", 0, peers[stage - 1], stage));

@@ -17,7 +17,7 @@
 TEST(keeps_running_while_others_come_and_go)
 {
     std::uint64_t dom = 0;
-    if (kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.await_destroyed", &dom)) {
+    if (kt::cmdline_number(kt::command_line(), "kt.await_destroyed", &dom)) {
         ASSERT_TRUE(dom > 0 && dom < DOMID_FIRST_RESERVED);
         ASSERT_TRUE(kt::await_destroyed(static_cast<domid_t>(dom), 60'000));
         kt::print("bystander: domain {} has come and been destroyed\n", dom);

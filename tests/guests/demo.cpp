@@ -37,7 +37,7 @@ TEST(control_domain_outlives_the_others)
     if (!is_control_domain())
         return;
     std::uint64_t dom = 0;
-    if (kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.await_destroyed", &dom)) {
+    if (kt::cmdline_number(kt::command_line(), "kt.await_destroyed", &dom)) {
         ASSERT_TRUE(dom > 0 && dom < DOMID_FIRST_RESERVED);
         EXPECT_TRUE(kt::await_destroyed(static_cast<domid_t>(dom), 60'000));
     }

@@ -74,7 +74,7 @@ void spin(unsigned id)
 
 TEST(the_domain_has_the_vcpus_the_command_line_says)
 {
-    const char* line = reinterpret_cast<const char*>(kt::start_info()->cmd_line);
+    const char* line = kt::command_line();
     std::uint64_t v = 0, c = 0;
     ASSERT_TRUE(kt::cmdline_number(line, "kt.vcpus", &v));
     ASSERT_TRUE(kt::cmdline_number(line, "kt.cpus", &c));

@@ -196,24 +196,20 @@ std::uint64_t domain_stalled_ns(unsigned index)
     return sum;
 }
 
+std::uint64_t sum(const std::uint64_t (&per_domain)[DOMAINS])
+{
+    std::uint64_t total = 0;
+    for (std::uint64_t x : per_domain)
+        total += x;
+    return total;
+}
+
 struct Window {
     std::uint64_t got[DOMAINS];      // CPU time of each domain
     std::uint64_t stalled[DOMAINS];  // how much of it its vCPUs saw stalled
     std::uint64_t elapsed;           // system time
-    std::uint64_t total() const
-    {
-        std::uint64_t sum = 0;
-        for (std::uint64_t g : got)
-            sum += g;
-        return sum;
-    }
-    std::uint64_t total_stalled() const
-    {
-        std::uint64_t sum = 0;
-        for (std::uint64_t s : stalled)
-            sum += s;
-        return sum;
-    }
+    std::uint64_t total() const { return sum(got); }
+    std::uint64_t total_stalled() const { return sum(stalled); }
     bool stalled_much() const { return total_stalled() * 1000 > total() * STALL_PER_MILLE; }
 };
 

@@ -139,7 +139,7 @@ long is_up(unsigned id) { return kt::vcpu_op(VCPUOP_is_up, id, nullptr); }
 TEST(the_domain_has_the_vcpus_the_command_line_says)
 {
     std::uint64_t n = 0;
-    ASSERT_TRUE(kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.vcpus", &n));
+    ASSERT_TRUE(kt::cmdline_number(kt::command_line(), "kt.vcpus", &n));
     ASSERT_GE(n, 4u);
     ASSERT_LE(n, kt::max_vcpus);
     nr_vcpus = static_cast<unsigned>(n);
@@ -320,7 +320,7 @@ TEST(a_flush_for_all_vcpus_reaches_the_others)
 // the reference.
 TEST(two_vcpus_racing_to_pin_and_unpin_leave_the_counts_right)
 {
-    if (!kt::has_word(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.pin_race")) {
+    if (!kt::has_word(kt::command_line(), "kt.pin_race")) {
         kt::print("skipped: the pin race runs with kt.pin_race only\n");
         return;
     }

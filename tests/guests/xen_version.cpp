@@ -163,7 +163,7 @@ TEST(commandline_is_the_hypervisor_command_line)
     kt::print("hypervisor command line: \"{}\"\n", static_cast<const char*>(line));
     // The harness gives the hypervisor dom0_mem=<N>M and us kt.dom0_mem=<N>.
     std::uint64_t mib = 0;
-    ASSERT_TRUE(kt::cmdline_number(reinterpret_cast<const char*>(kt::start_info()->cmd_line), "kt.dom0_mem", &mib));
+    ASSERT_TRUE(kt::cmdline_number(kt::command_line(), "kt.dom0_mem", &mib));
     char want[40];
     kt::format(want, sizeof want, "dom0_mem={}M", mib);
     EXPECT_TRUE(kt::has_word(line, want));

@@ -45,6 +45,8 @@ inline constexpr std::uint64_t rflags_if = 1u << 9;
 inline constexpr std::uint64_t rflags_iopl = 3u << 12;
 
 start_info_t* start_info();
+// The kernel's command line (start_info's cmd_line).
+inline const char* command_line() { return reinterpret_cast<const char*>(start_info()->cmd_line); }
 shared_info_t* shared_info();
 vcpu_info_t* vcpu0();
 
