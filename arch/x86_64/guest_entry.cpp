@@ -78,7 +78,7 @@ void return_to_guest() {
         }
         arch::ExceptionFrame& f = context::guest_frame(cpu);
         // An event upcall due and not masked goes in ahead of the return.
-        if (events::upcall_due(v->info())) events::queue_upcall(*v);
+        if (!v->bounce.pending && events::upcall_due(v->info())) events::queue_upcall(*v);
         if (v->bounce.pending) {
             arch::interrupts_on();
             pv::deliver_bounce(*v, f);
